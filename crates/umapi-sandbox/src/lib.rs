@@ -1,0 +1,1 @@
+//! A UMAPI-compatible local server.

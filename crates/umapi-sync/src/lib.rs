@@ -1,0 +1,6 @@
+//! `umapi-sync`: the sync engine behind the `umapi` binary.
+//!
+//! Desired state from YAML, the current-state snapshot, the planner that turns
+//! the difference into UMAPI actions, plan rendering and the apply engine.
+
+pub mod model;
