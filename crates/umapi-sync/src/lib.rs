@@ -3,4 +3,7 @@
 //! Desired state from YAML, the current-state snapshot, the planner that turns
 //! the difference into UMAPI actions, plan rendering and the apply engine.
 
+pub mod error;
 pub mod model;
+
+pub use error::{Diagnostic, Error};

@@ -196,3 +196,38 @@ pub struct Settings {
     #[serde(default)]
     pub limits: Limits,
 }
+
+/// Where something was written: `file:line:column` (1-based).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Location {
+    /// The file, as given to the loader.
+    pub file: std::path::PathBuf,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}", self.file.display(), self.line, self.column)
+    }
+}
+
+/// The merged, validated desired state of all state files.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DesiredState {
+    /// Users, in file order.
+    pub users: Vec<UserSpec>,
+    /// User groups.
+    pub groups: Vec<GroupSpec>,
+    /// Managed product profiles.
+    pub profiles: Vec<ProfileSpec>,
+    /// Managed admin groups.
+    pub admin_groups: Vec<ProfileSpec>,
+    /// Settings (defaults where none were written).
+    pub settings: Settings,
+    /// Where each user (by lower-cased identity) and group/profile (by lower-cased
+    /// name) was declared, for messages that point at the YAML.
+    pub origins: std::collections::BTreeMap<String, Location>,
+}
