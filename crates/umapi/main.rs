@@ -1,1 +1,35 @@
-fn main() {}
+//! `umapi`: plan and apply an Adobe organization's users, user groups and
+//! product-profile memberships from YAML, through UMAPI.
+//!
+//! This file parses the command line, sets up logging and the runtime, runs
+//! one command and turns its result into the exit code. The commands live in
+//! `commands/`; all output goes through `printer`.
+
+#[allow(dead_code)] // until every command is wired (temporary)
+mod cli;
+mod commands;
+mod logging;
+#[allow(dead_code)]
+mod outcome;
+#[allow(dead_code)]
+mod printer;
+
+use clap::Parser;
+
+use crate::cli::Cli;
+use crate::printer::Printer;
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let printer = Printer::new(cli.color);
+    logging::init(cli.verbose, printer.stderr_color());
+    let result = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(anyhow::Error::from)
+        .and_then(|runtime| runtime.block_on(commands::run(cli, &printer)));
+    if let Err(error) = &result {
+        printer.error(error);
+    }
+    outcome::exit_code(&result)
+}

@@ -1,0 +1,197 @@
+//! The command line: every command, flag and its `--help` text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Keep an Adobe organization's users, user groups and product-profile
+/// memberships in YAML, and reconcile the org with it through UMAPI.
+///
+/// `umapi plan` shows what would change; `umapi apply` changes it. Start with
+/// `umapi -c examples/quickstart/umapi.yaml apply` to try everything against
+/// the embedded sandbox, without an Adobe account.
+#[derive(Debug, Parser)]
+#[command(
+    name = "umapi",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// Configuration file; paths inside it are relative to the file.
+    #[arg(
+        short = 'c',
+        long = "config",
+        global = true,
+        value_name = "FILE",
+        default_value = "umapi.yaml"
+    )]
+    pub config: PathBuf,
+
+    /// More log output on stderr: -v info, -vv debug, -vvv trace. `RUST_LOG` overrides it.
+    #[arg(short = 'v', long = "verbose", global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// When to use colour on stdout and stderr. `auto` honours `NO_COLOR` and uses colour only on a terminal.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// When to colour output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour on a terminal, unless `NO_COLOR` is set.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show what `apply` would change: read the state files and the live org, and print the plan.
+    ///
+    /// Exit code 0 on success (1 on error); with `--detailed-exitcode`, 0 means
+    /// "no changes" and 2 means "changes planned".
+    Plan(PlanArgs),
+
+    /// Change the org to match the state files, after showing the plan and asking for confirmation.
+    ///
+    /// On a terminal it asks you to type "yes". Without a terminal (CI) it never
+    /// reads stdin: pass `--auto-approve`, or apply a plan file saved by `plan -o`.
+    /// Exits 1 if any command failed; the summary lists every failed command.
+    Apply(ApplyArgs),
+
+    /// Write the live org as state files, so that the first `plan` shows no changes.
+    Export(ExportArgs),
+
+    /// Check the configuration and state files offline, without credentials or network.
+    Validate,
+
+    /// Serve the UMAPI sandbox for rehearsal with any UMAPI client (Ctrl-C stops it).
+    Sandbox(SandboxArgs),
+}
+
+/// Output formats of a plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    /// Terraform-style text (coloured on a terminal).
+    Text,
+    /// The versioned plan JSON document.
+    Json,
+    /// Markdown for a pull-request comment.
+    Markdown,
+}
+
+/// Flags of `plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Save the plan (JSON, with the org, the desired-state hash and preconditions) for a later `apply FILE`.
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// Print the plan as JSON (same as `--format json`).
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+
+    /// Output format of the printed plan.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<PlanFormat>,
+
+    /// Exit 2 when the plan has changes, 0 when it has none, 1 on error.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+
+    /// Plan against a saved snapshot of the org (JSON) instead of reading it live.
+    #[arg(long, value_name = "FILE")]
+    pub snapshot: Option<PathBuf>,
+}
+
+impl PlanArgs {
+    /// The chosen output format (text unless asked otherwise).
+    pub fn format(&self) -> PlanFormat {
+        if self.json {
+            PlanFormat::Json
+        } else {
+            self.format.unwrap_or(PlanFormat::Text)
+        }
+    }
+}
+
+/// Flags of `apply`.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// A plan saved by `plan -o FILE`. It is refused if the org changed since (stale plan)
+    /// or the state files no longer match it.
+    #[arg(value_name = "PLANFILE")]
+    pub plan_file: Option<PathBuf>,
+
+    /// Apply without asking for confirmation.
+    #[arg(long)]
+    pub auto_approve: bool,
+
+    /// Send every command with UMAPI's `testOnly`: the server validates without changing anything.
+    #[arg(long)]
+    pub test_only: bool,
+
+    /// Write a JSON report of every command and its result.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+}
+
+/// Flags of `export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Folder to write the state files to (created if missing). Default: the first state path of the configuration.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+/// Flags of `sandbox`.
+#[derive(Debug, Args)]
+pub struct SandboxArgs {
+    /// Persist the org to this JSON file after every change (and start from it if it exists).
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+
+    /// Start from this org (sandbox state JSON) when `--state` does not exist yet.
+    #[arg(long, value_name = "FILE")]
+    pub seed: Option<PathBuf>,
+
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub port: u16,
+
+    /// Generate an org with this many users (when neither state nor seed gives one).
+    #[arg(long, value_name = "N")]
+    pub users: Option<usize>,
+
+    /// Generated user groups.
+    #[arg(long, value_name = "M", requires = "users")]
+    pub groups: Option<usize>,
+
+    /// Generated product profiles.
+    #[arg(long, value_name = "P", requires = "users")]
+    pub profiles: Option<usize>,
+
+    /// Serve HTTPS with a self-signed certificate.
+    #[arg(long)]
+    pub tls: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}
