@@ -45,4 +45,49 @@ pub enum Error {
     /// Talking to UMAPI failed.
     #[error(transparent)]
     Api(#[from] umapi_core::Error),
+
+    /// A JSON document (snapshot or plan) could not be read or written.
+    #[error("{what}: invalid JSON: {source}")]
+    Json {
+        /// Which document (`snapshot`, `plan`).
+        what: &'static str,
+        /// The parser's error, with line and column.
+        source: serde_json::Error,
+    },
+
+    /// A JSON document has a `format_version` this build does not read.
+    #[error(
+        "{what}: format_version {} is not supported (this build reads version {supported}); write it again with this version of umapi",
+        found.map_or_else(|| "(missing)".to_string(), |v| v.to_string())
+    )]
+    UnsupportedFormat {
+        /// Which document.
+        what: &'static str,
+        /// The version found, if any.
+        found: Option<u64>,
+        /// The version this build reads.
+        supported: u32,
+    },
+
+    /// The plan would exceed a safety limit; nothing is sent.
+    #[error(
+        "the plan would {action} {planned} {of_what}, over the limit settings.limits.{limit} = {setting} (at most {allowed} of {total}); \
+         nothing was sent\n  hint: if this is intended, raise `settings.limits.{limit}` in the state files"
+    )]
+    LimitExceeded {
+        /// The limit's name in `settings.limits` (e.g. `max_user_removals`).
+        limit: &'static str,
+        /// The limit as written (`5%`, `3`).
+        setting: String,
+        /// What the plan would do (`remove`, `delete`).
+        action: &'static str,
+        /// What is counted (`users from the org`, …).
+        of_what: &'static str,
+        /// How many the plan would remove.
+        planned: u64,
+        /// How many the limit allows.
+        allowed: u64,
+        /// The total the percentage is taken of.
+        total: u64,
+    },
 }

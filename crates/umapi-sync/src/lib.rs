@@ -5,5 +5,9 @@
 
 pub mod error;
 pub mod model;
+pub mod plan;
+pub mod planner;
+pub mod render;
+pub mod snapshot;
 
 pub use error::{Diagnostic, Error};

@@ -1,0 +1,97 @@
+//! Assembles the [`Plan`] document: numbered changes, packed phases, summary,
+//! estimate and preconditions.
+
+use super::PlanOptions;
+use super::build::Built;
+use super::hash::desired_state_hash;
+use crate::model::DesiredState;
+use crate::plan::{
+    Change, ChangeKind, Estimate, GroupPrecondition, PLAN_FORMAT_VERSION, Plan, Preconditions,
+    Summary, UserFacts, UserPrecondition,
+};
+use crate::snapshot::Snapshot;
+
+fn summarize(changes: &[ChangeKind]) -> Summary {
+    let mut s = Summary::default();
+    for change in changes {
+        match change {
+            ChangeKind::CreateGroup { .. } => s.groups_created += 1,
+            ChangeKind::RenameGroup { .. } => s.groups_renamed += 1,
+            ChangeKind::DeleteGroup { .. } => s.groups_deleted += 1,
+            ChangeKind::ReassertGroup { .. } => s.reasserted += 1,
+            ChangeKind::CreateUser { .. } => s.users_created += 1,
+            ChangeKind::UpdateUser { .. } => s.users_updated += 1,
+            ChangeKind::RenameUser { .. } => s.users_renamed += 1,
+            ChangeKind::AddMembership { .. } => s.memberships_added += 1,
+            ChangeKind::RemoveMembership { .. } => s.memberships_removed += 1,
+            ChangeKind::RemoveUser { delete_account, .. } => {
+                if *delete_account {
+                    s.users_deleted += 1;
+                } else {
+                    s.users_removed += 1;
+                }
+            }
+        }
+    }
+    s.to_add = s.groups_created + s.users_created + s.memberships_added;
+    s.to_change = s.groups_renamed + s.users_updated + s.users_renamed;
+    s.to_remove = s.groups_deleted + s.users_removed + s.users_deleted + s.memberships_removed;
+    s
+}
+
+impl Built {
+    pub(crate) fn finish(
+        self,
+        desired: &DesiredState,
+        current: &Snapshot,
+        options: &PlanOptions,
+    ) -> Plan {
+        let summary = summarize(&self.changes);
+        let changes: Vec<Change> = self
+            .changes
+            .into_iter()
+            .enumerate()
+            .map(|(id, kind)| Change {
+                id: id as u32,
+                kind,
+            })
+            .collect();
+        let packed = self.work.pack();
+        let requests: u64 = packed.phases.iter().map(|p| p.requests.len() as u64).sum();
+        let duration_seconds = match options.action_requests_per_minute {
+            Some(rate) if rate > 0 => requests as f64 * 60.0 / f64::from(rate),
+            _ => 0.0,
+        };
+        let users = self
+            .touched_users
+            .into_iter()
+            .map(|(key, (index, groups))| UserPrecondition {
+                key,
+                current: index.map(|i| UserFacts::of(&current.users[i as usize], &groups)),
+            })
+            .collect();
+        let groups = self
+            .touched_groups
+            .into_iter()
+            .map(|(key, group_type)| GroupPrecondition { key, group_type })
+            .collect();
+        Plan {
+            format_version: PLAN_FORMAT_VERSION,
+            org_id: current.org_id.clone(),
+            desired_state_hash: desired_state_hash(desired),
+            summary,
+            changes,
+            warnings: self.warnings,
+            not_verifiable: self.not_verifiable,
+            phases: packed.phases,
+            estimate: Estimate {
+                requests,
+                entries: packed.entries,
+                lower_bound_requests: packed.lower_bound_requests,
+                action_requests_per_minute: options.action_requests_per_minute,
+                duration_seconds,
+            },
+            preconditions: Preconditions { users, groups },
+        }
+    }
+}

@@ -1,0 +1,42 @@
+//! A stable fingerprint of the desired state, recorded in the plan.
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::model::{DesiredState, GroupSpec, ProfileSpec, Settings, UserSpec};
+
+#[derive(Serialize)]
+struct Hashed<'a> {
+    users: &'a [UserSpec],
+    groups: &'a [GroupSpec],
+    profiles: &'a [ProfileSpec],
+    admin_groups: &'a [ProfileSpec],
+    settings: &'a Settings,
+}
+
+struct HashWriter(Sha256);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// SHA-256 (hex) of the desired state's content (not of where it was written).
+pub(crate) fn desired_state_hash(desired: &DesiredState) -> String {
+    let mut writer = HashWriter(Sha256::new());
+    let hashed = Hashed {
+        users: &desired.users,
+        groups: &desired.groups,
+        profiles: &desired.profiles,
+        admin_groups: &desired.admin_groups,
+        settings: &desired.settings,
+    };
+    // Serialising plain data into a hasher cannot fail.
+    let _ = serde_json::to_writer(&mut writer, &hashed);
+    hex::encode(writer.0.finalize())
+}

@@ -1,0 +1,67 @@
+//! The planner: desired state + current snapshot → [`Plan`].
+//!
+//! Rules (design §5–§6):
+//! - Emails, usernames and group names match case-insensitively.
+//! - Only declared user groups, product profiles and admin groups are managed;
+//!   memberships of other groups are never touched. `_org_admin` is never managed.
+//! - Users in the org but not declared follow `settings.unlisted_users`; user groups
+//!   not declared follow `settings.unlisted_groups`.
+//! - Excluded users (regex on email or username, identity type, membership of an
+//!   excluded group) and excluded groups are never touched.
+//! - Users holding any admin role are never removed from the org by the unlisted
+//!   policy (a warning says so).
+//! - `previously` renames users (email/username update) and user groups
+//!   (`updateUserGroup` name) instead of removing and re-creating them.
+//! - Identity-type and country differences are warnings: UMAPI cannot change them.
+//! - Declared profiles and admin groups must exist in the org.
+//! - Write-only fields (a user group's description and profile links) are set on
+//!   create and re-asserted on apply without counting as changes.
+//! - Safety limits per destructive class fail the plan before anything is sent.
+
+mod build;
+mod finish;
+mod hash;
+mod limits;
+mod pack;
+
+use crate::error::Error;
+use crate::model::DesiredState;
+use crate::plan::Plan;
+use crate::snapshot::Snapshot;
+
+pub use pack::{MAX_ENTRIES_PER_REQUEST, MAX_NAMES_PER_LIST, MAX_STEPS_PER_ENTRY};
+
+/// Options of [`plan`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanOptions {
+    /// Action requests allowed per minute, for the duration estimate; `None` means
+    /// unlimited. Default: Adobe's 10.
+    pub action_requests_per_minute: Option<u32>,
+    /// Re-assert declared descriptions and profile links of existing user groups
+    /// (UMAPI cannot read them back). Default: true.
+    pub reassert_write_only: bool,
+}
+
+impl Default for PlanOptions {
+    fn default() -> Self {
+        PlanOptions {
+            action_requests_per_minute: Some(10),
+            reassert_write_only: true,
+        }
+    }
+}
+
+/// Plans the changes that take the org in `current` to `desired`.
+///
+/// Fails with [`Error::Invalid`] when the desired state names profiles or admin
+/// groups the org does not have (or cannot be planned for another reason), and with
+/// [`Error::LimitExceeded`] when a destructive class goes over its safety limit.
+pub fn plan(
+    desired: &DesiredState,
+    current: &Snapshot,
+    options: &PlanOptions,
+) -> Result<Plan, Error> {
+    let built = build::Builder::new(desired, current, options)?.run()?;
+    limits::check(desired, current, &built)?;
+    Ok(built.finish(desired, current, options))
+}

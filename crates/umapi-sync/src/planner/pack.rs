@@ -1,0 +1,557 @@
+//! Packing: turns decided changes into as few action requests as the limits allow.
+//!
+//! Limits (design §3.3): 10 entries per request, 10 steps per entry, 10 names per
+//! list. Memberships of user groups go either into user entries (`add {"group"}`)
+//! or group entries (`usergroup` + `add {"user"}`), whichever needs fewer entries;
+//! product profiles and admin groups only take user entries.
+
+use std::collections::HashMap;
+
+use umapi_core::wire::{
+    CreateUserGroup, Empty, Entry, GroupList, IfAlreadyExists, RemoveFromOrg, UpdateUser,
+    UpdateUserGroup, UserEntry, UserGroupEntry, UserGroupStep, UserGroupTargets, UserStep,
+};
+
+use crate::plan::{ChangeId, GroupKind, Phase, PhaseName, Request};
+
+/// At most this many entries per request.
+pub const MAX_ENTRIES_PER_REQUEST: usize = 10;
+/// At most this many steps per entry.
+pub const MAX_STEPS_PER_ENTRY: usize = 10;
+/// At most this many names per list in a step.
+pub const MAX_NAMES_PER_LIST: usize = 10;
+/// Names one entry can carry: 10 steps of 10 names.
+const NAMES_PER_ENTRY: usize = MAX_STEPS_PER_ENTRY * MAX_NAMES_PER_LIST;
+
+/// How requests name a user.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct UserTarget {
+    /// The entry's `user`.
+    pub user: String,
+    /// The entry's `domain`, for usernames that are not emails.
+    pub domain: Option<String>,
+    /// Lower-cased `user`, for ordering.
+    pub key: String,
+}
+
+impl UserTarget {
+    pub(crate) fn new(user: String, domain: Option<String>) -> Self {
+        let key = user.to_lowercase();
+        UserTarget { user, domain, key }
+    }
+
+    /// The name for a group's `add {"user": […]}` list: only users that need no domain.
+    fn list_name(&self) -> Option<&str> {
+        self.domain.is_none().then_some(self.user.as_str())
+    }
+
+    pub(crate) fn display(&self) -> String {
+        match &self.domain {
+            Some(domain) => format!("{} ({domain})", self.user),
+            None => self.user.clone(),
+        }
+    }
+}
+
+/// One group entry of the group phase: steps with the changes they carry.
+#[derive(Debug, Clone)]
+pub(crate) struct GroupWork {
+    group: String,
+    steps: Vec<(UserGroupStep, Vec<ChangeId>)>,
+}
+
+fn profile_steps(
+    profiles: &[String],
+    id: ChangeId,
+) -> impl Iterator<Item = (UserGroupStep, Vec<ChangeId>)> + '_ {
+    profiles.chunks(MAX_NAMES_PER_LIST).map(move |chunk| {
+        (
+            UserGroupStep::Add(UserGroupTargets::Profiles {
+                product_configuration: chunk.to_vec(),
+            }),
+            vec![id],
+        )
+    })
+}
+
+impl GroupWork {
+    pub(crate) fn create(
+        group: &str,
+        description: Option<String>,
+        profiles: Vec<String>,
+        id: ChangeId,
+    ) -> Self {
+        let mut steps = vec![(
+            UserGroupStep::Create(CreateUserGroup {
+                name: None,
+                description,
+                // A re-run after a partial apply must not fail on the group it created.
+                option: Some(IfAlreadyExists::Ignore),
+            }),
+            vec![id],
+        )];
+        steps.extend(profile_steps(&profiles, id));
+        GroupWork {
+            group: group.to_string(),
+            steps,
+        }
+    }
+
+    pub(crate) fn rename(
+        from: &str,
+        to: &str,
+        description: Option<String>,
+        id: ChangeId,
+        reassert_id: Option<ChangeId>,
+    ) -> Self {
+        let mut ids = vec![id];
+        if description.is_some() {
+            ids.extend(reassert_id);
+        }
+        GroupWork {
+            group: from.to_string(),
+            steps: vec![(
+                UserGroupStep::Update(UpdateUserGroup {
+                    name: Some(to.to_string()),
+                    description,
+                }),
+                ids,
+            )],
+        }
+    }
+
+    pub(crate) fn reassert(
+        group: &str,
+        description: Option<String>,
+        profiles: Vec<String>,
+        id: ChangeId,
+    ) -> Self {
+        let mut steps = Vec::new();
+        if let Some(description) = description {
+            steps.push((
+                UserGroupStep::Update(UpdateUserGroup {
+                    name: None,
+                    description: Some(description),
+                }),
+                vec![id],
+            ));
+        }
+        steps.extend(profile_steps(&profiles, id));
+        GroupWork {
+            group: group.to_string(),
+            steps,
+        }
+    }
+}
+
+/// A user to create, with the memberships that ride along in its entry.
+pub(crate) struct CreateWork {
+    pub target: UserTarget,
+    pub step: UserStep,
+    pub id: ChangeId,
+    /// (managed group index, change id).
+    pub adds: Vec<(u32, ChangeId)>,
+}
+
+/// A user to update (names, email, username), named as before the update.
+pub(crate) struct UpdateWork {
+    pub target: UserTarget,
+    pub update: UpdateUser,
+    pub ids: Vec<ChangeId>,
+}
+
+/// One membership to add or remove.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct MembershipWork {
+    /// Index into [`Work::targets`].
+    pub user: u32,
+    /// Index into [`Work::group_names`].
+    pub group: u32,
+    pub id: ChangeId,
+}
+
+/// A user leaving the org.
+pub(crate) struct LeaveWork {
+    pub target: UserTarget,
+    pub delete: bool,
+    pub id: ChangeId,
+}
+
+/// Everything to pack, by phase.
+#[derive(Default)]
+pub(crate) struct Work {
+    pub groups: Vec<GroupWork>,
+    pub creates: Vec<CreateWork>,
+    pub updates: Vec<UpdateWork>,
+    pub removals: Vec<MembershipWork>,
+    pub adds: Vec<MembershipWork>,
+    /// Group entries that must wait for the group phase (profile links of renamed
+    /// groups, overflow steps).
+    pub late_groups: Vec<GroupWork>,
+    pub leaves: Vec<LeaveWork>,
+    pub deletes: Vec<(String, ChangeId)>,
+    /// Users named by membership work.
+    pub targets: Vec<UserTarget>,
+    /// Managed groups: (name as declared, lower-cased name, kind).
+    pub group_names: Vec<(String, String, GroupKind)>,
+}
+
+/// A name for a list, with the change it carries.
+type Named = (String, ChangeId);
+/// A lower-cased sort key, the name, and the change it carries.
+type KeyedName = (String, String, ChangeId);
+
+/// An entry with the change ids of each of its steps.
+struct Planned {
+    entry: Entry,
+    ids: Vec<Vec<ChangeId>>,
+}
+
+/// The packed phases and counts.
+pub(crate) struct Packed {
+    pub phases: Vec<Phase>,
+    pub entries: u64,
+    pub lower_bound_requests: u64,
+}
+
+fn user_entry(target: &UserTarget, steps: Vec<UserStep>, ids: Vec<Vec<ChangeId>>) -> Planned {
+    Planned {
+        entry: Entry::User(UserEntry {
+            user: target.user.clone(),
+            domain: target.domain.clone(),
+            use_adobe_id: None,
+            request_id: None,
+            steps,
+        }),
+        ids,
+    }
+}
+
+fn group_entries(work: GroupWork, out: &mut Vec<Planned>, overflow: &mut Vec<GroupWork>) {
+    let mut steps = work.steps;
+    let rest = if steps.len() > MAX_STEPS_PER_ENTRY {
+        steps.split_off(MAX_STEPS_PER_ENTRY)
+    } else {
+        Vec::new()
+    };
+    let (steps, ids): (Vec<_>, Vec<_>) = steps.into_iter().unzip();
+    out.push(Planned {
+        entry: Entry::UserGroup(UserGroupEntry {
+            usergroup: work.group.clone(),
+            request_id: None,
+            steps,
+        }),
+        ids,
+    });
+    if !rest.is_empty() {
+        // Entries of one request run in any order, so steps that depend on the first
+        // entry (a create) wait for a later phase.
+        overflow.push(GroupWork {
+            group: work.group,
+            steps: rest,
+        });
+    }
+}
+
+/// Splits `(name, id)` lists into entries of at most 10 steps of 10 names.
+fn named_steps<T>(
+    names: &[(String, ChangeId)],
+    make: impl Fn(Vec<String>) -> T,
+) -> Vec<(T, Vec<ChangeId>)> {
+    names
+        .chunks(MAX_NAMES_PER_LIST)
+        .map(|chunk| {
+            (
+                make(chunk.iter().map(|(n, _)| n.clone()).collect()),
+                chunk.iter().map(|(_, id)| *id).collect(),
+            )
+        })
+        .collect()
+}
+
+fn requests(entries: Vec<Planned>) -> Vec<Request> {
+    let mut out = Vec::with_capacity(entries.len().div_ceil(MAX_ENTRIES_PER_REQUEST));
+    let mut iter = entries.into_iter().peekable();
+    while iter.peek().is_some() {
+        let chunk: Vec<Planned> = iter.by_ref().take(MAX_ENTRIES_PER_REQUEST).collect();
+        let (entries, changes) = chunk.into_iter().map(|p| (p.entry, p.ids)).unzip();
+        out.push(Request { entries, changes });
+    }
+    out
+}
+
+fn div_ceil(n: usize, d: usize) -> usize {
+    n.div_ceil(d)
+}
+
+impl Work {
+    pub(crate) fn pack(mut self) -> Packed {
+        let mut phases = Vec::new();
+        let mut lower_bound_requests = 0u64;
+        let mut entries_total = 0u64;
+        let mut add_phase = |name: PhaseName, entries: Vec<Planned>, lower_bound_entries: usize| {
+            if entries.is_empty() {
+                return;
+            }
+            entries_total += entries.len() as u64;
+            lower_bound_requests += div_ceil(lower_bound_entries, MAX_ENTRIES_PER_REQUEST) as u64;
+            phases.push(Phase {
+                name,
+                requests: requests(entries),
+            });
+        };
+
+        // Phase 1.
+        let mut late = std::mem::take(&mut self.late_groups);
+        let mut entries = Vec::new();
+        let group_count = self.groups.len();
+        for work in std::mem::take(&mut self.groups) {
+            group_entries(work, &mut entries, &mut late);
+        }
+        add_phase(PhaseName::GroupCreatesAndUpdates, entries, group_count);
+
+        // Phase 2: the create step, then the user's memberships in the same entry.
+        let mut entries = Vec::new();
+        let create_count = self.creates.len();
+        for create in std::mem::take(&mut self.creates) {
+            let names: Vec<(String, ChangeId)> = create
+                .adds
+                .iter()
+                .map(|&(m, id)| (self.group_names[m as usize].0.clone(), id))
+                .collect();
+            let mut steps = vec![create.step];
+            let mut ids = vec![vec![create.id]];
+            let adds = named_steps(&names, |group| UserStep::Add(GroupList::Groups { group }));
+            let fit = MAX_STEPS_PER_ENTRY - 1;
+            let mut overflow_from = None;
+            for (i, (step, step_ids)) in adds.into_iter().enumerate() {
+                if i < fit {
+                    steps.push(step);
+                    ids.push(step_ids);
+                } else {
+                    overflow_from.get_or_insert(i * MAX_NAMES_PER_LIST);
+                }
+            }
+            if let Some(from) = overflow_from {
+                // More memberships than one entry holds: the rest wait for the adds
+                // phase, since entries of one request may run before the create.
+                let user = self.targets.len() as u32;
+                self.targets.push(create.target.clone());
+                for &(group, id) in &create.adds[from..] {
+                    self.adds.push(MembershipWork { user, group, id });
+                }
+            }
+            entries.push(user_entry(&create.target, steps, ids));
+        }
+        add_phase(PhaseName::UserCreates, entries, create_count);
+
+        // Phase 3.
+        let update_count = self.updates.len();
+        let entries: Vec<Planned> = std::mem::take(&mut self.updates)
+            .into_iter()
+            .map(|u| user_entry(&u.target, vec![UserStep::Update(u.update)], vec![u.ids]))
+            .collect();
+        add_phase(PhaseName::UserUpdates, entries, update_count);
+
+        // Phases 4 and 5.
+        let (entries, bound) = self.pack_memberships(&self.removals, false, Vec::new());
+        add_phase(PhaseName::MembershipRemovals, entries, bound);
+        let late_count = late.len();
+        let (entries, bound) = self.pack_memberships(&self.adds, true, late);
+        add_phase(PhaseName::MembershipAdds, entries, bound.max(late_count));
+
+        // Phase 6.
+        let leave_count = self.leaves.len();
+        let entries: Vec<Planned> = std::mem::take(&mut self.leaves)
+            .into_iter()
+            .map(|l| {
+                user_entry(
+                    &l.target,
+                    vec![UserStep::RemoveFromOrg(RemoveFromOrg {
+                        delete_account: l.delete,
+                    })],
+                    vec![vec![l.id]],
+                )
+            })
+            .collect();
+        add_phase(PhaseName::UsersLeavingOrg, entries, leave_count);
+
+        // Phase 7.
+        let delete_count = self.deletes.len();
+        let entries: Vec<Planned> = std::mem::take(&mut self.deletes)
+            .into_iter()
+            .map(|(group, id)| Planned {
+                entry: Entry::UserGroup(UserGroupEntry {
+                    usergroup: group,
+                    request_id: None,
+                    steps: vec![UserGroupStep::Delete(Empty {})],
+                }),
+                ids: vec![vec![id]],
+            })
+            .collect();
+        add_phase(PhaseName::GroupDeletes, entries, delete_count);
+
+        Packed {
+            phases,
+            entries: entries_total,
+            lower_bound_requests,
+        }
+    }
+
+    /// Packs one membership phase. Returns the entries and the lower bound of entries.
+    ///
+    /// Users that need a user entry anyway (profile or admin-group memberships, or a
+    /// username that group lists cannot name) take all their memberships in it. For
+    /// the remaining user-group memberships, groups are considered from the fewest
+    /// such members up; the cheapest prefix of groups whose members switch to user
+    /// entries is chosen, and the other groups take group entries.
+    fn pack_memberships(
+        &self,
+        ops: &[MembershipWork],
+        adding: bool,
+        extra_groups: Vec<GroupWork>,
+    ) -> (Vec<Planned>, usize) {
+        let mut entries = Vec::new();
+        let mut overflow = Vec::new();
+        for work in extra_groups {
+            group_entries(work, &mut entries, &mut overflow);
+        }
+        // Overflow of overflow cannot happen: extra groups hold profile steps only,
+        // split at 10; anything left is appended as further entries.
+        while let Some(work) = overflow.pop() {
+            let mut more = Vec::new();
+            group_entries(work, &mut entries, &mut more);
+            overflow.extend(more);
+        }
+        if ops.is_empty() {
+            return (entries, 0);
+        }
+        let user_count = self.targets.len();
+        let mut in_user_entry = vec![false; user_count];
+        let mut forced_names: HashMap<u32, usize> = HashMap::new();
+        let mut by_group: HashMap<u32, Vec<u32>> = HashMap::new();
+        for op in ops {
+            let kind = self.group_names[op.group as usize].2;
+            let target = &self.targets[op.user as usize];
+            if kind != GroupKind::UserGroup || target.list_name().is_none() {
+                in_user_entry[op.user as usize] = true;
+                *forced_names.entry(op.user).or_default() += 1;
+            } else {
+                by_group.entry(op.group).or_default().push(op.user);
+            }
+        }
+        let lower_bound = forced_names
+            .values()
+            .map(|&n| div_ceil(n, NAMES_PER_ENTRY))
+            .sum::<usize>()
+            .max(div_ceil(ops.len(), NAMES_PER_ENTRY));
+
+        // Choose which user groups dissolve into user entries.
+        let mut groups: Vec<(usize, &str, u32)> = by_group
+            .iter()
+            .map(|(&g, users)| {
+                let remaining = users
+                    .iter()
+                    .filter(|&&u| !in_user_entry[u as usize])
+                    .count();
+                (remaining, self.group_names[g as usize].1.as_str(), g)
+            })
+            .collect();
+        groups.sort_unstable();
+        let mut suffix_cost = vec![0usize; groups.len() + 1];
+        for i in (0..groups.len()).rev() {
+            suffix_cost[i] = suffix_cost[i + 1] + div_ceil(groups[i].0, NAMES_PER_ENTRY);
+        }
+        let mut joined = vec![false; user_count];
+        let mut new_users = 0usize;
+        let (mut best_k, mut best_cost) = (0usize, suffix_cost[0]);
+        for (i, &(_, _, g)) in groups.iter().enumerate() {
+            for &u in &by_group[&g] {
+                if !in_user_entry[u as usize] && !joined[u as usize] {
+                    joined[u as usize] = true;
+                    new_users += 1;
+                }
+            }
+            let cost = new_users + suffix_cost[i + 1];
+            if cost < best_cost {
+                best_cost = cost;
+                best_k = i + 1;
+            }
+        }
+        for &(_, _, g) in &groups[..best_k] {
+            for &u in &by_group[&g] {
+                in_user_entry[u as usize] = true;
+            }
+        }
+
+        // Group entries for the rest, in group order.
+        let mut group_lists: Vec<(&str, u32, Vec<Named>)> = Vec::new();
+        let mut group_slot: HashMap<u32, usize> = HashMap::new();
+        let mut user_lists: HashMap<u32, Vec<KeyedName>> = HashMap::new();
+        for op in ops {
+            let (name, key, _) = &self.group_names[op.group as usize];
+            if in_user_entry[op.user as usize] {
+                user_lists
+                    .entry(op.user)
+                    .or_default()
+                    .push((key.clone(), name.clone(), op.id));
+            } else {
+                let slot = *group_slot.entry(op.group).or_insert_with(|| {
+                    group_lists.push((key.as_str(), op.group, Vec::new()));
+                    group_lists.len() - 1
+                });
+                let target = &self.targets[op.user as usize];
+                group_lists[slot].2.push((target.user.clone(), op.id));
+            }
+        }
+        group_lists.sort_by(|a, b| a.0.cmp(b.0));
+        for (_, g, mut names) in group_lists {
+            names.sort_by_cached_key(|(n, _)| n.to_lowercase());
+            let steps = named_steps(&names, |user| {
+                let targets = UserGroupTargets::Users { user };
+                if adding {
+                    UserGroupStep::Add(targets)
+                } else {
+                    UserGroupStep::Remove(targets)
+                }
+            });
+            for chunk in steps.chunks(MAX_STEPS_PER_ENTRY) {
+                let (steps, ids): (Vec<_>, Vec<_>) = chunk.iter().cloned().unzip();
+                entries.push(Planned {
+                    entry: Entry::UserGroup(UserGroupEntry {
+                        usergroup: self.group_names[g as usize].0.clone(),
+                        request_id: None,
+                        steps,
+                    }),
+                    ids,
+                });
+            }
+        }
+
+        // User entries, in user order.
+        let mut users: Vec<(u32, Vec<KeyedName>)> = user_lists.into_iter().collect();
+        users.sort_by(|a, b| {
+            let (ta, tb) = (&self.targets[a.0 as usize], &self.targets[b.0 as usize]);
+            (&ta.key, &ta.domain, a.0).cmp(&(&tb.key, &tb.domain, b.0))
+        });
+        for (u, mut list) in users {
+            list.sort();
+            let names: Vec<(String, ChangeId)> =
+                list.into_iter().map(|(_, n, id)| (n, id)).collect();
+            let steps = named_steps(&names, |group| {
+                let list = GroupList::Groups { group };
+                if adding {
+                    UserStep::Add(list)
+                } else {
+                    UserStep::Remove(list)
+                }
+            });
+            let target = &self.targets[u as usize];
+            for chunk in steps.chunks(MAX_STEPS_PER_ENTRY) {
+                let (steps, ids): (Vec<_>, Vec<_>) = chunk.iter().cloned().unzip();
+                entries.push(user_entry(target, steps, ids));
+            }
+        }
+        (entries, lower_bound)
+    }
+}

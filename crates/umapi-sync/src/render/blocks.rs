@@ -1,0 +1,338 @@
+//! Groups a plan's changes into per-object blocks shared by the renderers.
+
+use std::collections::BTreeMap;
+
+use crate::plan::{ChangeKind, FieldChange, GroupKind, Plan};
+
+/// What happens to an object or attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Sym {
+    Add,
+    Change,
+    Remove,
+}
+
+impl Sym {
+    pub(crate) fn char(self) -> char {
+        match self {
+            Sym::Add => '+',
+            Sym::Change => '~',
+            Sym::Remove => '-',
+        }
+    }
+}
+
+/// One attribute line (or list) of a block.
+pub(crate) enum Attr {
+    /// `name = value` (added or removed).
+    Value {
+        sym: Sym,
+        name: &'static str,
+        value: String,
+    },
+    /// `name = old -> new`.
+    Changed {
+        name: String,
+        old: String,
+        new: String,
+    },
+    /// `name = [ ±item, … ]`.
+    List {
+        sym: Sym,
+        name: &'static str,
+        items: Vec<(Sym, String)>,
+    },
+}
+
+/// One object the plan touches.
+pub(crate) struct Block {
+    pub sym: Sym,
+    /// `# user group "Engineering" will be created`.
+    pub comment: String,
+    /// `user_group "Engineering"`.
+    pub header: String,
+    pub attrs: Vec<Attr>,
+    /// Whether the block removes something (a member, a user, a group).
+    pub destructive: bool,
+}
+
+#[derive(Default)]
+struct GroupAcc {
+    name: String,
+    kind: Option<GroupKind>,
+    create: Option<(Option<String>, Vec<String>)>,
+    rename_from: Option<String>,
+    delete: Option<Option<u64>>,
+    members: Vec<(Sym, String)>,
+}
+
+#[derive(Default)]
+struct UserAcc {
+    name: String,
+    create: Option<Vec<(&'static str, String)>>,
+    rename: Option<(String, Vec<FieldChange>)>,
+    update: Vec<FieldChange>,
+    remove: Option<bool>,
+}
+
+pub(crate) fn quote(s: &str) -> String {
+    format!("{s:?}")
+}
+
+fn show(value: &Option<String>) -> String {
+    value.as_deref().map_or_else(|| "null".to_string(), quote)
+}
+
+/// The plan's counted changes as blocks: user groups, then profiles and admin groups,
+/// then users; each sorted by name.
+pub(crate) fn blocks(plan: &Plan) -> Vec<Block> {
+    let mut groups: BTreeMap<String, GroupAcc> = BTreeMap::new();
+    let mut users: BTreeMap<String, UserAcc> = BTreeMap::new();
+    fn group_acc<'m>(groups: &'m mut BTreeMap<String, GroupAcc>, name: &str) -> &'m mut GroupAcc {
+        let acc = groups.entry(name.to_lowercase()).or_default();
+        if acc.name.is_empty() {
+            acc.name = name.to_string();
+        }
+        acc
+    }
+    fn user_acc<'m>(users: &'m mut BTreeMap<String, UserAcc>, name: &str) -> &'m mut UserAcc {
+        let acc = users.entry(name.to_lowercase()).or_default();
+        if acc.name.is_empty() {
+            acc.name = name.to_string();
+        }
+        acc
+    }
+    for change in &plan.changes {
+        match &change.kind {
+            ChangeKind::CreateGroup {
+                group,
+                description,
+                profiles,
+            } => {
+                let acc = group_acc(&mut groups, group);
+                acc.kind = Some(GroupKind::UserGroup);
+                acc.create = Some((description.clone(), profiles.clone()));
+            }
+            ChangeKind::RenameGroup { group, from } => {
+                let acc = group_acc(&mut groups, group);
+                acc.kind = Some(GroupKind::UserGroup);
+                acc.rename_from = Some(from.clone());
+            }
+            ChangeKind::DeleteGroup {
+                group,
+                member_count,
+            } => {
+                let acc = group_acc(&mut groups, group);
+                acc.kind = Some(GroupKind::UserGroup);
+                acc.delete = Some(*member_count);
+            }
+            ChangeKind::ReassertGroup { .. } => {}
+            ChangeKind::CreateUser {
+                user,
+                identity_type,
+                email,
+                firstname,
+                lastname,
+                country,
+            } => {
+                let acc = user_acc(&mut users, user);
+                let mut fields = vec![
+                    ("type", quote(identity_type.as_str())),
+                    ("email", quote(email)),
+                ];
+                if let Some(v) = firstname {
+                    fields.push(("firstname", quote(v)));
+                }
+                if let Some(v) = lastname {
+                    fields.push(("lastname", quote(v)));
+                }
+                if let Some(v) = country {
+                    fields.push(("country", quote(v)));
+                }
+                acc.create = Some(fields);
+            }
+            ChangeKind::UpdateUser { user, fields } => {
+                user_acc(&mut users, user)
+                    .update
+                    .extend(fields.iter().cloned());
+            }
+            ChangeKind::RenameUser { user, from, fields } => {
+                user_acc(&mut users, user).rename = Some((from.clone(), fields.clone()));
+            }
+            ChangeKind::AddMembership {
+                user,
+                group,
+                group_kind,
+            } => {
+                let acc = group_acc(&mut groups, group);
+                acc.kind = Some(*group_kind);
+                acc.members.push((Sym::Add, user.clone()));
+            }
+            ChangeKind::RemoveMembership {
+                user,
+                group,
+                group_kind,
+            } => {
+                let acc = group_acc(&mut groups, group);
+                acc.kind = Some(*group_kind);
+                acc.members.push((Sym::Remove, user.clone()));
+            }
+            ChangeKind::RemoveUser {
+                user,
+                delete_account,
+                ..
+            } => {
+                user_acc(&mut users, user).remove = Some(*delete_account);
+            }
+        }
+    }
+
+    let mut out = Vec::new();
+    let mut by_kind: BTreeMap<GroupKind, Vec<GroupAcc>> = BTreeMap::new();
+    for acc in groups.into_values() {
+        by_kind
+            .entry(acc.kind.unwrap_or(GroupKind::UserGroup))
+            .or_default()
+            .push(acc);
+    }
+    for (kind, accs) in by_kind {
+        for acc in accs {
+            out.push(group_block(kind, acc));
+        }
+    }
+    for acc in users.into_values() {
+        out.push(user_block(acc));
+    }
+    out
+}
+
+fn group_block(kind: GroupKind, mut acc: GroupAcc) -> Block {
+    let resource = match kind {
+        GroupKind::UserGroup => "user_group",
+        GroupKind::ProductProfile => "product_profile",
+        GroupKind::AdminGroup => "admin_group",
+    };
+    let label = kind.label();
+    let name = quote(&acc.name);
+    let mut attrs = Vec::new();
+    let (sym, what) = if let Some((description, profiles)) = &acc.create {
+        if let Some(d) = description {
+            attrs.push(Attr::Value {
+                sym: Sym::Add,
+                name: "description",
+                value: quote(d),
+            });
+        }
+        if !profiles.is_empty() {
+            attrs.push(Attr::Value {
+                sym: Sym::Add,
+                name: "profiles",
+                value: format!(
+                    "[{}]",
+                    profiles
+                        .iter()
+                        .map(|p| quote(p))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            });
+        }
+        (Sym::Add, "will be created".to_string())
+    } else if let Some(count) = acc.delete {
+        let what = match count {
+            Some(n) => format!(
+                "will be deleted (it has {n} member{})",
+                if n == 1 { "" } else { "s" }
+            ),
+            None => "will be deleted".to_string(),
+        };
+        (Sym::Remove, what)
+    } else if let Some(from) = &acc.rename_from {
+        attrs.push(Attr::Changed {
+            name: "name".into(),
+            old: quote(from),
+            new: name.clone(),
+        });
+        (Sym::Change, "will be renamed".to_string())
+    } else {
+        (Sym::Change, "members will change".to_string())
+    };
+    acc.members
+        .sort_by_cached_key(|(s, m)| (m.to_lowercase(), *s));
+    let destructive = sym == Sym::Remove || acc.members.iter().any(|(s, _)| *s == Sym::Remove);
+    if !acc.members.is_empty() {
+        let list_sym = if acc.members.iter().all(|(s, _)| *s == Sym::Add) && sym == Sym::Add {
+            Sym::Add
+        } else {
+            Sym::Change
+        };
+        attrs.push(Attr::List {
+            sym: list_sym,
+            name: "members",
+            items: acc
+                .members
+                .into_iter()
+                .map(|(s, m)| (s, quote(&m)))
+                .collect(),
+        });
+    }
+    Block {
+        sym,
+        comment: format!("{label} {name} {what}"),
+        header: format!("{resource} {name}"),
+        attrs,
+        destructive,
+    }
+}
+
+fn user_block(acc: UserAcc) -> Block {
+    let name = quote(&acc.name);
+    let mut attrs = Vec::new();
+    let (sym, what) = if let Some(fields) = acc.create {
+        for (field, value) in fields {
+            attrs.push(Attr::Value {
+                sym: Sym::Add,
+                name: field,
+                value,
+            });
+        }
+        (Sym::Add, "will be created".to_string())
+    } else if let Some(delete) = acc.remove {
+        let what = if delete {
+            "will be removed from the org and its account deleted"
+        } else {
+            "will be removed from the org"
+        };
+        (Sym::Remove, what.to_string())
+    } else {
+        let what = if acc.rename.is_some() {
+            "will be renamed"
+        } else {
+            "will be updated in place"
+        };
+        if let Some((_, fields)) = &acc.rename {
+            for f in fields {
+                attrs.push(Attr::Changed {
+                    name: f.field.clone(),
+                    old: show(&f.old),
+                    new: show(&f.new),
+                });
+            }
+        }
+        for f in &acc.update {
+            attrs.push(Attr::Changed {
+                name: f.field.clone(),
+                old: show(&f.old),
+                new: show(&f.new),
+            });
+        }
+        (Sym::Change, what.to_string())
+    };
+    Block {
+        sym,
+        comment: format!("user {name} {what}"),
+        header: format!("user {name}"),
+        attrs,
+        destructive: sym == Sym::Remove,
+    }
+}

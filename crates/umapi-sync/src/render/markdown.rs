@@ -1,0 +1,204 @@
+//! Markdown rendering of a plan for a pull-request comment: summary first,
+//! destructive changes called out, details collapsed, always under GitHub's
+//! 65,536-character comment limit.
+
+use std::fmt::Write as _;
+
+use super::blocks::{Attr, Block, Sym, blocks};
+use super::text::{estimate_line, summary_line};
+use crate::plan::Plan;
+
+/// The rendering never exceeds this many characters (GitHub's comment limit is 65,536).
+pub const MARKDOWN_LIMIT: usize = 65_000;
+
+/// Destructive lines listed before the details are cut after this many.
+const DESTRUCTIVE_LINES: usize = 50;
+
+fn diff_lines(block: &Block, out: &mut Vec<String>) {
+    out.push(format!("{} {}", block.sym.char(), block.header));
+    for attr in &block.attrs {
+        match attr {
+            Attr::Value { sym, name, value } => {
+                out.push(format!("{}     {name} = {value}", sym.char()))
+            }
+            Attr::Changed { name, old, new } => out.push(format!("!     {name} = {old} -> {new}")),
+            Attr::List { name, items, .. } => {
+                for (sym, item) in items {
+                    out.push(format!("{}     {name}: {item}", sym.char()));
+                }
+            }
+        }
+    }
+}
+
+/// Keeps text inside inline code and tables from breaking the Markdown.
+fn escape(s: &str) -> String {
+    s.replace('`', "'").replace('|', "\\|")
+}
+
+/// Renders the plan as a pull-request comment.
+pub fn markdown(plan: &Plan) -> String {
+    let mut head = String::new();
+    let s = &plan.summary;
+    if !plan.has_changes() {
+        let _ = writeln!(head, "### umapi plan: no changes\n");
+        let _ = writeln!(
+            head,
+            "No changes. The organization matches the configuration.\n"
+        );
+    } else {
+        let _ = writeln!(head, "### umapi plan: {}\n", escape(&summary_line(plan)));
+        let _ = writeln!(head, "| | count |\n|---|---:|");
+        let rows: [(&str, u64); 11] = [
+            ("User groups created", s.groups_created),
+            ("User groups renamed", s.groups_renamed),
+            ("User groups deleted", s.groups_deleted),
+            ("Users created", s.users_created),
+            ("Users updated", s.users_updated),
+            ("Users renamed", s.users_renamed),
+            ("Users removed from the org", s.users_removed),
+            ("Users deleted", s.users_deleted),
+            ("Memberships added", s.memberships_added),
+            ("Memberships removed", s.memberships_removed),
+            ("Write-only fields re-asserted", s.reasserted),
+        ];
+        for (label, count) in rows {
+            if count > 0 {
+                let _ = writeln!(head, "| {label} | {count} |");
+            }
+        }
+        let _ = writeln!(head, "\n{}\n", escape(&estimate_line(plan)));
+    }
+
+    let all = blocks(plan);
+    let destructive: Vec<String> = all
+        .iter()
+        .filter(|b| b.destructive)
+        .flat_map(|b| {
+            let mut lines = Vec::new();
+            if b.sym == Sym::Remove {
+                lines.push(format!("- {}", escape(&b.comment)));
+            } else {
+                for attr in &b.attrs {
+                    if let Attr::List { items, .. } = attr {
+                        for (sym, item) in items {
+                            if *sym == Sym::Remove {
+                                lines.push(format!("- remove {item} from {}", escape(&b.header)));
+                            }
+                        }
+                    }
+                }
+            }
+            lines
+        })
+        .collect();
+    if !destructive.is_empty() {
+        let _ = writeln!(
+            head,
+            "> [!CAUTION]\n> **Destructive changes ({}):**",
+            destructive.len()
+        );
+        for line in destructive.iter().take(DESTRUCTIVE_LINES) {
+            let _ = writeln!(head, "> {line}");
+        }
+        if destructive.len() > DESTRUCTIVE_LINES {
+            let _ = writeln!(
+                head,
+                "> - … and {} more (see the details below)",
+                destructive.len() - DESTRUCTIVE_LINES
+            );
+        }
+        head.push('\n');
+    }
+    if !plan.warnings.is_empty() {
+        let _ = writeln!(
+            head,
+            "> [!WARNING]\n> **Not changed by this plan ({}):**",
+            plan.warnings.len()
+        );
+        for warning in plan.warnings.iter().take(DESTRUCTIVE_LINES) {
+            let _ = writeln!(head, "> - {}", escape(warning));
+        }
+        if plan.warnings.len() > DESTRUCTIVE_LINES {
+            let _ = writeln!(
+                head,
+                "> - … and {} more",
+                plan.warnings.len() - DESTRUCTIVE_LINES
+            );
+        }
+        head.push('\n');
+    }
+
+    let mut tail = String::new();
+    if !plan.not_verifiable.is_empty() {
+        let _ = writeln!(
+            tail,
+            "<details><summary>Not verifiable through the API ({})</summary>\n",
+            plan.not_verifiable.len()
+        );
+        for item in &plan.not_verifiable {
+            let _ = writeln!(
+                tail,
+                "- user group `{}`: {} = `{}`",
+                escape(&item.group),
+                item.field,
+                escape(&item.value)
+            );
+        }
+        let _ = writeln!(
+            tail,
+            "\nUMAPI cannot read these back: they are set on create and re-asserted on apply.\n\n</details>"
+        );
+    }
+
+    let mut details = String::new();
+    if !all.is_empty() {
+        let mut lines = Vec::new();
+        for block in &all {
+            diff_lines(block, &mut lines);
+        }
+        let open = format!(
+            "<details><summary>All changes ({} objects)</summary>\n\n```diff\n",
+            all.len()
+        );
+        let close = "```\n\n</details>\n\n";
+        let note_room = 200;
+        let budget = MARKDOWN_LIMIT
+            .saturating_sub(head.len() + tail.len() + open.len() + close.len() + note_room);
+        let mut body = String::new();
+        let mut shown = 0;
+        for line in &lines {
+            if body.len() + line.len() + 1 > budget {
+                break;
+            }
+            body.push_str(line);
+            body.push('\n');
+            shown += 1;
+        }
+        details.push_str(&open);
+        details.push_str(&body);
+        if shown < lines.len() {
+            let _ = writeln!(
+                details,
+                "… truncated: {} more lines. The full plan is in the job log and the JSON plan.",
+                lines.len() - shown
+            );
+        }
+        details.push_str(close);
+    }
+
+    let mut out = head;
+    out.push_str(&details);
+    out.push_str(&tail);
+    if out.len() > MARKDOWN_LIMIT {
+        // Only the head can still be too long (huge warnings); cut it at a line.
+        let mut cut = MARKDOWN_LIMIT - 100;
+        while !out.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let cut = out[..cut].rfind('\n').unwrap_or(cut);
+        out.truncate(cut);
+        out.push_str("\n\n… truncated to fit a comment.\n");
+    }
+    out
+}

@@ -1,0 +1,209 @@
+//! Terraform-like text rendering of a plan.
+
+use std::fmt::Write as _;
+
+use similar::{ChangeTag, TextDiff};
+
+use super::blocks::{Attr, Block, Sym, blocks, quote};
+use crate::plan::{ChangeKind, Plan};
+
+const RESET: &str = "\x1b[0m";
+const BOLD: &str = "\x1b[1m";
+const GREEN: &str = "\x1b[32m";
+const YELLOW: &str = "\x1b[33m";
+const RED: &str = "\x1b[31m";
+const UNDERLINE: &str = "\x1b[4m";
+
+struct Style {
+    color: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("{code}{text}{RESET}")
+        } else {
+            text.to_string()
+        }
+    }
+
+    fn sym(&self, sym: Sym) -> String {
+        let code = match sym {
+            Sym::Add => GREEN,
+            Sym::Change => YELLOW,
+            Sym::Remove => RED,
+        };
+        self.paint(code, &sym.char().to_string())
+    }
+
+    /// `old -> new`, with the changed characters underlined when colouring.
+    fn changed(&self, old: &str, new: &str) -> String {
+        if !self.color {
+            return format!("{old} -> {new}");
+        }
+        let diff = TextDiff::from_chars(old, new);
+        let (mut left, mut right) = (String::new(), String::new());
+        for change in diff.iter_all_changes() {
+            let value = change.value();
+            match change.tag() {
+                ChangeTag::Equal => {
+                    left.push_str(value);
+                    right.push_str(value);
+                }
+                ChangeTag::Delete => left.push_str(&format!("{RED}{UNDERLINE}{value}{RESET}")),
+                ChangeTag::Insert => right.push_str(&format!("{GREEN}{UNDERLINE}{value}{RESET}")),
+            }
+        }
+        format!("{left} -> {right}")
+    }
+}
+
+fn write_block(out: &mut String, block: &Block, style: &Style) {
+    let _ = writeln!(
+        out,
+        "  {}",
+        style.paint(BOLD, &format!("# {}", block.comment))
+    );
+    let _ = writeln!(out, "  {} {} {{", style.sym(block.sym), block.header);
+    let width = block
+        .attrs
+        .iter()
+        .map(|a| match a {
+            Attr::Value { name, .. } | Attr::List { name, .. } => name.len(),
+            Attr::Changed { name, .. } => name.len(),
+        })
+        .max()
+        .unwrap_or(0);
+    for attr in &block.attrs {
+        match attr {
+            Attr::Value { sym, name, value } => {
+                let _ = writeln!(out, "      {} {name:<width$} = {value}", style.sym(*sym));
+            }
+            Attr::Changed { name, old, new } => {
+                let _ = writeln!(
+                    out,
+                    "      {} {name:<width$} = {}",
+                    style.sym(Sym::Change),
+                    style.changed(old, new)
+                );
+            }
+            Attr::List { sym, name, items } => {
+                let _ = writeln!(out, "      {} {name:<width$} = [", style.sym(*sym));
+                for (item_sym, item) in items {
+                    let _ = writeln!(out, "          {} {item},", style.sym(*item_sym));
+                }
+                let _ = writeln!(out, "        ]");
+            }
+        }
+    }
+    let _ = writeln!(out, "    }}");
+}
+
+/// The summary line: `Plan: X to add, Y to change, Z to remove.`
+pub(crate) fn summary_line(plan: &Plan) -> String {
+    let s = &plan.summary;
+    format!(
+        "Plan: {} to add, {} to change, {} to remove.",
+        s.to_add, s.to_change, s.to_remove
+    )
+}
+
+/// The request estimate in one sentence.
+pub(crate) fn estimate_line(plan: &Plan) -> String {
+    let e = &plan.estimate;
+    let phases = plan.phases.len();
+    let rate = match e.action_requests_per_minute {
+        Some(rate) => format!(
+            ", about {} at {rate} requests per minute",
+            format_duration(e.duration_seconds)
+        ),
+        None => String::new(),
+    };
+    format!(
+        "{} action request{} ({} entries) in {phases} phase{} (lower bound {}){rate}.",
+        e.requests,
+        if e.requests == 1 { "" } else { "s" },
+        e.entries,
+        if phases == 1 { "" } else { "s" },
+        e.lower_bound_requests,
+    )
+}
+
+/// Seconds as `42 s`, `6 min 30 s` or `2 h 5 min`.
+pub(crate) fn format_duration(seconds: f64) -> String {
+    let total = seconds.round() as u64;
+    match total {
+        t if t < 60 => format!("{t} s"),
+        t if t < 3600 => {
+            if t % 60 == 0 {
+                format!("{} min", t / 60)
+            } else {
+                format!("{} min {} s", t / 60, t % 60)
+            }
+        }
+        t => format!("{} h {} min", t / 3600, (t % 3600) / 60),
+    }
+}
+
+/// Renders the plan like Terraform. ANSI colour only when `color` is true.
+pub fn text(plan: &Plan, color: bool) -> String {
+    let style = Style { color };
+    let mut out = String::new();
+    if plan.has_changes() {
+        let _ = writeln!(out, "umapi will perform the following actions:\n");
+        for block in blocks(plan) {
+            write_block(&mut out, &block, &style);
+            out.push('\n');
+        }
+    }
+    if !plan.warnings.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}",
+            style.paint(YELLOW, "Warnings (not changed by this plan):")
+        );
+        for warning in &plan.warnings {
+            let _ = writeln!(out, "  ! {warning}");
+        }
+        out.push('\n');
+    }
+    if !plan.not_verifiable.is_empty() {
+        let reasserted = plan
+            .changes
+            .iter()
+            .any(|c| matches!(c.kind, ChangeKind::ReassertGroup { .. }));
+        let _ = writeln!(
+            out,
+            "Not verifiable through the API (set on create{}):",
+            if reasserted {
+                ", re-asserted on apply"
+            } else {
+                ""
+            }
+        );
+        for item in &plan.not_verifiable {
+            let _ = writeln!(
+                out,
+                "  user_group {}: {} = {}",
+                quote(&item.group),
+                item.field,
+                quote(&item.value)
+            );
+        }
+        out.push('\n');
+    }
+    if plan.has_changes() {
+        let _ = writeln!(out, "{}", style.paint(BOLD, &summary_line(plan)));
+        let _ = writeln!(out, "{}", estimate_line(plan));
+    } else {
+        let _ = writeln!(
+            out,
+            "{}",
+            style.paint(
+                GREEN,
+                "No changes. The organization matches the configuration."
+            )
+        );
+    }
+    out
+}

@@ -1,0 +1,348 @@
+//! The current state of an org, as the planner sees it.
+//!
+//! A [`Snapshot`] holds every active user (identity, names, country and direct
+//! memberships) and every group (user groups, product profiles, admin groups) with
+//! its member count. It is built from UMAPI queries or read from a JSON file, and is
+//! always sorted so that the same org gives the same snapshot byte for byte.
+
+use serde::{Deserialize, Serialize};
+use umapi_core::wire::{self, GroupType, IdentityType};
+
+use crate::error::Error;
+
+/// Version of the snapshot JSON written by this crate.
+pub const SNAPSHOT_FORMAT_VERSION: u32 = 1;
+
+/// The current org: users with their direct memberships, and groups.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// Version of this document (`1`).
+    pub format_version: u32,
+    /// The org id (`…@AdobeOrg`).
+    pub org_id: String,
+    /// Active users, sorted by [`SnapshotUser::key`].
+    pub users: Vec<SnapshotUser>,
+    /// User groups, product profiles and admin groups, sorted by lower-cased name.
+    pub groups: Vec<SnapshotGroup>,
+}
+
+/// A user of the org.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotUser {
+    /// Email address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Sign-in name (equal to the email for most accounts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// Domain of the username.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    /// Identity type (`unknown` when UMAPI did not say).
+    #[serde(rename = "type")]
+    pub identity_type: IdentityType,
+    /// First name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub firstname: Option<String>,
+    /// Last name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lastname: Option<String>,
+    /// Two-letter country code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    /// Direct memberships (user groups, product profiles, admin groups), sorted
+    /// case-insensitively.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<String>,
+}
+
+/// A user group, product profile or admin group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotGroup {
+    /// Name as UMAPI spells it.
+    pub name: String,
+    /// Kind of group.
+    #[serde(rename = "type")]
+    pub group_type: GroupType,
+    /// Number of members UMAPI reports, when it does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member_count: Option<u64>,
+    /// For product profiles: the product.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product_name: Option<String>,
+}
+
+/// The lower-cased key that identifies a user: the email, or for accounts without
+/// one the username (with `@domain` appended when the username is not an email).
+pub fn identity_key(email: Option<&str>, username: Option<&str>, domain: Option<&str>) -> String {
+    match (email, username) {
+        (Some(email), _) if !email.is_empty() => email.to_lowercase(),
+        (_, Some(username)) if username.contains('@') => username.to_lowercase(),
+        (_, Some(username)) => match domain {
+            Some(domain) => format!("{}@{}", username.to_lowercase(), domain.to_lowercase()),
+            None => username.to_lowercase(),
+        },
+        _ => String::new(),
+    }
+}
+
+impl Default for SnapshotUser {
+    fn default() -> Self {
+        SnapshotUser {
+            email: None,
+            username: None,
+            domain: None,
+            identity_type: IdentityType::Unknown,
+            firstname: None,
+            lastname: None,
+            country: None,
+            groups: Vec::new(),
+        }
+    }
+}
+
+impl SnapshotUser {
+    /// The lower-cased identity key (see [`identity_key`]).
+    pub fn key(&self) -> String {
+        identity_key(
+            self.email.as_deref(),
+            self.username.as_deref(),
+            self.domain.as_deref(),
+        )
+    }
+
+    /// The user as an action entry names it: the email, or the username (with the
+    /// domain when the username is not an email and differs from the email).
+    pub fn target(&self) -> (String, Option<String>) {
+        match (&self.email, &self.username) {
+            (Some(email), None) => (email.clone(), None),
+            (Some(email), Some(username)) if username.eq_ignore_ascii_case(email) => {
+                (email.clone(), None)
+            }
+            (_, Some(username)) if !username.contains('@') => {
+                (username.clone(), self.domain.clone())
+            }
+            (_, Some(username)) => (username.clone(), None),
+            (None, None) => (String::new(), None),
+        }
+    }
+
+    /// Converts a user from a UMAPI listing; memberships are sorted.
+    pub fn from_wire(user: wire::User) -> Self {
+        let mut groups = user.groups;
+        sort_names(&mut groups);
+        groups.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
+        SnapshotUser {
+            email: user.email,
+            username: user.username,
+            domain: user.domain,
+            identity_type: user.identity_type.unwrap_or(IdentityType::Unknown),
+            firstname: user.firstname,
+            lastname: user.lastname,
+            country: user.country,
+            groups,
+        }
+    }
+}
+
+impl SnapshotGroup {
+    /// Converts a group from a UMAPI listing.
+    pub fn from_wire(group: wire::Group) -> Self {
+        SnapshotGroup {
+            name: group.group_name,
+            group_type: group.group_type,
+            member_count: group.member_count,
+            product_name: group.product_name,
+        }
+    }
+}
+
+/// Sorts names case-insensitively, ties broken by the exact spelling.
+pub(crate) fn sort_names(names: &mut [String]) {
+    names.sort_by_cached_key(|n| (n.to_lowercase(), n.clone()));
+}
+
+/// Progress of [`Snapshot::read`], reported as pages arrive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadProgress {
+    /// This many users read so far.
+    Users(usize),
+    /// This many groups read so far.
+    Groups(usize),
+}
+
+impl Snapshot {
+    /// Builds a sorted snapshot from UMAPI listings (users with direct memberships).
+    pub fn from_parts(
+        org_id: impl Into<String>,
+        users: impl IntoIterator<Item = wire::User>,
+        groups: impl IntoIterator<Item = wire::Group>,
+    ) -> Self {
+        let mut users: Vec<SnapshotUser> = users.into_iter().map(SnapshotUser::from_wire).collect();
+        users.sort_by_cached_key(|u| (u.key(), u.username.clone(), u.domain.clone()));
+        let mut groups: Vec<SnapshotGroup> =
+            groups.into_iter().map(SnapshotGroup::from_wire).collect();
+        groups.sort_by_cached_key(|g| (g.name.to_lowercase(), g.name.clone()));
+        Snapshot {
+            format_version: SNAPSHOT_FORMAT_VERSION,
+            org_id: org_id.into(),
+            users,
+            groups,
+        }
+    }
+
+    /// Reads the org through UMAPI: one listing of all users with their direct
+    /// memberships (`directOnly=true`) and one listing of the groups.
+    ///
+    /// `on_progress` is called after every page.
+    pub async fn read(
+        conn: &umapi_core::Connection,
+        mut on_progress: impl FnMut(ReadProgress),
+    ) -> Result<Self, Error> {
+        use futures::StreamExt;
+
+        let mut groups = Vec::new();
+        let mut stream = conn.groups();
+        while let Some(group) = stream.next().await {
+            groups.push(group?);
+            if groups.len() % 400 == 0 {
+                on_progress(ReadProgress::Groups(groups.len()));
+            }
+        }
+        on_progress(ReadProgress::Groups(groups.len()));
+
+        let mut users = Vec::new();
+        let mut stream = conn.users(umapi_core::UsersQuery::all().direct_only(true));
+        while let Some(user) = stream.next().await {
+            users.push(user?);
+            if users.len() % 2000 == 0 {
+                on_progress(ReadProgress::Users(users.len()));
+            }
+        }
+        on_progress(ReadProgress::Users(users.len()));
+        Ok(Snapshot::from_parts(conn.org_id(), users, groups))
+    }
+
+    /// Writes the snapshot as pretty JSON.
+    pub fn to_writer(&self, writer: impl std::io::Write) -> Result<(), Error> {
+        serde_json::to_writer_pretty(writer, self).map_err(|source| Error::Json {
+            what: "snapshot",
+            source,
+        })
+    }
+
+    /// Reads a snapshot written by [`Snapshot::to_writer`]; refuses other versions.
+    pub fn from_reader(reader: impl std::io::Read) -> Result<Self, Error> {
+        let value: serde_json::Value =
+            serde_json::from_reader(reader).map_err(|source| Error::Json {
+                what: "snapshot",
+                source,
+            })?;
+        check_version("snapshot", &value, SNAPSHOT_FORMAT_VERSION)?;
+        let mut snapshot: Snapshot =
+            serde_json::from_value(value).map_err(|source| Error::Json {
+                what: "snapshot",
+                source,
+            })?;
+        // A hand-edited file may be unsorted; the planner relies on order only for
+        // determinism, so restore it.
+        let org_id = std::mem::take(&mut snapshot.org_id);
+        let users = std::mem::take(&mut snapshot.users);
+        let groups = std::mem::take(&mut snapshot.groups);
+        let mut sorted = Snapshot {
+            format_version: SNAPSHOT_FORMAT_VERSION,
+            org_id,
+            users,
+            groups,
+        };
+        for user in &mut sorted.users {
+            sort_names(&mut user.groups);
+        }
+        sorted
+            .users
+            .sort_by_cached_key(|u| (u.key(), u.username.clone(), u.domain.clone()));
+        sorted
+            .groups
+            .sort_by_cached_key(|g| (g.name.to_lowercase(), g.name.clone()));
+        Ok(sorted)
+    }
+}
+
+/// Checks `format_version` of a JSON document before deserialising the rest, so an
+/// incompatible file gets a clear message instead of a missing-field error.
+pub(crate) fn check_version(
+    what: &'static str,
+    value: &serde_json::Value,
+    supported: u32,
+) -> Result<(), Error> {
+    let found = value
+        .get("format_version")
+        .and_then(serde_json::Value::as_u64);
+    match found {
+        Some(v) if v == u64::from(supported) => Ok(()),
+        other => Err(Error::UnsupportedFormat {
+            what,
+            found: other,
+            supported,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(email: &str, groups: &[&str]) -> wire::User {
+        wire::User {
+            email: Some(email.into()),
+            username: Some(email.into()),
+            identity_type: Some(IdentityType::FederatedId),
+            groups: groups.iter().map(|g| g.to_string()).collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn snapshot_is_sorted_and_round_trips() {
+        let snap = Snapshot::from_parts(
+            "org@AdobeOrg",
+            vec![user("b@x.com", &["z", "A"]), user("A@x.com", &[])],
+            vec![wire::Group {
+                group_id: None,
+                group_name: "Zed".into(),
+                group_type: GroupType::UserGroup,
+                member_count: Some(1),
+                admin_group_name: None,
+                product_name: None,
+                license_quota: None,
+            }],
+        );
+        assert_eq!(snap.users[0].key(), "a@x.com");
+        assert_eq!(snap.users[1].groups, vec!["A", "z"]);
+        let mut buf = Vec::new();
+        snap.to_writer(&mut buf).unwrap();
+        let back = Snapshot::from_reader(buf.as_slice()).unwrap();
+        assert_eq!(back, snap);
+    }
+
+    #[test]
+    fn other_versions_are_refused() {
+        let err = Snapshot::from_reader(r#"{"format_version": 7, "org_id": "o"}"#.as_bytes())
+            .unwrap_err();
+        assert!(err.to_string().contains("format_version 7"), "{err}");
+    }
+
+    #[test]
+    fn targets_use_domain_only_for_plain_usernames() {
+        let mut u = SnapshotUser {
+            email: Some("John.Doe@x.com".into()),
+            username: Some("jdoe".into()),
+            domain: Some("x.com".into()),
+            ..Default::default()
+        };
+        assert_eq!(u.target(), ("jdoe".into(), Some("x.com".into())));
+        assert_eq!(u.key(), "john.doe@x.com");
+        u.username = Some("john.doe@X.com".into());
+        assert_eq!(u.target(), ("John.Doe@x.com".into(), None));
+    }
+}
