@@ -1,0 +1,440 @@
+//! The org the sandbox serves: users with their direct memberships, user groups with the
+//! product profiles they carry, product profiles and admin groups. This is also the JSON
+//! state file, written atomically.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use umapi_core::wire::{self, GroupType, IdentityType};
+
+use crate::Error;
+
+/// The whole org. Names compare case-insensitively everywhere, as in UMAPI.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct OrgState {
+    /// Users of the org, in listing order.
+    #[serde(default)]
+    pub users: Vec<UserRecord>,
+    /// User groups (managed through `usergroup` actions).
+    #[serde(default)]
+    pub user_groups: Vec<UserGroupRecord>,
+    /// Product profiles (cannot be created through the API).
+    #[serde(default)]
+    pub product_profiles: Vec<ProductProfileRecord>,
+    /// Admin groups (`_org_admin`, `_admin_<group>`, `_product_admin_<profile>`, …).
+    #[serde(default)]
+    pub admin_groups: Vec<AdminGroupRecord>,
+}
+
+/// One user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRecord {
+    /// Opaque id.
+    pub id: String,
+    /// Email address.
+    pub email: String,
+    /// Sign-in name (the email, except for some Federated IDs).
+    pub username: String,
+    /// Domain of the username.
+    pub domain: String,
+    /// First name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub firstname: Option<String>,
+    /// Last name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lastname: Option<String>,
+    /// Two-letter country code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    /// Identity type.
+    #[serde(rename = "type")]
+    pub identity_type: IdentityType,
+    /// Direct memberships: user groups, product profiles and admin groups, by name.
+    #[serde(default)]
+    pub groups: Vec<String>,
+}
+
+/// One user group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserGroupRecord {
+    /// Numeric id.
+    pub group_id: u64,
+    /// Name.
+    pub name: String,
+    /// Description (write-only through UMAPI).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Product profiles whose entitlements the members inherit (write-only through UMAPI).
+    #[serde(default)]
+    pub profiles: Vec<String>,
+    /// Managed by a directory sync: names and members cannot change through the API.
+    #[serde(default)]
+    pub read_only: bool,
+}
+
+/// One product profile.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductProfileRecord {
+    /// Numeric id.
+    pub group_id: u64,
+    /// Name.
+    pub name: String,
+    /// The product it belongs to.
+    pub product_name: String,
+    /// Licence quota as UMAPI reports it (`"UNLIMITED"`, `"100"`).
+    #[serde(default = "unlimited")]
+    pub license_quota: String,
+}
+
+fn unlimited() -> String {
+    "UNLIMITED".into()
+}
+
+/// One admin group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminGroupRecord {
+    /// Numeric id.
+    pub group_id: u64,
+    /// Name, starting with `_`.
+    pub name: String,
+    /// Kind; derived from the name when absent.
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub group_type: Option<GroupType>,
+}
+
+/// The protected system administrators group.
+pub const ORG_ADMIN: &str = "_org_admin";
+
+/// What a group name refers to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupRef {
+    /// Index into `user_groups`.
+    UserGroup(usize),
+    /// Index into `product_profiles`.
+    Profile(usize),
+    /// Index into `admin_groups`.
+    Admin(usize),
+}
+
+/// Case-insensitive key of a name or email.
+pub fn key(name: &str) -> String {
+    name.to_lowercase()
+}
+
+/// Case-insensitive equality, without allocating for ASCII names.
+pub fn same(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        a.eq_ignore_ascii_case(b)
+    } else {
+        key(a) == key(b)
+    }
+}
+
+impl OrgState {
+    /// Reads a state file.
+    pub fn load(path: &Path) -> Result<OrgState, Error> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::StateFile {
+            action: "read",
+            path: path.to_path_buf(),
+            source,
+        })?;
+        serde_json::from_str(&text).map_err(|e| Error::StateFormat {
+            path: path.to_path_buf(),
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string(),
+        })
+    }
+
+    /// Writes the state to `path` atomically: a temporary file in the same folder, then a
+    /// rename, so a reader never sees half a file.
+    pub fn save_atomic(&self, path: &Path) -> Result<(), Error> {
+        let write_error = |source| Error::StateFile {
+            action: "write",
+            path: path.to_path_buf(),
+            source,
+        };
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(write_error)?;
+        {
+            let mut out = std::io::BufWriter::new(tmp.as_file_mut());
+            serde_json::to_writer_pretty(&mut out, self)
+                .map_err(|e| write_error(std::io::Error::other(e)))?;
+            out.write_all(b"\n").map_err(write_error)?;
+            out.flush().map_err(write_error)?;
+        }
+        tmp.as_file().sync_all().map_err(write_error)?;
+        tmp.persist(path).map_err(|e| write_error(e.error))?;
+        Ok(())
+    }
+
+    /// Finds a user group, product profile or admin group by name.
+    pub fn find_group(&self, name: &str) -> Option<GroupRef> {
+        if let Some(i) = self.user_groups.iter().position(|g| same(&g.name, name)) {
+            return Some(GroupRef::UserGroup(i));
+        }
+        if let Some(i) = self
+            .product_profiles
+            .iter()
+            .position(|g| same(&g.name, name))
+        {
+            return Some(GroupRef::Profile(i));
+        }
+        self.admin_groups
+            .iter()
+            .position(|g| same(&g.name, name))
+            .map(GroupRef::Admin)
+    }
+
+    /// The canonical (stored) spelling of a group name.
+    pub fn group_name(&self, group: GroupRef) -> &str {
+        match group {
+            GroupRef::UserGroup(i) => &self.user_groups[i].name,
+            GroupRef::Profile(i) => &self.product_profiles[i].name,
+            GroupRef::Admin(i) => &self.admin_groups[i].name,
+        }
+    }
+
+    /// Finds a user the way UMAPI resolves the `user` of an action entry or a lookup:
+    /// by username and domain when a domain is given, otherwise by email or username.
+    /// When an Adobe ID and an org-owned account share the email, the org-owned one wins
+    /// unless `prefer_adobe_id`.
+    pub fn find_user(
+        &self,
+        user: &str,
+        domain: Option<&str>,
+        prefer_adobe_id: bool,
+    ) -> Option<usize> {
+        let mut best: Option<usize> = None;
+        for (i, u) in self.users.iter().enumerate() {
+            let hit = match domain {
+                Some(d) => same(&u.username, user) && same(&u.domain, d),
+                None => same(&u.email, user) || same(&u.username, user),
+            };
+            if !hit {
+                continue;
+            }
+            let is_adobe = u.identity_type == IdentityType::AdobeId;
+            match best {
+                None => best = Some(i),
+                Some(_) if is_adobe == prefer_adobe_id => return Some(i),
+                Some(_) => {}
+            }
+        }
+        best
+    }
+
+    /// The largest group id in use, so new groups get fresh ones.
+    pub fn next_group_id(&self) -> u64 {
+        let max = self
+            .user_groups
+            .iter()
+            .map(|g| g.group_id)
+            .chain(self.product_profiles.iter().map(|g| g.group_id))
+            .chain(self.admin_groups.iter().map(|g| g.group_id))
+            .max()
+            .unwrap_or(0);
+        max + 1
+    }
+
+    /// Renames a group in every user's memberships.
+    pub fn rename_memberships(&mut self, old: &str, new: &str) {
+        for u in &mut self.users {
+            for g in &mut u.groups {
+                if same(g, old) {
+                    *g = new.to_string();
+                }
+            }
+        }
+    }
+
+    /// Removes a group from every user's memberships.
+    pub fn drop_memberships(&mut self, name: &str) {
+        for u in &mut self.users {
+            u.groups.retain(|g| !same(g, name));
+        }
+    }
+
+    /// Profiles carried by each user group, keyed by lower-case user-group name.
+    pub fn inherited_profiles(&self) -> HashMap<String, &[String]> {
+        self.user_groups
+            .iter()
+            .map(|g| (key(&g.name), g.profiles.as_slice()))
+            .collect()
+    }
+
+    /// A user's groups as the queries report them: direct memberships, plus (unless
+    /// `direct_only`) the profiles inherited through user groups.
+    pub fn user_groups_of(
+        user: &UserRecord,
+        direct_only: bool,
+        inherited: &HashMap<String, &[String]>,
+    ) -> Vec<String> {
+        let mut groups = user.groups.clone();
+        if !direct_only {
+            for g in &user.groups {
+                if let Some(profiles) = inherited.get(&key(g)) {
+                    for p in profiles.iter() {
+                        if !groups.iter().any(|x| same(x, p)) {
+                            groups.push(p.clone());
+                        }
+                    }
+                }
+            }
+        }
+        groups
+    }
+
+    /// The wire form of a user.
+    pub fn wire_user(user: &UserRecord, groups: Option<Vec<String>>) -> wire::User {
+        wire::User {
+            id: Some(user.id.clone()),
+            email: Some(user.email.clone()),
+            username: Some(user.username.clone()),
+            domain: Some(user.domain.clone()),
+            firstname: user.firstname.clone(),
+            lastname: user.lastname.clone(),
+            country: user.country.clone(),
+            identity_type: Some(user.identity_type),
+            status: Some("active".into()),
+            groups: groups.unwrap_or_default(),
+        }
+    }
+
+    /// The kind of an admin group, from its record or its name.
+    pub fn admin_group_type(group: &AdminGroupRecord) -> GroupType {
+        if let Some(t) = &group.group_type {
+            return t.clone();
+        }
+        let n = group.name.as_str();
+        if n == ORG_ADMIN {
+            GroupType::SystemAdminGroup
+        } else if n.starts_with("_product_admin_") {
+            GroupType::ProductAdminGroup
+        } else if n.starts_with("_admin_") {
+            GroupType::UserAdminGroup
+        } else if n.starts_with("_deployment_admin") {
+            GroupType::DeploymentAdminGroup
+        } else if n.starts_with("_support_admin") {
+            GroupType::SupportAdminGroup
+        } else {
+            GroupType::Other
+        }
+    }
+
+    /// Every group in listing order (user groups, product profiles, admin groups), in wire form,
+    /// with member counts of direct memberships.
+    pub fn wire_groups(&self) -> Vec<wire::Group> {
+        let mut counts: HashMap<String, u64> = HashMap::new();
+        for u in &self.users {
+            for g in &u.groups {
+                *counts.entry(key(g)).or_default() += 1;
+            }
+        }
+        let admin_of = |prefix: &str, name: &str| {
+            let wanted = key(&format!("{prefix}{name}"));
+            self.admin_groups
+                .iter()
+                .find(|a| key(&a.name) == wanted)
+                .map(|a| a.name.clone())
+        };
+        let count = |name: &str| Some(counts.get(&key(name)).copied().unwrap_or(0));
+        let mut out = Vec::with_capacity(
+            self.user_groups.len() + self.product_profiles.len() + self.admin_groups.len(),
+        );
+        for g in &self.user_groups {
+            out.push(wire::Group {
+                group_id: Some(g.group_id),
+                group_name: g.name.clone(),
+                group_type: GroupType::UserGroup,
+                member_count: count(&g.name),
+                admin_group_name: admin_of("_admin_", &g.name),
+                product_name: None,
+                license_quota: None,
+            });
+        }
+        for p in &self.product_profiles {
+            out.push(wire::Group {
+                group_id: Some(p.group_id),
+                group_name: p.name.clone(),
+                group_type: GroupType::ProductProfile,
+                member_count: count(&p.name),
+                admin_group_name: admin_of("_product_admin_", &p.name),
+                product_name: Some(p.product_name.clone()),
+                license_quota: Some(p.license_quota.clone()),
+            });
+        }
+        for a in &self.admin_groups {
+            out.push(wire::Group {
+                group_id: Some(a.group_id),
+                group_name: a.name.clone(),
+                group_type: Self::admin_group_type(a),
+                member_count: count(&a.name),
+                admin_group_name: None,
+                product_name: None,
+                license_quota: None,
+            });
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(email: &str, t: IdentityType) -> UserRecord {
+        UserRecord {
+            id: email.into(),
+            email: email.into(),
+            username: email.into(),
+            domain: email.split('@').nth(1).unwrap_or_default().into(),
+            firstname: None,
+            lastname: None,
+            country: None,
+            identity_type: t,
+            groups: vec![],
+        }
+    }
+
+    #[test]
+    fn org_owned_account_wins_unless_adobe_id_is_asked_for() {
+        let state = OrgState {
+            users: vec![
+                user("a@x.com", IdentityType::AdobeId),
+                user("A@x.com", IdentityType::FederatedId),
+            ],
+            ..Default::default()
+        };
+        assert_eq!(state.find_user("a@X.com", None, false), Some(1));
+        assert_eq!(state.find_user("a@x.com", None, true), Some(0));
+        assert_eq!(state.find_user("b@x.com", None, false), None);
+    }
+
+    #[test]
+    fn save_atomic_round_trips_and_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        let state = OrgState {
+            users: vec![user("a@x.com", IdentityType::EnterpriseId)],
+            ..Default::default()
+        };
+        state.save_atomic(&path).unwrap();
+        assert_eq!(OrgState::load(&path).unwrap(), state);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_broken_state_file_names_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.json");
+        std::fs::write(&path, "{\n \"users\": [1]\n}").unwrap();
+        let msg = OrgState::load(&path).unwrap_err().to_string();
+        assert!(msg.contains("bad.json") && msg.contains("line 2"), "{msg}");
+    }
+}
