@@ -46,6 +46,18 @@ pub enum Error {
     #[error(transparent)]
     Api(#[from] umapi_core::Error),
 
+    /// A secret the connection needs is not in the environment.
+    #[error(
+        "the environment variable {variable} is not set; it must hold {what} \
+         (secrets are never read from umapi.yaml)"
+    )]
+    MissingSecret {
+        /// The variable to set.
+        variable: &'static str,
+        /// What it must hold.
+        what: &'static str,
+    },
+
     /// A JSON document (snapshot or plan) could not be read or written.
     #[error("{what}: invalid JSON: {source}")]
     Json {

@@ -3,11 +3,14 @@
 //! Desired state from YAML, the current-state snapshot, the planner that turns
 //! the difference into UMAPI actions, plan rendering and the apply engine.
 
+pub mod config;
 pub mod error;
 pub mod model;
 pub mod plan;
 pub mod planner;
 pub mod render;
+pub mod schema;
 pub mod snapshot;
+pub mod state;
 
 pub use error::{Diagnostic, Error};

@@ -34,6 +34,7 @@ pub struct StateFile {
 pub struct UserSpec {
     /// Email address (at most 60 characters).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 60))]
     pub email: Option<String>,
     /// Username, for Federated IDs whose username is not their email.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -45,14 +46,17 @@ pub struct UserSpec {
     #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Option<IdentityTypeName>")]
     pub identity_type: Option<IdentityType>,
-    /// First name.
+    /// First name (at most 250 characters).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 250))]
     pub firstname: Option<String>,
-    /// Last name.
+    /// Last name (at most 250 characters).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 250))]
     pub lastname: Option<String>,
     /// Two upper-case letters; used on create only (UMAPI cannot change a country).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(r"^[A-Z]{2}$"))]
     pub country: Option<String>,
     /// User groups, product profiles and admin groups the user belongs to.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -79,6 +83,7 @@ enum IdentityTypeName {
 #[serde(deny_unknown_fields)]
 pub struct GroupSpec {
     /// Name: not starting with `_`, at most 255 characters.
+    #[schemars(length(min = 1, max = 255), pattern(r"^[^_]"))]
     pub name: String,
     /// Description (write-only: UMAPI cannot read it back).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -182,6 +187,7 @@ pub struct Settings {
     pub default_type: Option<IdentityType>,
     /// Country for created users that do not name one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(r"^[A-Z]{2}$"))]
     pub default_country: Option<String>,
     /// Policy for users in the org but not in the state files.
     #[serde(default)]
@@ -215,6 +221,10 @@ impl std::fmt::Display for Location {
 }
 
 /// The merged, validated desired state of all state files.
+///
+/// Built by [`crate::state::load`]; every name and identity in it has been checked,
+/// so every reference resolves. What was written is kept as written (case included);
+/// look-ups compare case-insensitively.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DesiredState {
     /// Users, in file order.
@@ -227,7 +237,180 @@ pub struct DesiredState {
     pub admin_groups: Vec<ProfileSpec>,
     /// Settings (defaults where none were written).
     pub settings: Settings,
-    /// Where each user (by lower-cased identity) and group/profile (by lower-cased
+    /// Where each user (by [`UserSpec::key`]) and group/profile (by lower-cased
     /// name) was declared, for messages that point at the YAML.
     pub origins: std::collections::BTreeMap<String, Location>,
+    /// The full desired member set of every managed group, profile and admin group:
+    /// lower-cased name → indices into [`DesiredState::users`], ascending, each once.
+    /// It unites the users' `groups:` lists with the groups' `members:` lists.
+    /// Use [`DesiredState::members_of`] rather than reading it directly.
+    pub members: std::collections::BTreeMap<String, Vec<usize>>,
+}
+
+/// What a managed name refers to.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Target<'a> {
+    /// A user group.
+    Group(&'a GroupSpec),
+    /// A product profile.
+    Profile(&'a ProfileSpec),
+    /// An admin group.
+    AdminGroup(&'a ProfileSpec),
+}
+
+impl<'a> Target<'a> {
+    /// The name as written.
+    pub fn name(&self) -> &'a str {
+        match self {
+            Target::Group(group) => &group.name,
+            Target::Profile(profile) | Target::AdminGroup(profile) => &profile.name,
+        }
+    }
+}
+
+impl DesiredState {
+    /// Every user that should be a direct member of the managed group, profile or
+    /// admin group `name` (case-insensitive), whether the membership was written on
+    /// the user (`groups:`) or on the group (`members:`); in file order, each once.
+    /// Empty for a name that is not managed.
+    pub fn members_of(&self, name: &str) -> impl Iterator<Item = &UserSpec> + '_ {
+        self.members
+            .get(&name.to_lowercase())
+            .into_iter()
+            .flatten()
+            .map(|&index| &self.users[index])
+    }
+
+    /// The declared names of every group, profile and admin group the user at
+    /// `index` (into [`DesiredState::users`]) should belong to: user groups first,
+    /// then profiles, then admin groups, each in declaration order.
+    pub fn memberships_of(&self, index: usize) -> Vec<&str> {
+        self.targets()
+            .filter(|target| {
+                self.members
+                    .get(&target.name().to_lowercase())
+                    .is_some_and(|members| members.binary_search(&index).is_ok())
+            })
+            .map(|target| target.name())
+            .collect()
+    }
+
+    /// Every managed name: user groups, then profiles, then admin groups.
+    pub fn targets(&self) -> impl Iterator<Item = Target<'_>> + '_ {
+        self.groups
+            .iter()
+            .map(Target::Group)
+            .chain(self.profiles.iter().map(Target::Profile))
+            .chain(self.admin_groups.iter().map(Target::AdminGroup))
+    }
+
+    /// The managed group, profile or admin group called `name` (case-insensitive).
+    pub fn target(&self, name: &str) -> Option<Target<'_>> {
+        let wanted = name.to_lowercase();
+        self.targets()
+            .find(|target| target.name().to_lowercase() == wanted)
+    }
+
+    /// The user whose email or username is `identity` (case-insensitive).
+    pub fn user(&self, identity: &str) -> Option<&UserSpec> {
+        let wanted = identity.to_lowercase();
+        self.users.iter().find(|user| {
+            user.email
+                .as_deref()
+                .is_some_and(|email| email.to_lowercase() == wanted)
+                || user
+                    .username
+                    .as_deref()
+                    .is_some_and(|name| name.to_lowercase() == wanted)
+                || user.key() == wanted
+        })
+    }
+
+    /// The user's identity type, `settings.default_type` when it names none
+    /// (and `federatedID` when neither does).
+    pub fn identity_type_of(&self, user: &UserSpec) -> IdentityType {
+        user.identity_type
+            .or(self.settings.default_type)
+            .unwrap_or(IdentityType::FederatedId)
+    }
+
+    /// The country to create the user with: its own, else `settings.default_country`.
+    pub fn country_of<'a>(&'a self, user: &'a UserSpec) -> Option<&'a str> {
+        user.country
+            .as_deref()
+            .or(self.settings.default_country.as_deref())
+    }
+
+    /// Where the user was declared.
+    pub fn origin_of_user(&self, user: &UserSpec) -> Option<&Location> {
+        self.origins.get(&user.key())
+    }
+
+    /// Where the group, profile or admin group `name` was declared.
+    pub fn origin_of(&self, name: &str) -> Option<&Location> {
+        self.origins.get(&name.to_lowercase())
+    }
+}
+
+impl UserSpec {
+    /// The user's identity in lower case, used to match users case-insensitively:
+    /// the username when one is given (`username (domain)` for a username that is
+    /// not an email address), otherwise the email. Never contains a space unless
+    /// it is the `username (domain)` form, so the two forms cannot collide.
+    pub fn key(&self) -> String {
+        match (&self.username, &self.email) {
+            (Some(username), _) if username.contains('@') => username.to_lowercase(),
+            (Some(username), _) => format!(
+                "{} ({})",
+                username.to_lowercase(),
+                self.domain.as_deref().unwrap_or_default().to_lowercase()
+            ),
+            (None, Some(email)) => email.to_lowercase(),
+            (None, None) => String::new(),
+        }
+    }
+
+    /// The identity as written, for messages: the username (with its domain when
+    /// it is not an email address), otherwise the email.
+    pub fn display_identity(&self) -> String {
+        match (&self.username, &self.email) {
+            (Some(username), _) if username.contains('@') => username.clone(),
+            (Some(username), _) => match &self.domain {
+                Some(domain) => format!("{username} ({domain})"),
+                None => username.clone(),
+            },
+            (None, Some(email)) => email.clone(),
+            (None, None) => "(no identity)".to_owned(),
+        }
+    }
+}
+
+impl Limit {
+    /// How many of `total` the limit allows: the count itself, or the percentage of
+    /// `total` rounded down. `None` for a percentage that validation would reject.
+    pub fn allowance(&self, total: u64) -> Option<u64> {
+        match self {
+            Limit::Count(count) => Some(*count),
+            Limit::Percent(text) => {
+                let percent = parse_percent(text)?;
+                // Rounded down, so "5%" of 10 users allows none rather than one.
+                Some(((total as f64) * percent / 100.0).floor() as u64)
+            }
+        }
+    }
+}
+
+/// The number in a percentage written like `"5%"` or `"2.5%"`, when it lies in 0–100.
+pub fn parse_percent(text: &str) -> Option<f64> {
+    let number = text.strip_suffix('%')?;
+    if number.is_empty()
+        || !number.chars().all(|c| c.is_ascii_digit() || c == '.')
+        || number.starts_with('.')
+        || number.ends_with('.')
+        || number.matches('.').count() > 1
+    {
+        return None;
+    }
+    let value: f64 = number.parse().ok()?;
+    (0.0..=100.0).contains(&value).then_some(value)
 }

@@ -1,0 +1,508 @@
+//! `umapi.yaml`: how to reach the org, where the state files are, and (optionally)
+//! the settings.
+//!
+//! The file is committed to git, so it never holds a secret: the client secret and
+//! the private key come from environment variables ([`CLIENT_SECRET_VAR`],
+//! [`PRIVATE_KEY_VAR`], [`PRIVATE_KEY_FILE_VAR`]), and a secret-looking key or value
+//! in the file is an error. Paths in the file are relative to the file. Problems are
+//! reported like the state files' (`file:line:column: what is wrong` with a hint).
+
+use std::path::{Path, PathBuf};
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use umapi_core::Secret;
+
+use crate::error::{Diagnostic, Error};
+use crate::model::{DesiredState, Location, Settings};
+use crate::state::{self, ExternalSettings, Node, Step};
+
+/// The environment variable holding the OAuth (or JWT) client secret.
+pub const CLIENT_SECRET_VAR: &str = "UMAPI_CLIENT_SECRET";
+/// The environment variable holding the JWT private key itself (PEM text).
+pub const PRIVATE_KEY_VAR: &str = "UMAPI_PRIVATE_KEY";
+/// The environment variable naming a file that holds the JWT private key.
+pub const PRIVATE_KEY_FILE_VAR: &str = "UMAPI_PRIVATE_KEY_FILE";
+
+/// The loaded configuration, with every path made absolute (or relative to the
+/// working directory, if the config path was).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// The file it was read from.
+    pub path: PathBuf,
+    /// How to reach the org.
+    pub connection: Connection,
+    /// State files and folders (default: `state` next to the config file).
+    pub state: Vec<PathBuf>,
+    /// Settings written in `umapi.yaml`, if any.
+    pub settings: Option<ExternalSettings>,
+    /// Where each `state:` entry was written (empty when defaulted).
+    state_locations: Vec<Location>,
+}
+
+/// The contents of `umapi.yaml` as written (the source of its JSON Schema).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// How to reach the org.
+    pub connection: Connection,
+    /// State files and folders, relative to this file (default `["state"]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<Vec<PathBuf>>,
+    /// Settings; if written here, no state file may hold them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<Settings>,
+}
+
+/// How to reach the org, chosen by `kind`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Connection {
+    /// OAuth server-to-server credentials (the method Adobe recommends).
+    Oauth(OauthConnection),
+    /// Legacy service-account (JWT) credentials.
+    Jwt(JwtConnection),
+    /// The local sandbox, started in-process: no Adobe account needed.
+    Sandbox(SandboxConnection),
+}
+
+/// An OAuth server-to-server connection. The client secret comes from
+/// `UMAPI_CLIENT_SECRET`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OauthConnection {
+    /// The org id, like `12345678ABCDEF@AdobeOrg`.
+    pub org_id: String,
+    /// The client id (API key) of the Developer Console project.
+    pub client_id: String,
+    /// Tuning and overrides shared by both Adobe connection kinds.
+    #[serde(flatten)]
+    pub options: ConnectionOptions,
+}
+
+/// A JWT (service account) connection. The client secret comes from
+/// `UMAPI_CLIENT_SECRET`; the private key from `UMAPI_PRIVATE_KEY` (PEM text),
+/// `UMAPI_PRIVATE_KEY_FILE`, or `private_key_file`, in that order.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JwtConnection {
+    /// The org id, like `12345678ABCDEF@AdobeOrg`.
+    pub org_id: String,
+    /// The client id (API key).
+    pub client_id: String,
+    /// The technical account id, like `ABCDEF@techacct.adobe.com`.
+    pub technical_account_id: String,
+    /// A file holding the private key (PEM), relative to `umapi.yaml`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private_key_file: Option<PathBuf>,
+    /// Tuning and overrides shared by both Adobe connection kinds.
+    #[serde(flatten)]
+    pub options: ConnectionOptions,
+}
+
+/// Overrides and tuning of a connection to Adobe; every field is optional.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ConnectionOptions {
+    /// IMS base URL (default `https://ims-na1.adobelogin.com`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ims_host: Option<String>,
+    /// UMAPI base URL (default `https://usermanagement.adobe.io/v2/usermanagement`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub umapi_endpoint: Option<String>,
+    /// Timeout of one HTTP request, in seconds (default: the client's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_seconds: Option<u64>,
+    /// Extra CA certificates (PEM file) to trust, relative to `umapi.yaml`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_bundle: Option<PathBuf>,
+    /// Verify TLS certificates (default `true`; turn off only for a test proxy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_verify: Option<bool>,
+    /// Requests per minute (default: Adobe's published limits).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limits: Option<RateLimitsConfig>,
+}
+
+/// Requests per minute per kind of call; omitted ones keep Adobe's limits
+/// (users 25, groups 5, actions 10).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitsConfig {
+    /// User queries per minute.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub users_per_minute: Option<u32>,
+    /// Group queries per minute.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub groups_per_minute: Option<u32>,
+    /// Action requests per minute.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actions_per_minute: Option<u32>,
+}
+
+/// The local sandbox, seeded from one file and persisting to another.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SandboxConnection {
+    /// The org to start from (sandbox JSON state), relative to `umapi.yaml`; used
+    /// when `state_file` does not exist yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed_file: Option<PathBuf>,
+    /// Where the sandbox keeps the org between runs, relative to `umapi.yaml`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_file: Option<PathBuf>,
+    /// Loopback port to listen on (default: any free port).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    /// Users per page of user queries (default 2000, like UMAPI).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_page_size: Option<usize>,
+    /// Groups per page of group queries (default 400, like UMAPI).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_page_size: Option<usize>,
+}
+
+/// Keys that name a secret; they must never be written in `umapi.yaml`.
+const SECRET_KEYS: &[&str] = &[
+    "client_secret",
+    "secret",
+    "private_key",
+    "private_key_pem",
+    "private_key_data",
+    "access_token",
+    "token",
+    "password",
+    "passphrase",
+    "api_secret",
+    "jwt",
+    "bearer",
+];
+
+/// The environment variable that replaces a secret key.
+fn variable_for(key: &str) -> &'static str {
+    if key.contains("private_key") || key.contains("passphrase") {
+        PRIVATE_KEY_VAR
+    } else {
+        CLIENT_SECRET_VAR
+    }
+}
+
+fn secret_key_guard(key: &str) -> Option<(String, String)> {
+    let normal = key.to_lowercase().replace('-', "_");
+    let secret = SECRET_KEYS.contains(&normal.as_str())
+        || normal.ends_with("_secret")
+        || normal.ends_with("_password")
+        || normal.ends_with("_token");
+    secret.then(|| {
+        let variable = variable_for(&normal);
+        (
+            format!("`{key}` is a secret and must not be written in umapi.yaml"),
+            format!(
+                "remove it and set the environment variable {variable} instead \
+                 (secrets never go in files that are committed)"
+            ),
+        )
+    })
+}
+
+impl Config {
+    /// Reads and checks `umapi.yaml` at `path`. Needs no credentials: secrets are
+    /// read from the environment only when connecting.
+    pub fn load(path: &Path) -> Result<Config, Error> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Config::from_text(path, &text)
+    }
+
+    /// Checks config `text` as if read from `path` (relative paths in it are
+    /// resolved against `path`'s folder).
+    pub fn from_text(path: &Path, text: &str) -> Result<Config, Error> {
+        let invalid = |problems: Vec<Diagnostic>| Error::Invalid(problems);
+        let root = state::parse_tree(path, text)
+            .map_err(|problem| invalid(vec![problem]))?
+            .filter(|root| !root.is_null())
+            .ok_or_else(|| {
+                invalid(vec![Diagnostic {
+                    location: Some(Location {
+                        file: path.to_path_buf(),
+                        line: 1,
+                        column: 1,
+                    }),
+                    message: "umapi.yaml is empty".to_owned(),
+                    hint: Some(
+                        "write at least `connection:` with a `kind` (oauth, jwt or sandbox)"
+                            .to_owned(),
+                    ),
+                }])
+            })?;
+        let mut problems = Vec::new();
+        secret_values(&root, path, &mut problems);
+        problems.extend(state::check_shape(
+            &config_schema(),
+            &root,
+            path,
+            "umapi.yaml",
+            Some(&secret_key_guard),
+        ));
+        if !problems.is_empty() {
+            state::sort(&mut problems);
+            return Err(invalid(problems));
+        }
+        let file: ConfigFile = state::typed_parse(path, text).map_err(invalid)?;
+        let at = |steps: &[Step<'_>]| root.mark_at(steps).in_file(path);
+        problems.extend(check_connection(&file.connection, &at));
+        if let Some(settings) = &file.settings {
+            problems.extend(crate::state::check_settings(settings, |steps| {
+                let mut full = vec![Step::Key("settings")];
+                full.extend_from_slice(steps);
+                at(&full)
+            }));
+        }
+        let base = path.parent().unwrap_or(Path::new(""));
+        let resolve = |relative: &Path| base.join(relative);
+        let mut connection = file.connection;
+        match &mut connection {
+            Connection::Oauth(oauth) => resolve_options(&mut oauth.options, &resolve),
+            Connection::Jwt(jwt) => {
+                resolve_options(&mut jwt.options, &resolve);
+                jwt.private_key_file = jwt.private_key_file.as_deref().map(resolve);
+            }
+            Connection::Sandbox(sandbox) => {
+                sandbox.seed_file = sandbox.seed_file.as_deref().map(resolve);
+                sandbox.state_file = sandbox.state_file.as_deref().map(resolve);
+                if let Some(seed) = &sandbox.seed_file
+                    && !seed.is_file()
+                {
+                    problems.push(Diagnostic {
+                        location: Some(at(&[Step::Key("connection"), Step::Key("seed_file")])),
+                        message: format!("seed file `{}` does not exist", seed.display()),
+                        hint: Some("paths in umapi.yaml are relative to umapi.yaml".to_owned()),
+                    });
+                }
+            }
+        }
+        let (state, state_locations) = match &file.state {
+            Some(paths) => (
+                paths.iter().map(|p| resolve(p)).collect(),
+                (0..paths.len())
+                    .map(|index| at(&[Step::Key("state"), Step::Index(index)]))
+                    .collect(),
+            ),
+            None => (vec![resolve(Path::new("state"))], Vec::new()),
+        };
+        if !problems.is_empty() {
+            state::sort(&mut problems);
+            return Err(invalid(problems));
+        }
+        let settings = file.settings.map(|settings| ExternalSettings {
+            settings,
+            location: at(&[Step::Key("settings")]),
+        });
+        Ok(Config {
+            path: path.to_path_buf(),
+            connection,
+            state,
+            settings,
+            state_locations,
+        })
+    }
+
+    /// Loads the desired state from the configured paths, with the settings of
+    /// `umapi.yaml` if it has any.
+    pub fn load_state(&self) -> Result<DesiredState, Error> {
+        let mut missing = Vec::new();
+        for (index, path) in self.state.iter().enumerate() {
+            if !path.exists() {
+                missing.push(Diagnostic {
+                    location: self.state_locations.get(index).cloned(),
+                    message: format!("state path `{}` does not exist", path.display()),
+                    hint: Some(if self.state_locations.is_empty() {
+                        "create the `state` folder next to umapi.yaml, or list the state files \
+                         under `state:` in umapi.yaml"
+                            .to_owned()
+                    } else {
+                        "paths in umapi.yaml are relative to umapi.yaml".to_owned()
+                    }),
+                });
+            }
+        }
+        if !missing.is_empty() {
+            return Err(Error::Invalid(missing));
+        }
+        state::load_with_settings(&self.state, self.settings.as_ref())
+    }
+}
+
+fn resolve_options(options: &mut ConnectionOptions, resolve: &impl Fn(&Path) -> PathBuf) {
+    options.ca_bundle = options.ca_bundle.as_deref().map(resolve);
+}
+
+/// Values that are secrets whatever their key: private keys pasted into the file.
+fn secret_values(node: &Node, file: &Path, problems: &mut Vec<Diagnostic>) {
+    match &node.value {
+        state::Value::Scalar { text, .. } => {
+            if text.contains("-----BEGIN") && text.contains("PRIVATE KEY") {
+                problems.push(Diagnostic {
+                    location: Some(node.mark.in_file(file)),
+                    message: "a private key is written in umapi.yaml".to_owned(),
+                    hint: Some(format!(
+                        "remove it and set the environment variable {PRIVATE_KEY_VAR} (the PEM \
+                         text) or {PRIVATE_KEY_FILE_VAR} (a file path) instead"
+                    )),
+                });
+            }
+        }
+        state::Value::Sequence(items) => {
+            for item in items {
+                secret_values(item, file, problems);
+            }
+        }
+        state::Value::Mapping(entries) => {
+            for (_, value) in entries {
+                secret_values(value, file, problems);
+            }
+        }
+    }
+}
+
+fn check_connection(
+    connection: &Connection,
+    at: &impl Fn(&[Step<'_>]) -> Location,
+) -> Vec<Diagnostic> {
+    let mut problems = Vec::new();
+    let mut report = |key: &'static str, message: String, hint: &str| {
+        problems.push(Diagnostic {
+            location: Some(at(&[Step::Key("connection"), Step::Key(key)])),
+            message,
+            hint: Some(hint.to_owned()),
+        });
+    };
+    let (org_id, client_id, options) = match connection {
+        Connection::Oauth(oauth) => (&oauth.org_id, &oauth.client_id, &oauth.options),
+        Connection::Jwt(jwt) => {
+            if jwt.technical_account_id.trim().is_empty() {
+                report(
+                    "technical_account_id",
+                    "`technical_account_id` is empty".to_owned(),
+                    "copy it from the Developer Console (it ends in @techacct.adobe.com)",
+                );
+            }
+            (&jwt.org_id, &jwt.client_id, &jwt.options)
+        }
+        Connection::Sandbox(sandbox) => {
+            for (key, size) in [
+                ("user_page_size", sandbox.user_page_size),
+                ("group_page_size", sandbox.group_page_size),
+            ] {
+                if size == Some(0) {
+                    report(
+                        key,
+                        format!("`{key}` must be at least 1"),
+                        "omit it for UMAPI's page size",
+                    );
+                }
+            }
+            return problems;
+        }
+    };
+    if !org_id.ends_with("@AdobeOrg") || org_id.len() <= "@AdobeOrg".len() {
+        report(
+            "org_id",
+            format!("`{org_id}` is not an Adobe org id"),
+            "an org id looks like 12345678ABCDEF@AdobeOrg (Admin Console, Settings)",
+        );
+    }
+    if client_id.trim().is_empty() {
+        report(
+            "client_id",
+            "`client_id` is empty".to_owned(),
+            "copy the client id (API key) from the Developer Console project",
+        );
+    }
+    for (key, url) in [
+        ("ims_host", &options.ims_host),
+        ("umapi_endpoint", &options.umapi_endpoint),
+    ] {
+        if let Some(url) = url
+            && !(url.starts_with("https://") || url.starts_with("http://"))
+        {
+            report(
+                key,
+                format!("`{url}` is not an http(s) URL"),
+                "write it like https://host/path",
+            );
+        }
+    }
+    if options.timeout_seconds == Some(0) {
+        report(
+            "timeout_seconds",
+            "`timeout_seconds` must be at least 1".to_owned(),
+            "omit it for the default",
+        );
+    }
+    if let Some(limits) = &options.rate_limits {
+        for (key, value) in [
+            ("users_per_minute", limits.users_per_minute),
+            ("groups_per_minute", limits.groups_per_minute),
+            ("actions_per_minute", limits.actions_per_minute),
+        ] {
+            if value == Some(0) {
+                problems.push(Diagnostic {
+                    location: Some(at(&[
+                        Step::Key("connection"),
+                        Step::Key("rate_limits"),
+                        Step::Key(key),
+                    ])),
+                    message: format!("`{key}` must be at least 1"),
+                    hint: Some("omit it to keep Adobe's published limit".to_owned()),
+                });
+            }
+        }
+    }
+    problems
+}
+
+/// The JSON Schema of `umapi.yaml`.
+pub fn config_schema() -> serde_json::Value {
+    schemars::generate::SchemaSettings::draft2020_12()
+        .into_generator()
+        .into_root_schema_for::<ConfigFile>()
+        .to_value()
+}
+
+/// Looks up an environment variable; tests pass their own function instead.
+pub fn process_env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|value| !value.is_empty())
+}
+
+/// The client secret, from `UMAPI_CLIENT_SECRET` (looked up with `env`).
+pub fn client_secret(env: impl Fn(&str) -> Option<String>) -> Result<Secret, Error> {
+    env(CLIENT_SECRET_VAR)
+        .map(Secret::new)
+        .ok_or(Error::MissingSecret {
+            variable: CLIENT_SECRET_VAR,
+            what: "the client secret of the Developer Console project",
+        })
+}
+
+impl JwtConnection {
+    /// The private key (PEM): `UMAPI_PRIVATE_KEY`, else the file named by
+    /// `UMAPI_PRIVATE_KEY_FILE`, else `private_key_file`.
+    pub fn private_key(&self, env: impl Fn(&str) -> Option<String>) -> Result<Secret, Error> {
+        if let Some(pem) = env(PRIVATE_KEY_VAR) {
+            return Ok(Secret::new(pem));
+        }
+        let file = env(PRIVATE_KEY_FILE_VAR)
+            .map(PathBuf::from)
+            .or_else(|| self.private_key_file.clone())
+            .ok_or(Error::MissingSecret {
+                variable: PRIVATE_KEY_VAR,
+                what: "the private key (PEM text); or set UMAPI_PRIVATE_KEY_FILE, or \
+                       `private_key_file` in umapi.yaml, to a file holding it",
+            })?;
+        std::fs::read_to_string(&file)
+            .map(Secret::new)
+            .map_err(|source| Error::Io { path: file, source })
+    }
+}

@@ -1,0 +1,529 @@
+//! Merging state files into one [`DesiredState`], with the rules that need all of
+//! them: duplicate definitions, one place for settings, references between users,
+//! groups and profiles, renames, exclusions, and the defaults settings supply.
+
+use std::collections::BTreeMap;
+
+use umapi_core::wire::IdentityType;
+
+use super::rules::{problem, user_pattern};
+use super::tree::Step;
+use super::{ExternalSettings, Source, suggest};
+use crate::error::Diagnostic;
+use crate::model::{DesiredState, Location, Settings};
+
+/// What kind of thing a managed name is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Group,
+    Profile,
+    AdminGroup,
+}
+
+impl Kind {
+    fn noun(self) -> &'static str {
+        match self {
+            Kind::Group => "a user group",
+            Kind::Profile => "a product profile",
+            Kind::AdminGroup => "an admin group",
+        }
+    }
+
+    fn list(self) -> &'static str {
+        match self {
+            Kind::Group => "groups",
+            Kind::Profile => "profiles",
+            Kind::AdminGroup => "admin_groups",
+        }
+    }
+}
+
+/// A managed name and where it was declared.
+struct Declared {
+    name: String,
+    kind: Kind,
+    location: Location,
+}
+
+/// Merges the parsed files and checks everything that spans them. Returns the
+/// state (meaningful only when no problems were found) and the problems.
+pub(crate) fn merge(
+    sources: &[Source],
+    external: Option<&ExternalSettings>,
+) -> (DesiredState, Vec<Diagnostic>) {
+    let mut found = Vec::new();
+    let mut state = DesiredState::default();
+
+    // Settings: written once at most.
+    let mut settings_at: Option<Location> = None;
+    if let Some(external) = external {
+        state.settings = external.settings.clone();
+        settings_at = Some(external.location.clone());
+    }
+    for source in sources {
+        if let Some(settings) = &source.content.settings {
+            let here = source.location(&[Step::Key("settings")]);
+            match &settings_at {
+                Some(first) => found.push(problem(
+                    here,
+                    format!("settings are written twice: here and at {first}"),
+                    Some("keep one `settings:` block, in umapi.yaml or in one state file"),
+                )),
+                None => {
+                    state.settings = settings.clone();
+                    settings_at = Some(here);
+                }
+            }
+        }
+    }
+
+    // Managed names: each declared once, across user groups, profiles and admin groups.
+    let mut names: BTreeMap<String, Declared> = BTreeMap::new();
+    for source in sources {
+        let content = &source.content;
+        let lists = [
+            (
+                Kind::Group,
+                content.groups.iter().map(|g| &g.name).collect::<Vec<_>>(),
+            ),
+            (
+                Kind::Profile,
+                content.profiles.iter().map(|p| &p.name).collect(),
+            ),
+            (
+                Kind::AdminGroup,
+                content.admin_groups.iter().map(|a| &a.name).collect(),
+            ),
+        ];
+        for (kind, list) in lists {
+            for (index, name) in list.into_iter().enumerate() {
+                let location = source.location(&[Step::Key(kind.list()), Step::Index(index)]);
+                let key = name.to_lowercase();
+                if let Some(first) = names.get(&key) {
+                    let what = if first.kind == kind {
+                        String::new()
+                    } else {
+                        format!(" (as {} here, as {} there)", kind.noun(), first.kind.noun())
+                    };
+                    found.push(problem(
+                        location,
+                        format!(
+                            "`{name}` is defined twice{what}: here and at {}",
+                            first.location
+                        ),
+                        Some("declare each group or profile once; merge the two definitions"),
+                    ));
+                } else {
+                    names.insert(
+                        key,
+                        Declared {
+                            name: name.clone(),
+                            kind,
+                            location,
+                        },
+                    );
+                }
+            }
+        }
+    }
+
+    // Users: each identity (email, username) belongs to one user.
+    let mut identities: BTreeMap<String, (usize, Location)> = BTreeMap::new();
+    let mut user_origins: Vec<(usize, &Source, usize)> = Vec::new();
+    for source in sources {
+        for (index, user) in source.content.users.iter().enumerate() {
+            let user_index = state.users.len();
+            let location = source.location(&[Step::Key("users"), Step::Index(index)]);
+            let mut own = Vec::new();
+            if let Some(email) = &user.email {
+                own.push(email.to_lowercase());
+            }
+            if user.username.is_some() {
+                own.push(user.key());
+            }
+            own.dedup();
+            let mut duplicate = false;
+            for identity in own {
+                if let Some((_, first)) = identities.get(&identity) {
+                    if !duplicate {
+                        found.push(problem(
+                            location.clone(),
+                            format!(
+                                "user `{}` is defined twice: here and at {first}",
+                                user.display_identity()
+                            ),
+                            Some("declare each user once; merge the two entries"),
+                        ));
+                    }
+                    duplicate = true;
+                } else {
+                    identities.insert(identity, (user_index, location.clone()));
+                }
+            }
+            state.origins.insert(user.key(), location);
+            state.users.push(user.clone());
+            user_origins.push((user_index, source, index));
+        }
+    }
+    // Plain usernames (without domain) also name their user in `members:` lists.
+    let mut by_username: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (index, user) in state.users.iter().enumerate() {
+        if let Some(username) = &user.username {
+            by_username
+                .entry(username.to_lowercase())
+                .or_default()
+                .push(index);
+        }
+    }
+
+    // Renames: an earlier identity or name is nobody's current one, and claimed once.
+    let mut earlier_users: BTreeMap<String, Location> = BTreeMap::new();
+    for &(_, source, index) in &user_origins {
+        let user = &source.content.users[index];
+        for (position, earlier) in user.previously.iter().enumerate() {
+            let location = source.location(&[
+                Step::Key("users"),
+                Step::Index(index),
+                Step::Key("previously"),
+                Step::Index(position),
+            ]);
+            let key = earlier.to_lowercase();
+            let other = identities.get(&key).or_else(|| {
+                by_username
+                    .get(&key)
+                    .and_then(|users| users.first())
+                    .and_then(|&i| identities.get(&state.users[i].key()))
+            });
+            if let Some((other, other_at)) = other
+                && state.users[*other].key() != user.key()
+            {
+                found.push(problem(
+                    location,
+                    format!(
+                        "`{earlier}` in `previously` is the identity of another user, declared at {other_at}"
+                    ),
+                    Some("a user can only be renamed from an identity no other declared user has"),
+                ));
+            } else if let Some(first) = earlier_users.get(&key) {
+                found.push(problem(
+                    location,
+                    format!("`{earlier}` is in `previously` of two users (also at {first})"),
+                    Some("only one user can be renamed from it; remove the other entry"),
+                ));
+            } else {
+                earlier_users.insert(key, location);
+            }
+        }
+    }
+    let mut earlier_groups: BTreeMap<String, Location> = BTreeMap::new();
+    for source in sources {
+        for (index, group) in source.content.groups.iter().enumerate() {
+            for (position, earlier) in group.previously.iter().enumerate() {
+                let location = source.location(&[
+                    Step::Key("groups"),
+                    Step::Index(index),
+                    Step::Key("previously"),
+                    Step::Index(position),
+                ]);
+                let key = earlier.to_lowercase();
+                if let Some(other) = names.get(&key)
+                    && other.name.to_lowercase() != group.name.to_lowercase()
+                {
+                    found.push(problem(
+                        location,
+                        format!(
+                            "`{earlier}` in `previously` is the name of {}, declared at {}",
+                            other.kind.noun(),
+                            other.location
+                        ),
+                        Some("a group can only be renamed from a name nothing else declares"),
+                    ));
+                } else if let Some(first) = earlier_groups.get(&key) {
+                    found.push(problem(
+                        location,
+                        format!("`{earlier}` is in `previously` of two groups (also at {first})"),
+                        Some("only one group can be renamed from it; remove the other entry"),
+                    ));
+                } else {
+                    earlier_groups.insert(key, location);
+                }
+            }
+        }
+    }
+
+    // References from users to groups, from groups to profiles, from members to users.
+    let mut members: BTreeMap<String, Vec<usize>> =
+        names.keys().map(|key| (key.clone(), Vec::new())).collect();
+    for &(user_index, source, index) in &user_origins {
+        let user = &source.content.users[index];
+        for (position, name) in user.groups.iter().enumerate() {
+            let location = source.location(&[
+                Step::Key("users"),
+                Step::Index(index),
+                Step::Key("groups"),
+                Step::Index(position),
+            ]);
+            match names.get(&name.to_lowercase()) {
+                Some(_) => members
+                    .entry(name.to_lowercase())
+                    .or_default()
+                    .push(user_index),
+                None if name.eq_ignore_ascii_case(super::rules::ORG_ADMIN) => {} // reported per file
+                None => found.push(undeclared(location, name, &names, None)),
+            }
+        }
+    }
+    for source in sources {
+        for (index, group) in source.content.groups.iter().enumerate() {
+            for (position, profile) in group.profiles.iter().enumerate() {
+                let location = source.location(&[
+                    Step::Key("groups"),
+                    Step::Index(index),
+                    Step::Key("profiles"),
+                    Step::Index(position),
+                ]);
+                match names.get(&profile.to_lowercase()) {
+                    Some(declared) if declared.kind == Kind::Profile => {}
+                    Some(declared) => found.push(problem(
+                        location,
+                        format!(
+                            "`{profile}` is {}, not a product profile (declared at {})",
+                            declared.kind.noun(),
+                            declared.location
+                        ),
+                        Some("a user group's `profiles:` lists product profiles only"),
+                    )),
+                    None => found.push(undeclared(location, profile, &names, Some(Kind::Profile))),
+                }
+            }
+        }
+        let member_lists = source
+            .content
+            .groups
+            .iter()
+            .map(|g| (Kind::Group, &g.name, &g.members))
+            .chain(
+                source
+                    .content
+                    .profiles
+                    .iter()
+                    .map(|p| (Kind::Profile, &p.name, &p.members)),
+            )
+            .chain(
+                source
+                    .content
+                    .admin_groups
+                    .iter()
+                    .map(|a| (Kind::AdminGroup, &a.name, &a.members)),
+            );
+        let mut counters = [0usize; 3];
+        for (kind, name, list) in member_lists {
+            let slot = kind as usize;
+            let index = counters[slot];
+            counters[slot] += 1;
+            for (position, member) in list.iter().enumerate() {
+                let location = source.location(&[
+                    Step::Key(kind.list()),
+                    Step::Index(index),
+                    Step::Key("members"),
+                    Step::Index(position),
+                ]);
+                let key = member.to_lowercase();
+                let resolved = match identities.get(&key) {
+                    Some((user, _)) => Ok(*user),
+                    None => match by_username.get(&key).map(Vec::as_slice) {
+                        Some([user]) => Ok(*user),
+                        Some(several) => Err(problem(
+                            location,
+                            format!(
+                                "`{member}` is the username of {} users in different domains",
+                                several.len()
+                            ),
+                            Some("name the member by email address instead"),
+                        )),
+                        None => Err(unknown_user(location, member, &identities)),
+                    },
+                };
+                match resolved {
+                    Ok(user) => members.entry(name.to_lowercase()).or_default().push(user),
+                    Err(problem) => found.push(problem),
+                }
+            }
+        }
+    }
+    for list in members.values_mut() {
+        list.sort_unstable();
+        list.dedup();
+    }
+    state.members = members;
+
+    // Defaults from the settings, and exclusions, apply to every user.
+    check_against_settings(&state.settings, &user_origins, &names, &mut found);
+
+    for source in sources {
+        let content = &source.content;
+        state.groups.extend(content.groups.iter().cloned());
+        state.profiles.extend(content.profiles.iter().cloned());
+        state
+            .admin_groups
+            .extend(content.admin_groups.iter().cloned());
+    }
+    for (key, declared) in names {
+        state.origins.insert(key, declared.location);
+    }
+    (state, found)
+}
+
+fn undeclared(
+    location: Location,
+    name: &str,
+    names: &BTreeMap<String, Declared>,
+    only: Option<Kind>,
+) -> Diagnostic {
+    let candidates = names
+        .values()
+        .filter(|declared| only.is_none_or(|kind| declared.kind == kind))
+        .map(|declared| declared.name.as_str());
+    let (what, list) = match only {
+        Some(kind) => (
+            kind.noun().trim_start_matches("a ").to_owned(),
+            format!("`{}:`", kind.list()),
+        ),
+        None => (
+            "user group, product profile or admin group".to_owned(),
+            "`groups:`, `profiles:` or `admin_groups:`".to_owned(),
+        ),
+    };
+    let hint = suggest::did_you_mean(name, candidates).unwrap_or_else(|| {
+        format!("declare it under {list} in a state file; umapi only manages what is declared")
+    });
+    problem(
+        location,
+        format!("`{name}` is not a declared {what}"),
+        Some(&hint),
+    )
+}
+
+fn unknown_user(
+    location: Location,
+    member: &str,
+    identities: &BTreeMap<String, (usize, Location)>,
+) -> Diagnostic {
+    let hint = suggest::did_you_mean(member, identities.keys().map(String::as_str))
+        .unwrap_or_else(|| "declare the user under `users:` in a state file".to_owned());
+    problem(
+        location,
+        format!("`{member}` is not a declared user"),
+        Some(&hint),
+    )
+}
+
+fn check_against_settings(
+    settings: &Settings,
+    users: &[(usize, &Source, usize)],
+    names: &BTreeMap<String, Declared>,
+    found: &mut Vec<Diagnostic>,
+) {
+    // Broken patterns are reported with the settings; the rest still apply here.
+    let patterns: Vec<(String, regex::Regex)> = settings
+        .exclude
+        .users
+        .iter()
+        .filter_map(|pattern| {
+            user_pattern(pattern)
+                .ok()
+                .map(|regex| (pattern.clone(), regex))
+        })
+        .collect();
+    for &(_, source, index) in users {
+        let user = &source.content.users[index];
+        let here = source.location(&[Step::Key("users"), Step::Index(index)]);
+        let at = |key: &'static str| {
+            source.location(&[Step::Key("users"), Step::Index(index), Step::Key(key)])
+        };
+        let identity_type = user
+            .identity_type
+            .or(settings.default_type)
+            .unwrap_or(IdentityType::FederatedId);
+        if identity_type != IdentityType::FederatedId
+            && (user.username.is_some() || user.domain.is_some())
+        {
+            let key = if user.username.is_some() {
+                "username"
+            } else {
+                "domain"
+            };
+            let source_of_type = if user.identity_type.is_some() {
+                "its `type`"
+            } else {
+                "`settings.default_type`"
+            };
+            found.push(problem(
+                at(key),
+                format!(
+                    "`username` and `domain` are for federatedID users, but this user is an {identity_type} ({source_of_type})"
+                ),
+                Some("remove `username` and `domain`, or set `type: federatedID`"),
+            ));
+        }
+        let has_identity = user.email.is_some() || user.username.is_some();
+        if has_identity
+            && identity_type == IdentityType::FederatedId
+            && user.country.is_none()
+            && settings.default_country.is_none()
+        {
+            found.push(problem(
+                here.clone(),
+                format!(
+                    "federatedID user `{}` has no `country`, which UMAPI needs to create the user",
+                    user.display_identity()
+                ),
+                Some(
+                    "add `country: US` (two upper-case letters), or set `settings.default_country`",
+                ),
+            ));
+        }
+        if identity_type == IdentityType::FederatedId && user.email.is_none() {
+            // Without an email a Federated ID cannot be created; updates still work.
+            tracing::debug!(user = %user.display_identity(), "federatedID user without email");
+        }
+        for (pattern, regex) in &patterns {
+            let matched = [&user.email, &user.username]
+                .into_iter()
+                .flatten()
+                .any(|identity| regex.is_match(identity));
+            if matched {
+                found.push(problem(
+                    here.clone(),
+                    format!(
+                        "user `{}` is declared but excluded by the pattern `{pattern}` in `settings.exclude.users`",
+                        user.display_identity()
+                    ),
+                    Some("excluded users are never touched: remove the user here, or change the exclusion"),
+                ));
+            }
+        }
+        if settings.exclude.types.contains(&identity_type) {
+            found.push(problem(
+                here.clone(),
+                format!(
+                    "user `{}` is declared but {identity_type} users are excluded in `settings.exclude.types`",
+                    user.display_identity()
+                ),
+                Some("excluded users are never touched: remove the user here, or change the exclusion"),
+            ));
+        }
+    }
+    for excluded in &settings.exclude.groups {
+        if let Some(declared) = names.get(&excluded.to_lowercase()) {
+            found.push(problem(
+                declared.location.clone(),
+                format!(
+                    "`{}` is declared but excluded in `settings.exclude.groups`",
+                    declared.name
+                ),
+                Some("excluded groups and their members are never touched: remove one of the two"),
+            ));
+        }
+    }
+}

@@ -1,0 +1,484 @@
+//! The rules each state file must follow on its own: identities, names, countries,
+//! lengths, and the syntax of settings (exclusion patterns, limits).
+//!
+//! Rules that need every file at once (duplicates, references, defaults from the
+//! settings) live in `merge`.
+
+use super::Source;
+use super::tree::Step;
+use crate::error::Diagnostic;
+use crate::model::{GroupSpec, Limit, Location, ProfileSpec, Settings, UserSpec, parse_percent};
+
+/// UMAPI's longest email address.
+pub(crate) const MAX_EMAIL: usize = 60;
+/// UMAPI's longest first or last name.
+pub(crate) const MAX_NAME: usize = 250;
+/// UMAPI's longest group name.
+pub(crate) const MAX_GROUP_NAME: usize = 255;
+/// The org admin role, which the API can neither assign nor remove.
+pub(crate) const ORG_ADMIN: &str = "_org_admin";
+
+pub(crate) fn problem(location: Location, message: String, hint: Option<&str>) -> Diagnostic {
+    Diagnostic {
+        location: Some(location),
+        message,
+        hint: hint.map(str::to_owned),
+    }
+}
+
+/// Every problem in one file that can be seen without the others.
+pub(crate) fn check_file(source: &Source) -> Vec<Diagnostic> {
+    let mut found = Vec::new();
+    for (index, user) in source.content.users.iter().enumerate() {
+        check_user(source, index, user, &mut found);
+    }
+    for (index, group) in source.content.groups.iter().enumerate() {
+        check_group(source, index, group, &mut found);
+    }
+    for (index, profile) in source.content.profiles.iter().enumerate() {
+        let path = [Step::Key("profiles"), Step::Index(index)];
+        check_name(source, &path, &profile.name, "product profile", &mut found);
+        check_members(source, &path, profile, &mut found);
+    }
+    for (index, admin_group) in source.content.admin_groups.iter().enumerate() {
+        check_admin_group(source, index, admin_group, &mut found);
+    }
+    if let Some(settings) = &source.content.settings {
+        found.extend(check_settings(settings, |path| {
+            let mut full = vec![Step::Key("settings")];
+            full.extend_from_slice(path);
+            source.location(&full)
+        }));
+    }
+    found
+}
+
+fn check_user(source: &Source, index: usize, user: &UserSpec, found: &mut Vec<Diagnostic>) {
+    let at = |key: &'static str| {
+        source.location(&[Step::Key("users"), Step::Index(index), Step::Key(key)])
+    };
+    let here = source.location(&[Step::Key("users"), Step::Index(index)]);
+    if user.email.is_none() && user.username.is_none() {
+        found.push(problem(
+            here,
+            "a user needs an identity: neither `email` nor `username` is given".to_owned(),
+            Some(
+                "add `email: …`, or `username: …` and `domain: …` for a Federated ID whose \
+                 username is not an email address",
+            ),
+        ));
+    }
+    if let Some(email) = &user.email {
+        if !is_email(email) {
+            found.push(problem(
+                at("email"),
+                format!("`{email}` is not a valid email address"),
+                Some("an email address looks like name@example.com, without spaces"),
+            ));
+        } else if email.chars().count() > MAX_EMAIL {
+            found.push(problem(
+                at("email"),
+                format!(
+                    "email `{email}` is {} characters long; UMAPI allows at most {MAX_EMAIL}",
+                    email.chars().count()
+                ),
+                None,
+            ));
+        }
+    }
+    match (&user.username, &user.domain) {
+        (Some(username), None) if !username.contains('@') => found.push(problem(
+            at("username"),
+            format!("username `{username}` needs a `domain`"),
+            Some("add `domain: example.com` with the domain the username signs in with"),
+        )),
+        (None, Some(_)) => found.push(problem(
+            at("domain"),
+            "`domain` is only used together with `username`".to_owned(),
+            Some("remove `domain`, or add the `username` it belongs to"),
+        )),
+        _ => {}
+    }
+    if let Some(username) = &user.username
+        && (username.trim().is_empty() || username.chars().any(char::is_whitespace))
+    {
+        found.push(problem(
+            at("username"),
+            format!("`{username}` is not a valid username: it is empty or contains spaces"),
+            None,
+        ));
+    }
+    if let Some(domain) = &user.domain
+        && !is_domain(domain)
+    {
+        found.push(problem(
+            at("domain"),
+            format!("`{domain}` is not a valid domain name"),
+            Some("a domain looks like example.com"),
+        ));
+    }
+    if let Some(country) = &user.country {
+        check_country(country, at("country"), "country", found);
+    }
+    for (key, value) in [("firstname", &user.firstname), ("lastname", &user.lastname)] {
+        if let Some(value) = value
+            && value.chars().count() > MAX_NAME
+        {
+            found.push(problem(
+                at(key),
+                format!(
+                    "`{key}` is {} characters long; UMAPI allows at most {MAX_NAME}",
+                    value.chars().count()
+                ),
+                None,
+            ));
+        }
+    }
+    let list_path = |key: &'static str, position: usize| {
+        source.location(&[
+            Step::Key("users"),
+            Step::Index(index),
+            Step::Key(key),
+            Step::Index(position),
+        ])
+    };
+    for (position, group) in user.groups.iter().enumerate() {
+        if group.eq_ignore_ascii_case(ORG_ADMIN) {
+            found.push(org_admin_problem(list_path("groups", position)));
+        }
+    }
+    check_repeats(
+        &user.groups,
+        |position| list_path("groups", position),
+        "group",
+        found,
+    );
+    let own: Vec<String> = [&user.email, &user.username]
+        .into_iter()
+        .flatten()
+        .map(|identity| identity.to_lowercase())
+        .collect();
+    for (position, earlier) in user.previously.iter().enumerate() {
+        if own.contains(&earlier.to_lowercase()) {
+            found.push(problem(
+                list_path("previously", position),
+                format!("`{earlier}` in `previously` is the user's current identity"),
+                Some("`previously` lists earlier emails or usernames only; remove this entry"),
+            ));
+        }
+    }
+    check_repeats(
+        &user.previously,
+        |position| list_path("previously", position),
+        "earlier identity",
+        found,
+    );
+}
+
+fn check_group(source: &Source, index: usize, group: &GroupSpec, found: &mut Vec<Diagnostic>) {
+    let path = [Step::Key("groups"), Step::Index(index)];
+    check_name(source, &path, &group.name, "user group", found);
+    let list_path = |key: &'static str, position: usize| {
+        source.location(&[
+            Step::Key("groups"),
+            Step::Index(index),
+            Step::Key(key),
+            Step::Index(position),
+        ])
+    };
+    for (position, earlier) in group.previously.iter().enumerate() {
+        if earlier.to_lowercase() == group.name.to_lowercase() {
+            found.push(problem(
+                list_path("previously", position),
+                format!("`{earlier}` in `previously` is the group's current name"),
+                Some("`previously` lists earlier names only; remove this entry"),
+            ));
+        } else if earlier.starts_with('_')
+            || earlier.chars().count() > MAX_GROUP_NAME
+            || earlier.trim().is_empty()
+        {
+            found.push(problem(
+                list_path("previously", position),
+                format!("`{earlier}` cannot have been the name of a user group"),
+                Some("user group names do not start with `_` and have 1 to 255 characters"),
+            ));
+        }
+    }
+    check_repeats(
+        &group.previously,
+        |position| list_path("previously", position),
+        "earlier name",
+        found,
+    );
+    check_repeats(
+        &group.profiles,
+        |position| list_path("profiles", position),
+        "profile",
+        found,
+    );
+    check_repeats(
+        &group.members,
+        |position| list_path("members", position),
+        "member",
+        found,
+    );
+}
+
+fn check_admin_group(
+    source: &Source,
+    index: usize,
+    admin_group: &ProfileSpec,
+    found: &mut Vec<Diagnostic>,
+) {
+    let path = [Step::Key("admin_groups"), Step::Index(index)];
+    let name_at = source.location(&[
+        Step::Key("admin_groups"),
+        Step::Index(index),
+        Step::Key("name"),
+    ]);
+    if admin_group.name.eq_ignore_ascii_case(ORG_ADMIN) {
+        found.push(org_admin_problem(name_at));
+    } else if !admin_group.name.starts_with('_') {
+        found.push(problem(
+            name_at,
+            format!("admin group `{}` must start with `_`", admin_group.name),
+            Some(
+                "admin groups are named like `_admin_Engineering` or `_product_admin_Photoshop`; \
+                 a user group goes under `groups:`",
+            ),
+        ));
+    } else if admin_group.name.chars().count() > MAX_GROUP_NAME {
+        found.push(too_long(name_at, &admin_group.name));
+    }
+    check_members(source, &path, admin_group, found);
+}
+
+/// The rules for a user group's or product profile's name.
+fn check_name(
+    source: &Source,
+    path: &[Step<'_>; 2],
+    name: &str,
+    noun: &str,
+    found: &mut Vec<Diagnostic>,
+) {
+    let name_at = source.location(&[path[0], path[1], Step::Key("name")]);
+    if name.trim().is_empty() {
+        found.push(problem(name_at, format!("a {noun} needs a name"), None));
+    } else if name.eq_ignore_ascii_case(ORG_ADMIN) {
+        found.push(org_admin_problem(name_at));
+    } else if noun == "user group" && name.starts_with('_') {
+        found.push(problem(
+            name_at,
+            format!("user group name `{name}` must not start with `_`"),
+            Some(
+                "names starting with `_` belong to admin groups: declare it under `admin_groups:`",
+            ),
+        ));
+    } else if name.chars().count() > MAX_GROUP_NAME {
+        found.push(too_long(name_at, name));
+    }
+}
+
+fn check_members(
+    source: &Source,
+    path: &[Step<'_>; 2],
+    spec: &ProfileSpec,
+    found: &mut Vec<Diagnostic>,
+) {
+    check_repeats(
+        &spec.members,
+        |position| {
+            source.location(&[
+                path[0],
+                path[1],
+                Step::Key("members"),
+                Step::Index(position),
+            ])
+        },
+        "member",
+        found,
+    );
+}
+
+fn too_long(location: Location, name: &str) -> Diagnostic {
+    problem(
+        location,
+        format!(
+            "name `{}…` is {} characters long; UMAPI allows at most {MAX_GROUP_NAME}",
+            name.chars().take(40).collect::<String>(),
+            name.chars().count()
+        ),
+        None,
+    )
+}
+
+fn org_admin_problem(location: Location) -> Diagnostic {
+    problem(
+        location,
+        format!("`{ORG_ADMIN}` cannot be managed: UMAPI can neither assign nor remove it"),
+        Some("remove it; grant and revoke org admin rights in the Admin Console"),
+    )
+}
+
+/// Reports each entry that repeats an earlier one in the same list (ignoring case).
+fn check_repeats(
+    list: &[String],
+    location: impl Fn(usize) -> Location,
+    noun: &str,
+    found: &mut Vec<Diagnostic>,
+) {
+    for (position, entry) in list.iter().enumerate() {
+        let lower = entry.to_lowercase();
+        if let Some(first) = list[..position]
+            .iter()
+            .position(|earlier| earlier.to_lowercase() == lower)
+        {
+            found.push(problem(
+                location(position),
+                format!(
+                    "{noun} `{entry}` is listed twice (first at {})",
+                    location(first)
+                ),
+                Some("remove one of the two"),
+            ));
+        }
+    }
+}
+
+fn check_country(country: &str, location: Location, key: &str, found: &mut Vec<Diagnostic>) {
+    if !is_country(country) {
+        let upper = country.to_uppercase();
+        let hint = if is_country(&upper) {
+            format!("write `{upper}`")
+        } else {
+            "use the ISO 3166-1 alpha-2 code, like `US`, `GB` or `DE`".to_owned()
+        };
+        found.push(problem(
+            location,
+            format!("{key} `{country}` must be two upper-case letters"),
+            Some(&hint),
+        ));
+    }
+}
+
+/// The rules for settings, wherever they were written; `at` locates a path inside them.
+pub(crate) fn check_settings(
+    settings: &Settings,
+    at: impl Fn(&[Step<'_>]) -> Location,
+) -> Vec<Diagnostic> {
+    let mut found = Vec::new();
+    if let Some(country) = &settings.default_country {
+        check_country(
+            country,
+            at(&[Step::Key("default_country")]),
+            "default_country",
+            &mut found,
+        );
+    }
+    for (position, pattern) in settings.exclude.users.iter().enumerate() {
+        if let Err(error) = user_pattern(pattern) {
+            let detail = error.to_string();
+            let detail = detail.lines().last().unwrap_or_default().trim();
+            found.push(problem(
+                at(&[
+                    Step::Key("exclude"),
+                    Step::Key("users"),
+                    Step::Index(position),
+                ]),
+                format!("`{pattern}` is not a valid regular expression: {detail}"),
+                Some("patterns use Rust regex syntax (https://docs.rs/regex) and ignore case"),
+            ));
+        }
+    }
+    for (key, limit) in [
+        ("max_user_removals", &settings.limits.max_user_removals),
+        (
+            "max_membership_removals",
+            &settings.limits.max_membership_removals,
+        ),
+        ("max_group_deletions", &settings.limits.max_group_deletions),
+    ] {
+        if let Some(Limit::Percent(text)) = limit
+            && parse_percent(text).is_none()
+        {
+            found.push(problem(
+                at(&[Step::Key("limits"), Step::Key(key)]),
+                format!("`{text}` is not a valid limit for `{key}`"),
+                Some("write a count like `3`, or a percentage from 0% to 100% like `5%`"),
+            ));
+        }
+    }
+    found
+}
+
+/// An exclusion pattern as it is matched: against email or username, ignoring case.
+pub(crate) fn user_pattern(pattern: &str) -> Result<regex::Regex, regex::Error> {
+    regex::RegexBuilder::new(pattern)
+        .case_insensitive(true)
+        .build()
+}
+
+/// A plausible email address: one `@`, something before it, a domain after it.
+pub(crate) fn is_email(text: &str) -> bool {
+    let Some((local, domain)) = text.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && !local.chars().any(|c| c.is_whitespace() || c == '@')
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..")
+        && is_domain(domain)
+}
+
+/// A domain name: dot-separated labels of letters, digits and hyphens, with at least
+/// one dot.
+pub(crate) fn is_domain(text: &str) -> bool {
+    let labels: Vec<&str> = text.split('.').collect();
+    labels.len() >= 2
+        && labels.iter().all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+        })
+}
+
+/// Two upper-case ASCII letters.
+pub(crate) fn is_country(text: &str) -> bool {
+    text.len() == 2 && text.chars().all(|c| c.is_ascii_uppercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_syntax() {
+        for good in ["ada@example.com", "a.b+c@sub.example.co.uk", "x@b.io"] {
+            assert!(is_email(good), "{good}");
+        }
+        for bad in [
+            "ada",
+            "ada@",
+            "@example.com",
+            "a b@example.com",
+            "a@@example.com",
+            "a@example",
+            "a@exa mple.com",
+            "a@.com",
+            ".a@example.com",
+        ] {
+            assert!(!is_email(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn country_syntax() {
+        assert!(is_country("GB"));
+        assert!(!is_country("gb"));
+        assert!(!is_country("GBR"));
+        assert!(!is_country("G1"));
+    }
+}

@@ -1,0 +1,426 @@
+//! Checks a YAML tree against a JSON Schema generated from the Rust types, reporting
+//! every misplaced, misspelt or mistyped value with its position.
+//!
+//! serde stops at the first problem and, for most of them, cannot say where it was;
+//! walking the marked tree with the schema finds all of them, and the schema being
+//! generated from the same types keeps this check and the typed parse in agreement.
+//! Only the parts of JSON Schema that schemars emits for our types are understood:
+//! `$ref`, `type`, `properties`, `required`, `additionalProperties`, `items`, `enum`,
+//! `const`, `oneOf` and `anyOf`. Value rules (lengths, patterns) are left to the
+//! validation that follows, which words them better.
+
+use std::path::Path;
+
+use serde_json::Value as Schema;
+
+use super::suggest;
+use super::tree::{Node, Value, is_null_text};
+use crate::error::Diagnostic;
+
+/// Decides about a key before the schema does; returns a message and hint for keys
+/// that must never be written (secrets in the config file).
+pub(crate) type KeyGuard<'a> = &'a dyn Fn(&str) -> Option<(String, String)>;
+
+/// Checks `node` against the root `schema`; one diagnostic per problem.
+/// `noun` names the whole document in messages ("a state file").
+pub(crate) fn check(
+    schema: &Schema,
+    node: &Node,
+    file: &Path,
+    noun: &str,
+    guard: Option<KeyGuard<'_>>,
+) -> Vec<Diagnostic> {
+    let mut checker = Checker {
+        root: schema,
+        file,
+        guard,
+        found: Vec::new(),
+    };
+    checker.check(node, schema, noun);
+    checker.found
+}
+
+struct Checker<'a> {
+    root: &'a Schema,
+    file: &'a Path,
+    guard: Option<KeyGuard<'a>>,
+    found: Vec<Diagnostic>,
+}
+
+/// The JSON types a YAML scalar can stand for, as serde_yaml reads it.
+fn scalar_fits(node: &Node, json_type: &str) -> bool {
+    let Value::Scalar { text, quoted } = &node.value else {
+        return false;
+    };
+    let plain = !*quoted;
+    match json_type {
+        "null" => plain && is_null_text(text),
+        // serde_yaml reads any non-null scalar into a string field.
+        "string" => !(plain && is_null_text(text)),
+        "integer" => plain && parse_unsigned(text).is_some(),
+        "number" => plain && text.parse::<f64>().is_ok(),
+        "boolean" => plain && matches!(text.as_str(), "true" | "false" | "True" | "False"),
+        _ => false,
+    }
+}
+
+fn parse_unsigned(text: &str) -> Option<u64> {
+    let text = text.strip_prefix('+').unwrap_or(text);
+    if let Some(hex) = text.strip_prefix("0x") {
+        return u64::from_str_radix(hex, 16).ok();
+    }
+    if let Some(octal) = text.strip_prefix("0o") {
+        return u64::from_str_radix(octal, 8).ok();
+    }
+    text.parse().ok()
+}
+
+/// How a JSON type is called in messages.
+fn type_noun(json_type: &str) -> &'static str {
+    match json_type {
+        "string" => "text",
+        "integer" => "a whole number",
+        "number" => "a number",
+        "boolean" => "true or false",
+        "array" => "a list",
+        "object" => "a mapping",
+        "null" => "nothing",
+        _ => "a value",
+    }
+}
+
+/// How the values of a schema definition are called in messages; `None` keeps
+/// the name of the key the value was written under.
+fn definition_noun(name: &str) -> Option<&'static str> {
+    match name {
+        "UserSpec" => Some("a user"),
+        "GroupSpec" => Some("a user group"),
+        "ProfileSpec" => Some("a product profile or admin group"),
+        "Settings" => Some("`settings`"),
+        "Exclusions" => Some("`settings.exclude`"),
+        "Limits" => Some("`settings.limits`"),
+        _ => None,
+    }
+}
+
+/// The noun for the entries of the top-level lists, which share item types.
+fn list_item_noun(list: &str) -> Option<&'static str> {
+    match list {
+        "`users`" => Some("a user"),
+        "`groups`" => Some("a user group"),
+        "`profiles`" => Some("a product profile"),
+        "`admin_groups`" => Some("an admin group"),
+        _ => None,
+    }
+}
+
+/// Whether a noun names the kind of thing ("a user group") rather than a place.
+fn is_specific(noun: &str) -> bool {
+    (noun.starts_with("a ") || noun.starts_with("an ")) && !noun.starts_with("an entry of")
+}
+
+impl<'a> Checker<'a> {
+    fn report(&mut self, node: &Node, message: String, hint: Option<String>) {
+        self.found.push(Diagnostic {
+            location: Some(node.mark.in_file(self.file)),
+            message,
+            hint,
+        });
+    }
+
+    /// Follows `$ref`s to the schema they name, and the noun for messages (a noun
+    /// that already names the thing, like "a user group", is kept).
+    fn resolve(&self, mut schema: &'a Schema, mut noun: String) -> (&'a Schema, String) {
+        while let Some(reference) = schema.get("$ref").and_then(Schema::as_str) {
+            let Some(name) = reference.strip_prefix("#/$defs/") else {
+                break;
+            };
+            match self.root.get("$defs").and_then(|defs| defs.get(name)) {
+                Some(target) => {
+                    schema = target;
+                    if let Some(named) = definition_noun(name)
+                        && !is_specific(&noun)
+                    {
+                        noun = named.to_owned();
+                    }
+                }
+                None => break,
+            }
+        }
+        (schema, noun)
+    }
+
+    fn check(&mut self, node: &Node, schema: &'a Schema, noun: &str) {
+        let (schema, noun) = self.resolve(schema, noun.to_owned());
+        if let Some(branches) = schema
+            .get("oneOf")
+            .or_else(|| schema.get("anyOf"))
+            .and_then(Schema::as_array)
+        {
+            self.check_alternatives(node, branches, &noun);
+            return;
+        }
+        if let Some(values) = schema.get("enum").and_then(Schema::as_array) {
+            self.check_enum(node, values, &noun);
+            return;
+        }
+        if let Some(value) = schema.get("const") {
+            self.check_enum(node, std::slice::from_ref(value), &noun);
+            return;
+        }
+        let types: Vec<&str> = match schema.get("type") {
+            Some(Schema::String(one)) => vec![one.as_str()],
+            Some(Schema::Array(many)) => many.iter().filter_map(Schema::as_str).collect(),
+            _ => return,
+        };
+        match &node.value {
+            Value::Mapping(_) if types.contains(&"object") => {
+                self.check_object(node, schema, &noun)
+            }
+            Value::Sequence(items) if types.contains(&"array") => {
+                if let Some(item_schema) = schema.get("items") {
+                    let item_noun = list_item_noun(&noun)
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| format!("an entry of {noun}"));
+                    for item in items {
+                        self.check(item, item_schema, &item_noun);
+                    }
+                }
+            }
+            // serde_yaml takes an empty value for an empty list or mapping.
+            _ if node.is_null() && (types.contains(&"array") || types.contains(&"object")) => {}
+            _ if types.iter().any(|json_type| scalar_fits(node, json_type)) => {}
+            _ => {
+                let expected: Vec<&str> = types
+                    .iter()
+                    .filter(|t| **t != "null")
+                    .map(|t| type_noun(t))
+                    .collect();
+                let hint = if types.contains(&"array") && node.scalar().is_some() {
+                    Some("write a list: `[a, b]`, or one `- entry` per line".to_owned())
+                } else if types.contains(&"object") {
+                    Some("write `key: value` pairs, indented under this key".to_owned())
+                } else {
+                    None
+                };
+                self.report(
+                    node,
+                    format!(
+                        "expected {} here, found {}",
+                        expected.join(" or "),
+                        node.describe()
+                    ),
+                    hint,
+                );
+            }
+        }
+    }
+
+    fn check_enum(&mut self, node: &Node, values: &[Schema], noun: &str) {
+        let allowed: Vec<&str> = values.iter().filter_map(Schema::as_str).collect();
+        if let Some(text) = node.scalar()
+            && allowed.contains(&text)
+        {
+            return;
+        }
+        if node.is_null() && values.iter().any(Schema::is_null) {
+            return;
+        }
+        let hint = node
+            .scalar()
+            .and_then(|text| suggest::did_you_mean(text, allowed.iter().copied()));
+        self.report(
+            node,
+            format!(
+                "{} is not a valid value for {noun}; expected one of: {}",
+                node.describe(),
+                allowed.join(", ")
+            ),
+            hint,
+        );
+    }
+
+    fn check_alternatives(&mut self, node: &Node, branches: &'a [Schema], noun: &str) {
+        // `Option<T>`: a null is fine, anything else must be a T.
+        let (nulls, others): (Vec<&Schema>, Vec<&Schema>) = branches
+            .iter()
+            .partition(|branch| branch.get("type").and_then(Schema::as_str) == Some("null"));
+        if !nulls.is_empty() && node.is_null() {
+            return;
+        }
+        if let [only] = others.as_slice() {
+            self.check(node, only, noun);
+            return;
+        }
+        // A tagged choice (`kind: oauth`): check against the branch the tag selects.
+        if let Some((tag, choices)) = self.discriminator(&others) {
+            let written = node.get(&tag);
+            let chosen = written
+                .and_then(Node::scalar)
+                .and_then(|text| choices.iter().find(|(value, _)| value == text));
+            match (written, chosen) {
+                (_, Some((_, branch))) => self.check(node, branch, noun),
+                (Some(written), None) => {
+                    let names: Vec<&str> =
+                        choices.iter().map(|(value, _)| value.as_str()).collect();
+                    let hint = written
+                        .scalar()
+                        .and_then(|text| suggest::did_you_mean(text, names.iter().copied()));
+                    self.report(
+                        written,
+                        format!(
+                            "{} is not a valid `{tag}`; expected one of: {}",
+                            written.describe(),
+                            names.join(", ")
+                        ),
+                        hint,
+                    );
+                }
+                (None, None) => {
+                    let names: Vec<&str> =
+                        choices.iter().map(|(value, _)| value.as_str()).collect();
+                    self.report(
+                        node,
+                        format!("missing `{tag}` in {noun}"),
+                        Some(format!("add `{tag}:` with one of: {}", names.join(", "))),
+                    );
+                }
+            }
+            return;
+        }
+        // Unit variants with descriptions (`oneOf` of `const`s) are an enum.
+        let constants: Option<Vec<Schema>> = others
+            .iter()
+            .map(|branch| {
+                let (branch, _) = self.resolve(branch, noun.to_owned());
+                branch
+                    .get("const")
+                    .cloned()
+                    .map(|value| vec![value])
+                    .or_else(|| branch.get("enum").and_then(Schema::as_array).cloned())
+            })
+            .collect::<Option<Vec<_>>>()
+            .map(|lists| lists.into_iter().flatten().collect());
+        if let Some(values) = constants {
+            self.check_enum(node, &values, noun);
+            return;
+        }
+        // Anything else (an untagged enum such as a limit): the first branch that fits.
+        let mut nouns = Vec::new();
+        for branch in &others {
+            let mut trial = Checker {
+                root: self.root,
+                file: self.file,
+                guard: self.guard,
+                found: Vec::new(),
+            };
+            trial.check(node, branch, noun);
+            if trial.found.is_empty() {
+                return;
+            }
+            let (resolved, _) = self.resolve(branch, noun.to_owned());
+            if let Some(json_type) = resolved.get("type").and_then(Schema::as_str) {
+                nouns.push(type_noun(json_type));
+            }
+        }
+        self.report(
+            node,
+            format!(
+                "expected {} here, found {}",
+                nouns.join(" or "),
+                node.describe()
+            ),
+            None,
+        );
+    }
+
+    /// The tag property shared by every branch as a `const`, with each branch's value.
+    fn discriminator(
+        &self,
+        branches: &[&'a Schema],
+    ) -> Option<(String, Vec<(String, &'a Schema)>)> {
+        let first = self.resolve(branches.first()?, String::new()).0;
+        let properties = first.get("properties")?.as_object()?;
+        let tag = properties
+            .iter()
+            .find(|(_, property)| property.get("const").is_some_and(Schema::is_string))
+            .map(|(name, _)| name.clone())?;
+        let mut choices = Vec::new();
+        for branch in branches {
+            let (resolved, _) = self.resolve(branch, String::new());
+            let value = resolved
+                .get("properties")?
+                .get(&tag)?
+                .get("const")?
+                .as_str()?
+                .to_owned();
+            choices.push((value, *branch));
+        }
+        Some((tag, choices))
+    }
+
+    fn check_object(&mut self, node: &Node, schema: &'a Schema, noun: &str) {
+        let Value::Mapping(entries) = &node.value else {
+            return;
+        };
+        let properties = schema.get("properties").and_then(Schema::as_object);
+        let closed = schema.get("additionalProperties") == Some(&Schema::Bool(false));
+        let mut seen: Vec<&Node> = Vec::new();
+        for (key, value) in entries {
+            let Some(name) = key.scalar() else {
+                self.report(
+                    key,
+                    format!("expected a plain name as a key in {noun}"),
+                    None,
+                );
+                continue;
+            };
+            if let Some(first) = seen.iter().find(|k| k.scalar() == Some(name)) {
+                let first = first.mark.in_file(self.file);
+                self.report(
+                    key,
+                    format!("`{name}` is written twice in {noun} (first at {first})"),
+                    Some("keep one of the two".to_owned()),
+                );
+                continue;
+            }
+            seen.push(key);
+            if let Some((message, hint)) = self.guard.and_then(|guard| guard(name)) {
+                self.report(key, message, Some(hint));
+                continue;
+            }
+            match properties.and_then(|properties| properties.get(name)) {
+                Some(property) => {
+                    let child_noun = format!("`{name}`");
+                    self.check(value, property, &child_noun);
+                }
+                None if closed => {
+                    let known: Vec<&str> = properties
+                        .into_iter()
+                        .flat_map(|properties| properties.keys().map(String::as_str))
+                        .collect();
+                    let hint = suggest::did_you_mean(name, known.iter().copied())
+                        .map(|hint| format!("{hint} ({} takes: {})", noun, known.join(", ")))
+                        .unwrap_or_else(|| format!("{} takes: {}", noun, known.join(", ")));
+                    self.report(key, format!("unknown key `{name}` in {noun}"), Some(hint));
+                }
+                None => {}
+            }
+        }
+        for required in schema
+            .get("required")
+            .and_then(Schema::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Schema::as_str)
+        {
+            if !seen.iter().any(|key| key.scalar() == Some(required)) {
+                self.report(
+                    node,
+                    format!("{noun} needs `{required}`"),
+                    Some(format!("add `{required}: …`")),
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,117 @@
+//! Every kind of problem in the state files, reported where it was written.
+//!
+//! The snapshots hold the exact rendering `umapi validate` prints:
+//! `file:line:column: what is wrong` and a hint.
+
+use std::path::PathBuf;
+
+use umapi_sync::Error;
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from("tests/fixtures/state").join(name)
+}
+
+/// Loads the paths and renders the problems, one line (plus hint) each.
+fn problems(paths: &[PathBuf]) -> String {
+    match umapi_sync::state::load(paths) {
+        Ok(_) => panic!("{paths:?} loaded without problems"),
+        Err(Error::Invalid(found)) => found
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n"),
+        Err(other) => panic!("unexpected error: {other}"),
+    }
+}
+
+#[test]
+fn misplaced_misspelt_and_mistyped_keys() {
+    insta::assert_snapshot!(problems(&[fixture("errors/shape.yaml")]));
+}
+
+#[test]
+fn identities_countries_and_lengths() {
+    insta::assert_snapshot!(problems(&[fixture("errors/identities.yaml")]));
+}
+
+#[test]
+fn group_names_admin_groups_and_repeats() {
+    insta::assert_snapshot!(problems(&[fixture("errors/names.yaml")]));
+}
+
+#[test]
+fn references_to_undeclared_groups_profiles_and_users() {
+    insta::assert_snapshot!(problems(&[fixture("errors/references.yaml")]));
+}
+
+#[test]
+fn settings_patterns_limits_and_exclusion_conflicts() {
+    insta::assert_snapshot!(problems(&[fixture("errors/settings.yaml")]));
+}
+
+#[test]
+fn broken_yaml_points_at_the_break() {
+    insta::assert_snapshot!(problems(&[fixture("errors/syntax.yaml")]));
+}
+
+#[test]
+fn every_problem_is_reported_not_just_the_first() {
+    let Err(Error::Invalid(found)) = umapi_sync::state::load(&[fixture("errors/identities.yaml")])
+    else {
+        panic!("expected problems");
+    };
+    // One per user, and two for the user with both a bad username and a bad domain.
+    assert_eq!(found.len(), 11, "{found:#?}");
+    assert!(found.iter().all(|problem| problem.location.is_some()));
+}
+
+#[test]
+fn a_missing_path_is_named() {
+    let text = problems(&[fixture("no-such-folder")]);
+    assert_eq!(
+        text,
+        "state path `tests/fixtures/state/no-such-folder` does not exist\n  hint: create it, or \
+         correct `state:` in umapi.yaml (paths there are relative to umapi.yaml)"
+    );
+}
+
+#[test]
+fn load_str_names_the_file_as_given() {
+    let Err(Error::Invalid(found)) = umapi_sync::state::load_str(
+        "inline.yaml",
+        "users:\n  - email: ada@example.com\n    country: GB\n    groups: [Nowhere]\n",
+    ) else {
+        panic!("expected problems");
+    };
+    assert_eq!(found.len(), 1);
+    assert_eq!(
+        found[0].to_string(),
+        "inline.yaml:4:14: `Nowhere` is not a declared user group, product profile or admin group\n  \
+         hint: declare it under `groups:`, `profiles:` or `admin_groups:` in a state file; umapi \
+         only manages what is declared"
+    );
+}
+
+#[test]
+fn files_that_are_not_yaml_or_not_text_are_clear_errors() {
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("bad.yaml");
+    std::fs::write(&path, [0xff, 0xfe, 0x00, 0x41]).unwrap();
+    let text = problems(std::slice::from_ref(&path));
+    assert_eq!(
+        text,
+        format!(
+            "{}:1:1: the file is not UTF-8 text\n  hint: save it as UTF-8",
+            path.display()
+        )
+    );
+    std::fs::write(&path, "- just\n- a list\n").unwrap();
+    let text = problems(std::slice::from_ref(&path));
+    assert_eq!(
+        text,
+        format!(
+            "{}:1:1: expected a mapping here, found a list\n  hint: write `key: value` pairs, indented under this key",
+            path.display()
+        )
+    );
+}
