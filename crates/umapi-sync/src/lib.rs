@@ -3,8 +3,10 @@
 //! Desired state from YAML, the current-state snapshot, the planner that turns
 //! the difference into UMAPI actions, plan rendering and the apply engine.
 
+pub mod apply;
 pub mod config;
 pub mod error;
+pub mod export;
 pub mod model;
 pub mod plan;
 pub mod planner;

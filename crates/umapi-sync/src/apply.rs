@@ -1,0 +1,376 @@
+//! The apply engine: executes a [`Plan`] through UMAPI, phase by phase.
+//!
+//! Every request of a phase is sent before the next phase starts, because
+//! entries of one request may run in any order on the server and later phases
+//! depend on earlier ones (a user is added to a group only after the group was
+//! created). Failures are collected, never fatal: a failed request or step
+//! fails only the changes it carries, and the other requests still run. The
+//! caller draws progress from [`ApplyEvent`]s and gets an [`ApplyReport`].
+
+use serde::{Deserialize, Serialize};
+use umapi_core::Connection;
+use umapi_core::wire::{ActionError, ActionResponse};
+
+use crate::plan::{ChangeId, Phase, PhaseName, Plan, Request};
+
+/// Options of [`apply`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ApplyOptions {
+    /// Skip the requests of a phase after an earlier phase had failures. Off by
+    /// default: the server reports what cannot work (for example adding a user to
+    /// a group whose creation failed), and everything else still gets done.
+    pub stop_after_failed_phase: bool,
+}
+
+/// Something that happened during [`apply`], in order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApplyEvent {
+    /// A phase starts.
+    PhaseStarted {
+        /// Which phase.
+        phase: PhaseName,
+        /// Requests it sends.
+        requests: usize,
+    },
+    /// A request is about to be sent.
+    RequestStarted {
+        /// Its phase.
+        phase: PhaseName,
+        /// 0-based index of the request within the plan (across phases).
+        request: usize,
+        /// Entries in it.
+        entries: usize,
+    },
+    /// A request was answered (or failed as a whole).
+    RequestFinished {
+        /// 0-based index of the request within the plan.
+        request: usize,
+        /// Changes it carried that succeeded.
+        succeeded: usize,
+        /// Changes it carried that failed.
+        failed: usize,
+    },
+    /// The result of one change.
+    Change(ChangeResult),
+    /// A phase is done.
+    PhaseFinished {
+        /// Which phase.
+        phase: PhaseName,
+        /// Changes of the phase that failed.
+        failed: usize,
+    },
+    /// A phase was skipped because an earlier one failed
+    /// ([`ApplyOptions::stop_after_failed_phase`]).
+    PhaseSkipped {
+        /// Which phase.
+        phase: PhaseName,
+    },
+}
+
+/// How one change ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeStatus {
+    /// UMAPI reported no error for any step carrying it.
+    Succeeded,
+    /// UMAPI validated it in test mode without committing it.
+    Validated,
+    /// A step carrying it failed, or its request failed as a whole.
+    Failed,
+    /// Not sent (an earlier phase failed and the options said to stop).
+    Skipped,
+}
+
+/// The result of one change of the plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeResult {
+    /// The change's id in the plan.
+    pub change: ChangeId,
+    /// Its phase.
+    pub phase: PhaseName,
+    /// How it ended.
+    pub status: ChangeStatus,
+    /// What the server said, for failures: UMAPI's error code (`error.user.nonexistent`,
+    /// a request-level code, or `request_failed` when no response came back).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
+    /// The server's or the client's message, for failures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// What [`apply`] did: serialisable as the `--report` JSON.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ApplyReport {
+    /// The org.
+    pub org_id: String,
+    /// Whether the requests were sent with `testOnly` (nothing committed).
+    pub test_only: bool,
+    /// Action requests sent.
+    pub requests_sent: usize,
+    /// Requests that failed as a whole (no usable response).
+    pub requests_failed: usize,
+    /// Changes that succeeded (or validated, in test mode).
+    pub succeeded: usize,
+    /// Changes that failed.
+    pub failed: usize,
+    /// Changes not sent.
+    pub skipped: usize,
+    /// Every change's result, in plan order.
+    pub changes: Vec<ChangeResult>,
+    /// Warnings the server returned, as it returned them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<serde_json::Value>,
+}
+
+impl ApplyReport {
+    /// Whether every change went through.
+    pub fn is_success(&self) -> bool {
+        self.failed == 0 && self.skipped == 0 && self.requests_failed == 0
+    }
+
+    /// The failed changes' results.
+    pub fn failures(&self) -> impl Iterator<Item = &ChangeResult> {
+        self.changes
+            .iter()
+            .filter(|c| c.status == ChangeStatus::Failed)
+    }
+}
+
+/// Executes `plan` through `conn`, phase by phase, reporting every step to
+/// `on_event`. Never stops on a failure; see [`ApplyReport`] for the outcome.
+///
+/// Test mode is a property of the connection (`ConnectionBuilder::test_mode`).
+pub async fn apply(
+    conn: &Connection,
+    plan: &Plan,
+    options: ApplyOptions,
+    mut on_event: impl FnMut(ApplyEvent),
+) -> ApplyReport {
+    let test_only = conn.is_test_mode();
+    let mut report = ApplyReport {
+        org_id: plan.org_id.clone(),
+        test_only,
+        ..ApplyReport::default()
+    };
+    let mut results: Vec<Option<ChangeResult>> = vec![None; plan.changes.len()];
+    let mut request_index = 0;
+    let mut earlier_failed = false;
+    for phase in &plan.phases {
+        if earlier_failed && options.stop_after_failed_phase {
+            on_event(ApplyEvent::PhaseSkipped { phase: phase.name });
+            for request in &phase.requests {
+                for id in carried_changes(request) {
+                    record(
+                        &mut results,
+                        &mut on_event,
+                        ChangeResult {
+                            change: id,
+                            phase: phase.name,
+                            status: ChangeStatus::Skipped,
+                            error_code: None,
+                            message: Some("an earlier phase had failures".into()),
+                        },
+                    );
+                }
+                request_index += 1;
+            }
+            continue;
+        }
+        let phase_failed = run_phase(
+            conn,
+            phase,
+            &mut request_index,
+            &mut results,
+            &mut report,
+            &mut on_event,
+        )
+        .await;
+        earlier_failed |= phase_failed > 0;
+    }
+    report.changes = results.into_iter().flatten().collect();
+    for change in &report.changes {
+        match change.status {
+            ChangeStatus::Succeeded | ChangeStatus::Validated => report.succeeded += 1,
+            ChangeStatus::Failed => report.failed += 1,
+            ChangeStatus::Skipped => report.skipped += 1,
+        }
+    }
+    report
+}
+
+/// Sends the requests of one phase; returns how many of its changes failed.
+async fn run_phase(
+    conn: &Connection,
+    phase: &Phase,
+    request_index: &mut usize,
+    results: &mut [Option<ChangeResult>],
+    report: &mut ApplyReport,
+    on_event: &mut impl FnMut(ApplyEvent),
+) -> usize {
+    on_event(ApplyEvent::PhaseStarted {
+        phase: phase.name,
+        requests: phase.requests.len(),
+    });
+    let mut phase_failed = 0;
+    for request in &phase.requests {
+        let index = *request_index;
+        *request_index += 1;
+        on_event(ApplyEvent::RequestStarted {
+            phase: phase.name,
+            request: index,
+            entries: request.entries.len(),
+        });
+        tracing::debug!(request = index, phase = ?phase.name, entries = request.entries.len(), "sending action request");
+        let outcome = conn.post_actions(&request.entries).await;
+        report.requests_sent += 1;
+        let changes = match outcome {
+            Ok(response) => {
+                report.warnings.extend(response.warnings.iter().cloned());
+                results_of_response(phase.name, request, &response, conn.is_test_mode())
+            }
+            Err(error) => {
+                tracing::warn!(request = index, %error, "action request failed");
+                report.requests_failed += 1;
+                fail_all(phase.name, request, "request_failed", &error.to_string())
+            }
+        };
+        let failed = changes
+            .iter()
+            .filter(|c| c.status == ChangeStatus::Failed)
+            .count();
+        phase_failed += failed;
+        let succeeded = changes.len() - failed;
+        for change in changes {
+            record(results, on_event, change);
+        }
+        on_event(ApplyEvent::RequestFinished {
+            request: index,
+            succeeded,
+            failed,
+        });
+    }
+    on_event(ApplyEvent::PhaseFinished {
+        phase: phase.name,
+        failed: phase_failed,
+    });
+    phase_failed
+}
+
+/// Stores a change's result, keeping the first failure when a change spans
+/// several steps, and reports it.
+fn record(
+    results: &mut [Option<ChangeResult>],
+    on_event: &mut impl FnMut(ApplyEvent),
+    result: ChangeResult,
+) {
+    let Some(slot) = results.get_mut(result.change as usize) else {
+        return;
+    };
+    match slot {
+        Some(existing) if existing.status == ChangeStatus::Failed => {}
+        _ => {
+            on_event(ApplyEvent::Change(result.clone()));
+            *slot = Some(result);
+        }
+    }
+}
+
+/// Every change carried by a request, once each, in order of first appearance.
+fn carried_changes(request: &Request) -> Vec<ChangeId> {
+    let mut seen = std::collections::BTreeSet::new();
+    request
+        .changes
+        .iter()
+        .flatten()
+        .flatten()
+        .copied()
+        .filter(|id| seen.insert(*id))
+        .collect()
+}
+
+/// Maps a response's errors at (entry index, step) back to the changes those
+/// steps carry. A request-level failure (a `result` that is an error code and no
+/// step errors) fails every change of the request.
+fn results_of_response(
+    phase: PhaseName,
+    request: &Request,
+    response: &ActionResponse,
+    test_only: bool,
+) -> Vec<ChangeResult> {
+    let request_level =
+        response.errors.is_empty() && !matches!(response.result.as_str(), "success" | "partial");
+    if request_level {
+        return fail_all(
+            phase,
+            request,
+            &response.result,
+            "UMAPI refused the whole request",
+        );
+    }
+    let mut failed: std::collections::BTreeMap<ChangeId, &ActionError> = Default::default();
+    let mut unplaced = Vec::new();
+    for error in &response.errors {
+        let ids = error
+            .index
+            .and_then(|e| request.changes.get(e))
+            .and_then(|steps| match error.step {
+                Some(s) => steps.get(s).cloned(),
+                // No step: the entry as a whole failed.
+                None => Some(steps.iter().flatten().copied().collect()),
+            });
+        match ids {
+            Some(ids) => {
+                for id in ids {
+                    failed.entry(id).or_insert(error);
+                }
+            }
+            None => unplaced.push(error),
+        }
+    }
+    if let Some(error) = unplaced.first() {
+        // An error that does not point at a step of this request cannot be
+        // attributed; claiming success for anything would be a guess.
+        let message = format!(
+            "{} (reported without a usable entry/step position)",
+            error.message
+        );
+        return fail_all(phase, request, &error.error_code, &message);
+    }
+    carried_changes(request)
+        .into_iter()
+        .map(|id| match failed.get(&id) {
+            Some(error) => ChangeResult {
+                change: id,
+                phase,
+                status: ChangeStatus::Failed,
+                error_code: Some(error.error_code.clone()),
+                message: Some(error.message.clone()),
+            },
+            None => ChangeResult {
+                change: id,
+                phase,
+                status: if test_only {
+                    ChangeStatus::Validated
+                } else {
+                    ChangeStatus::Succeeded
+                },
+                error_code: None,
+                message: None,
+            },
+        })
+        .collect()
+}
+
+fn fail_all(phase: PhaseName, request: &Request, code: &str, message: &str) -> Vec<ChangeResult> {
+    carried_changes(request)
+        .into_iter()
+        .map(|id| ChangeResult {
+            change: id,
+            phase,
+            status: ChangeStatus::Failed,
+            error_code: Some(code.to_owned()),
+            message: Some(message.to_owned()),
+        })
+        .collect()
+}
