@@ -409,9 +409,13 @@ async fn truncate_body(response: Response) -> Response {
     parts
         .headers
         .insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
-    let chunks: Vec<Result<bytes::Bytes, std::io::Error>> = vec![
-        Ok(half),
-        Err(std::io::Error::other("sandbox fault: truncated body")),
-    ];
-    Response::from_parts(parts, Body::from_stream(futures::stream::iter(chunks)))
+    use futures::StreamExt;
+    let first = futures::stream::once(async move { Ok::<_, std::io::Error>(half) });
+    // The pause lets hyper flush the head and the first half before the failure aborts the
+    // connection; failing at once would discard the buffered response unsent.
+    let failure = futures::stream::once(async {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        Err(std::io::Error::other("sandbox fault: truncated body"))
+    });
+    Response::from_parts(parts, Body::from_stream(first.chain(failure)))
 }
