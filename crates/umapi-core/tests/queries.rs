@@ -1,0 +1,273 @@
+//! Paged queries, one-user look-ups and groups against a mock UMAPI.
+
+mod common;
+
+use common::*;
+use futures::TryStreamExt;
+use serde_json::json;
+use umapi_core::{Error, UsersQuery, wire::GroupType};
+use wiremock::matchers::{header, method, path, query_param};
+use wiremock::{Mock, ResponseTemplate};
+
+fn users_page(emails: &[&str], last_page: bool) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(json!({
+        "result": "success", "lastPage": last_page,
+        "users": emails.iter().map(|e| user(e)).collect::<Vec<_>>()
+    }))
+}
+
+#[tokio::test]
+async fn users_are_read_page_by_page_until_last_page() {
+    let server = server().await;
+    for (page, emails, last) in [
+        (0, vec!["a@x.com", "b@x.com"], false),
+        (1, vec!["c@x.com", "d@x.com"], false),
+        (2, vec!["e@x.com"], true),
+    ] {
+        Mock::given(method("GET"))
+            .and(path(umapi(&format!("users/{ORG}/{page}"))))
+            .respond_with(
+                users_page(&emails, last)
+                    .insert_header("X-Total-Count", "5")
+                    .insert_header("X-Page-Count", "3")
+                    .insert_header("X-Current-Page", page.to_string())
+                    .insert_header("X-Page-Size", "2"),
+            )
+            .expect(2)
+            .mount(&server)
+            .await;
+    }
+    let conn = connection(&server);
+    let mut users = conn.users(UsersQuery::all());
+    let first = users.try_next().await.unwrap().unwrap();
+    assert_eq!(first.email.as_deref(), Some("a@x.com"));
+    assert_eq!(users.stats().pages_fetched, 1, "pages are fetched lazily");
+    let rest = users.try_collect::<Vec<_>>().await.unwrap();
+    let emails: Vec<_> = rest.iter().filter_map(|u| u.email.clone()).collect();
+    assert_eq!(emails, ["b@x.com", "c@x.com", "d@x.com", "e@x.com"]);
+
+    let mut users = conn.users(UsersQuery::all());
+    while users.try_next().await.unwrap().is_some() {}
+    let stats = users.stats();
+    assert_eq!(stats.total_count, Some(5));
+    assert_eq!(stats.page_count, Some(3));
+    assert_eq!(stats.current_page, Some(2));
+    assert_eq!(stats.page_size, Some(2));
+    assert_eq!(stats.pages_fetched, 3);
+}
+
+#[tokio::test]
+async fn a_server_that_repeats_the_last_page_does_not_loop_forever() {
+    let server = server().await;
+    // No lastPage flag and no headers: past the end, the last page comes again.
+    Mock::given(method("GET"))
+        .and(path(umapi(&format!("users/{ORG}/0"))))
+        .respond_with(users_page(&["a@x.com"], false))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(umapi(&format!("users/{ORG}/1"))))
+        .respond_with(users_page(&["b@x.com"], false))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(umapi(&format!("users/{ORG}/2"))))
+        .respond_with(users_page(&["b@x.com"], false))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let conn = connection(&server);
+    let users = conn.users(UsersQuery::all()).collect_all().await.unwrap();
+    let emails: Vec<_> = users.iter().filter_map(|u| u.email.clone()).collect();
+    assert_eq!(
+        emails,
+        ["a@x.com", "b@x.com"],
+        "the repeated page is not yielded twice"
+    );
+}
+
+#[tokio::test]
+async fn a_page_that_reports_another_page_number_is_past_the_end() {
+    let server = server().await;
+    Mock::given(method("GET"))
+        .and(path(umapi(&format!("groups/{ORG}/0"))))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("X-Current-Page", "0")
+                .set_body_json(json!({"result": "success", "lastPage": false, "groups": [
+                    {"groupName": "G", "type": "USER_GROUP", "memberCount": 2}
+                ]})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(umapi(&format!("groups/{ORG}/1"))))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("X-Current-Page", "0")
+                .set_body_json(json!({"result": "success", "lastPage": false, "groups": [
+                    {"groupName": "G", "type": "USER_GROUP", "memberCount": 2}
+                ]})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let groups = connection(&server).groups().collect_all().await.unwrap();
+    assert_eq!(groups.len(), 1);
+    assert_eq!(groups[0].group_type, GroupType::UserGroup);
+}
+
+#[tokio::test]
+async fn not_found_means_empty() {
+    let server = server().await;
+    Mock::given(method("GET"))
+        .and(path(umapi(&format!("users/{ORG}/0/No%20Such%20Group"))))
+        .respond_with(ResponseTemplate::new(404).set_body_json(json!({
+            "result": "error.group.not_found", "message": "Group not found"
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(umapi(&format!(
+            "organizations/{ORG}/users/nobody@x.com"
+        ))))
+        .respond_with(ResponseTemplate::new(404))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let conn = connection(&server);
+    let members = conn
+        .users(UsersQuery::all().in_group("No Such Group"))
+        .collect_all()
+        .await
+        .unwrap();
+    assert!(members.is_empty());
+    assert_eq!(conn.user("nobody@x.com", None).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn query_options_become_path_and_parameters() {
+    let server = server().await;
+    Mock::given(method("GET"))
+        .and(path(umapi(&format!("users/{ORG}/0/All%20Apps"))))
+        .and(query_param("directOnly", "false"))
+        .and(query_param("domain", "example.com"))
+        .and(query_param("excludeGroups", "true"))
+        .respond_with(users_page(&["a@x.com"], true))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let conn = connection(&server);
+    let users = conn
+        .users(
+            UsersQuery::all()
+                .in_group("All Apps")
+                .in_domain("example.com")
+                .direct_only(false)
+                .exclude_groups(true),
+        )
+        .collect_all()
+        .await
+        .unwrap();
+    assert_eq!(users.len(), 1);
+}
+
+#[tokio::test]
+async fn one_user_by_email_and_by_username_with_domain() {
+    let server = server().await;
+    Mock::given(method("GET"))
+        .and(path(umapi(&format!("organizations/{ORG}/users/jruser@example.com"))))
+        .and(header("x-api-key", CLIENT_ID))
+        .and(header("authorization", format!("Bearer {TOKEN}").as_str()))
+        .and(header("accept", "application/json"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "result": "success",
+            "user": {"email": "jruser@example.com", "firstname": "J", "lastname": "R", "type": "enterpriseID"}
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(umapi(&format!("organizations/{ORG}/users/jdoe"))))
+        .and(query_param("domain", "example.com"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "result": "success", "user": {"username": "jdoe", "domain": "example.com"}
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let conn = connection(&server);
+    let user = conn
+        .user("jruser@example.com", None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(user.lastname.as_deref(), Some("R"));
+    let user = conn
+        .user("jdoe", Some("example.com"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(user.username.as_deref(), Some("jdoe"));
+}
+
+#[tokio::test]
+async fn every_call_carries_a_fresh_request_id_and_a_user_agent() {
+    let server = server().await;
+    Mock::given(method("GET"))
+        .respond_with(users_page(&["a@x.com"], true))
+        .mount(&server)
+        .await;
+    let conn = builder(&server).user_agent("umapi-test/9").build().unwrap();
+    conn.users(UsersQuery::all()).collect_all().await.unwrap();
+    conn.users(UsersQuery::all()).collect_all().await.unwrap();
+    let requests = server.received_requests().await.unwrap();
+    let umapi: Vec<_> = requests
+        .iter()
+        .filter(|r| r.method.as_str() == "GET")
+        .collect();
+    assert_eq!(umapi.len(), 2);
+    let ids: Vec<_> = umapi
+        .iter()
+        .map(|r| {
+            r.headers
+                .get("x-request-id")
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_ne!(ids[0], ids[1]);
+    assert!(
+        umapi
+            .iter()
+            .all(|r| r.headers.get("user-agent").unwrap() == "umapi-test/9")
+    );
+}
+
+#[tokio::test]
+async fn errors_end_the_stream_after_being_yielded() {
+    let server = server().await;
+    Mock::given(method("GET"))
+        .and(path(umapi(&format!("users/{ORG}/0"))))
+        .respond_with(users_page(&["a@x.com"], false))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(umapi(&format!("users/{ORG}/1"))))
+        .respond_with(ResponseTemplate::new(200).set_body_string("<html>oops</html>"))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let conn = connection(&server);
+    let mut users = conn.users(UsersQuery::all());
+    assert!(users.try_next().await.unwrap().is_some());
+    assert!(matches!(users.try_next().await, Err(Error::Server { .. })));
+    assert!(users.try_next().await.unwrap().is_none());
+    assert!(matches!(
+        conn.users(UsersQuery::all()).collect_all().await,
+        Err(Error::Server { .. })
+    ));
+}
