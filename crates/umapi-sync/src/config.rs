@@ -297,7 +297,7 @@ impl Config {
         }
         let settings = file.settings.map(|settings| ExternalSettings {
             settings,
-            location: at(&[Step::Key("settings")]),
+            location: root.key_mark("settings").unwrap_or(root.mark).in_file(path),
         });
         Ok(Config {
             path: path.to_path_buf(),

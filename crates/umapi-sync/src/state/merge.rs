@@ -62,7 +62,7 @@ pub(crate) fn merge(
     }
     for source in sources {
         if let Some(settings) = &source.content.settings {
-            let here = source.location(&[Step::Key("settings")]);
+            let here = source.key_location("settings");
             match &settings_at {
                 Some(first) => found.push(problem(
                     here,

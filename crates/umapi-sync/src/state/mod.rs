@@ -118,6 +118,14 @@ pub(crate) struct Source {
 }
 
 impl Source {
+    /// Where the top-level key `key` was written.
+    pub fn key_location(&self, key: &str) -> Location {
+        match self.root.as_ref().and_then(|root| root.key_mark(key)) {
+            Some(mark) => mark.in_file(&self.file),
+            None => self.location(&[]),
+        }
+    }
+
     /// Where the value at `path` was written (or the nearest thing that was).
     pub fn location(&self, path: &[Step<'_>]) -> Location {
         match &self.root {

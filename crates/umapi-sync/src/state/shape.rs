@@ -35,6 +35,7 @@ pub(crate) fn check(
         file,
         guard,
         found: Vec::new(),
+        strict: false,
     };
     checker.check(node, schema, noun);
     checker.found
@@ -45,23 +46,48 @@ struct Checker<'a> {
     file: &'a Path,
     guard: Option<KeyGuard<'a>>,
     found: Vec<Diagnostic>,
+    /// Inside a tagged choice, where serde buffers values before typing them.
+    strict: bool,
 }
 
-/// The JSON types a YAML scalar can stand for, as serde_yaml reads it.
-fn scalar_fits(node: &Node, json_type: &str) -> bool {
+/// Whether a YAML scalar can stand for a JSON type, as serde_yaml reads it.
+/// `strict` is for values serde buffers before typing them (inside a tagged
+/// choice): there a plain `12345` or `true` is a number or a boolean, not text.
+fn scalar_fits(node: &Node, json_type: &str, strict: bool) -> bool {
     let Value::Scalar { text, quoted } = &node.value else {
         return false;
     };
     let plain = !*quoted;
     match json_type {
         "null" => plain && is_null_text(text),
-        // serde_yaml reads any non-null scalar into a string field.
-        "string" => !(plain && is_null_text(text)),
+        // serde_yaml otherwise reads any non-null scalar into a string field.
+        "string" => !(plain && (is_null_text(text) || (strict && is_typed_plain(text)))),
         "integer" => plain && parse_unsigned(text).is_some(),
-        "number" => plain && text.parse::<f64>().is_ok(),
-        "boolean" => plain && matches!(text.as_str(), "true" | "false" | "True" | "False"),
+        "number" => plain && is_number(text),
+        "boolean" => plain && is_bool(text),
         _ => false,
     }
+}
+
+fn is_bool(text: &str) -> bool {
+    matches!(text, "true" | "false" | "True" | "False" | "TRUE" | "FALSE")
+}
+
+fn is_number(text: &str) -> bool {
+    matches!(
+        text,
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "-.inf" | "-.Inf" | ".nan" | ".NaN" | ".NAN"
+    ) || (text.chars().any(|c| c.is_ascii_digit()) && text.parse::<f64>().is_ok())
+        || text
+            .strip_prefix('-')
+            .map_or(parse_unsigned(text).is_some(), |rest| {
+                parse_unsigned(rest).is_some()
+            })
+}
+
+/// A plain scalar that YAML types as something other than text.
+fn is_typed_plain(text: &str) -> bool {
+    is_bool(text) || is_number(text)
 }
 
 fn parse_unsigned(text: &str) -> Option<u64> {
@@ -189,7 +215,22 @@ impl<'a> Checker<'a> {
             }
             // serde_yaml takes an empty value for an empty list or mapping.
             _ if node.is_null() && (types.contains(&"array") || types.contains(&"object")) => {}
-            _ if types.iter().any(|json_type| scalar_fits(node, json_type)) => {}
+            _ if types
+                .iter()
+                .any(|json_type| scalar_fits(node, json_type, self.strict)) => {}
+            Value::Scalar {
+                text,
+                quoted: false,
+            } if types.contains(&"string") && is_typed_plain(text) => {
+                self.report(
+                    node,
+                    format!(
+                        "expected text here, found {}, which YAML reads as a number or true/false",
+                        node.describe()
+                    ),
+                    Some(format!("put it in quotes: \"{text}\"")),
+                );
+            }
             _ => {
                 let expected: Vec<&str> = types
                     .iter()
@@ -259,7 +300,11 @@ impl<'a> Checker<'a> {
                 .and_then(Node::scalar)
                 .and_then(|text| choices.iter().find(|(value, _)| value == text));
             match (written, chosen) {
-                (_, Some((_, branch))) => self.check(node, branch, noun),
+                (_, Some((_, branch))) => {
+                    let outer = std::mem::replace(&mut self.strict, true);
+                    self.check(node, branch, noun);
+                    self.strict = outer;
+                }
                 (Some(written), None) => {
                     let names: Vec<&str> =
                         choices.iter().map(|(value, _)| value.as_str()).collect();
@@ -313,6 +358,7 @@ impl<'a> Checker<'a> {
                 file: self.file,
                 guard: self.guard,
                 found: Vec::new(),
+                strict: self.strict,
             };
             trial.check(node, branch, noun);
             if trial.found.is_empty() {

@@ -92,6 +92,17 @@ impl Node {
         }
     }
 
+    /// Where the key `key` of a mapping was written.
+    pub fn key_mark(&self, key: &str) -> Option<Mark> {
+        match &self.value {
+            Value::Mapping(entries) => entries
+                .iter()
+                .find(|(k, _)| k.scalar() == Some(key))
+                .map(|(k, _)| k.mark),
+            _ => None,
+        }
+    }
+
     /// The item at `index` of a sequence.
     pub fn item(&self, index: usize) -> Option<&Node> {
         match &self.value {

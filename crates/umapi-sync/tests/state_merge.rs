@@ -1,0 +1,199 @@
+//! Several files and folders merged into one desired state.
+
+use std::path::PathBuf;
+
+use umapi_sync::Error;
+use umapi_sync::model::{Target, UnlistedUsers};
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from("tests/fixtures/state").join(name)
+}
+
+#[test]
+fn folders_are_read_recursively_in_name_order_and_merged() {
+    let state = umapi_sync::state::load(&[fixture("merge/ok")]).unwrap();
+    // groups/engineering.yml, groups/profiles.yaml, settings.yaml, users.yaml;
+    // README.txt is not YAML and is skipped.
+    let emails: Vec<_> = state
+        .users
+        .iter()
+        .map(|u| u.email.as_deref().unwrap())
+        .collect();
+    assert_eq!(
+        emails,
+        ["Ada@Example.com", "grace@example.com", "john@example.com"]
+    );
+    assert_eq!(state.groups.len(), 1);
+    assert_eq!(state.profiles.len(), 1);
+    assert_eq!(state.settings.default_country.as_deref(), Some("US"));
+    assert_eq!(
+        state.settings.unlisted_users,
+        UnlistedUsers::RemoveMemberships
+    );
+    assert_eq!(
+        state.origin_of("ENGINEERING").unwrap().to_string(),
+        "tests/fixtures/state/merge/ok/groups/engineering.yml:2:5"
+    );
+    assert_eq!(
+        state.origin_of_user(&state.users[0]).unwrap().to_string(),
+        "tests/fixtures/state/merge/ok/users.yaml:2:5"
+    );
+}
+
+#[test]
+fn memberships_from_users_and_groups_are_united_case_insensitively() {
+    let state = umapi_sync::state::load(&[fixture("merge/ok")]).unwrap();
+    // Ada lists `engineering` herself and the group lists `ada@example.com` too;
+    // grace and jdoe (by username) are listed on the group only.
+    let members: Vec<_> = state
+        .members_of("Engineering")
+        .map(|u| u.email.as_deref().unwrap())
+        .collect();
+    assert_eq!(
+        members,
+        ["Ada@Example.com", "grace@example.com", "john@example.com"]
+    );
+    let members: Vec<_> = state
+        .members_of("all apps")
+        .map(|u| u.email.as_deref().unwrap())
+        .collect();
+    assert_eq!(members, ["john@example.com"]);
+    assert_eq!(state.members_of("Undeclared").count(), 0);
+    assert_eq!(state.memberships_of(2), ["Engineering", "All Apps"]);
+    assert_eq!(state.memberships_of(1), ["Engineering"]);
+    assert!(matches!(state.target("ALL APPS"), Some(Target::Profile(p)) if p.name == "All Apps"));
+    assert_eq!(
+        state.user("JDOE").unwrap().email.as_deref(),
+        Some("john@example.com")
+    );
+    assert_eq!(
+        state.user("ada@example.COM").unwrap().email.as_deref(),
+        Some("Ada@Example.com")
+    );
+}
+
+#[test]
+fn defaults_come_from_the_settings() {
+    let state = umapi_sync::state::load(&[fixture("merge/ok")]).unwrap();
+    let ada = &state.users[0];
+    assert_eq!(ada.country, None, "what is written is kept as written");
+    assert_eq!(state.country_of(ada), Some("US"));
+    assert_eq!(
+        state.identity_type_of(ada),
+        umapi_core::wire::IdentityType::FederatedId
+    );
+}
+
+#[test]
+fn explicit_files_load_in_the_order_given() {
+    let state = umapi_sync::state::load(&[
+        fixture("merge/ok/users.yaml"),
+        fixture("merge/ok/settings.yaml"),
+        fixture("merge/ok/groups"),
+    ])
+    .unwrap();
+    assert_eq!(state.users[0].email.as_deref(), Some("Ada@Example.com"));
+    assert_eq!(state.members_of("engineering").count(), 3);
+}
+
+#[test]
+fn duplicates_across_files_name_both_places() {
+    let Err(Error::Invalid(found)) = umapi_sync::state::load(&[fixture("merge/dup")]) else {
+        panic!("expected problems");
+    };
+    let text: Vec<String> = found.iter().map(ToString::to_string).collect();
+    insta::assert_snapshot!(text.join("\n"));
+    // The duplicate user names the first place and is reported at the second.
+    let user = &found[0];
+    assert_eq!(
+        user.location.as_ref().unwrap().to_string(),
+        "tests/fixtures/state/merge/dup/nested/b.yml:2:5"
+    );
+    assert!(
+        user.message
+            .contains("defined twice: here and at tests/fixtures/state/merge/dup/a.yaml:2:5"),
+        "{}",
+        user.message
+    );
+}
+
+#[test]
+fn settings_in_umapi_yaml_and_a_state_file_are_a_duplicate() {
+    let folder = tempfile::tempdir().unwrap();
+    let state_dir = folder.path().join("state");
+    std::fs::create_dir(&state_dir).unwrap();
+    std::fs::write(
+        state_dir.join("s.yaml"),
+        "settings:\n  default_country: GB\nusers:\n  - email: a@example.com\n",
+    )
+    .unwrap();
+    let config_path = folder.path().join("umapi.yaml");
+    std::fs::write(
+        &config_path,
+        "connection:\n  kind: sandbox\nsettings:\n  default_country: US\n",
+    )
+    .unwrap();
+    let config = umapi_sync::config::Config::load(&config_path).unwrap();
+    let Err(Error::Invalid(found)) = config.load_state() else {
+        panic!("expected problems");
+    };
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(
+        found[0].to_string(),
+        format!(
+            "{}:1:1: settings are written twice: here and at {}:3:1\n  hint: keep one \
+             `settings:` block, in umapi.yaml or in one state file",
+            state_dir.join("s.yaml").display(),
+            config_path.display()
+        )
+    );
+    // Without the state file's block, umapi.yaml's settings apply.
+    std::fs::write(
+        state_dir.join("s.yaml"),
+        "users:\n  - email: a@example.com\n",
+    )
+    .unwrap();
+    let state = config.load_state().unwrap();
+    assert_eq!(state.country_of(&state.users[0]), Some("US"));
+}
+
+#[test]
+fn an_empty_folder_or_empty_file_is_an_empty_state() {
+    let folder = tempfile::tempdir().unwrap();
+    let state = umapi_sync::state::load(&[folder.path().to_path_buf()]).unwrap();
+    assert!(state.users.is_empty() && state.groups.is_empty());
+    std::fs::write(folder.path().join("empty.yaml"), "# nothing yet\n").unwrap();
+    let state = umapi_sync::state::load(&[folder.path().to_path_buf()]).unwrap();
+    assert!(state.users.is_empty());
+}
+
+#[test]
+fn problems_in_one_file_do_not_hide_problems_in_another() {
+    let folder = tempfile::tempdir().unwrap();
+    std::fs::write(
+        folder.path().join("a.yaml"),
+        "users:\n  - emial: x@example.com\n",
+    )
+    .unwrap();
+    std::fs::write(
+        folder.path().join("b.yaml"),
+        "users:\n  - email: bad\n    country: US\n",
+    )
+    .unwrap();
+    let Err(Error::Invalid(found)) = umapi_sync::state::load(&[folder.path().to_path_buf()]) else {
+        panic!("expected problems");
+    };
+    let files: Vec<_> = found
+        .iter()
+        .map(|p| {
+            p.location
+                .as_ref()
+                .unwrap()
+                .file
+                .file_name()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(files, ["a.yaml", "b.yaml"], "{found:?}");
+}
