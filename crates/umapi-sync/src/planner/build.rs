@@ -237,10 +237,20 @@ impl<'a> Builder<'a> {
                     }
                 }
             };
+            // Renaming an excluded group would touch it: the declared group is then
+            // left alone as well.
+            let is_excluded = is_excluded
+                || (renamed
+                    && current_name
+                        .as_deref()
+                        .is_some_and(|c| excluded.contains(&lower(c))));
             if is_excluded {
                 self.warnings.push(format!(
                     "user group {} is excluded by settings.exclude.groups; it is not touched",
-                    group.name
+                    match (&current_name, renamed) {
+                        (Some(old), true) => format!("{} (previously {old})", group.name),
+                        _ => group.name.clone(),
+                    }
                 ));
             }
             for profile in &group.profiles {
@@ -941,35 +951,42 @@ impl<'a> Builder<'a> {
                     );
                     touched_groups.insert(key, None);
                     touched_groups.insert(lower(from), Some(GroupType::UserGroup));
-                    let reassert = options.reassert_write_only
-                        && (description.is_some() || !profiles.is_empty());
-                    let reassert_id = reassert.then(|| {
+                    // The description rides on the rename step; profile links follow
+                    // under the new name in a later phase (steps after a rename in the
+                    // same entry would still name the old group). Two re-assertions, so
+                    // that each lands in exactly one request.
+                    let description = description.clone().filter(|_| options.reassert_write_only);
+                    let description_id = description.as_ref().map(|d| {
                         push(
                             &mut changes,
                             ChangeKind::ReassertGroup {
                                 group: managed.name.clone(),
-                                description: description.clone(),
-                                profiles: profiles.clone(),
+                                description: Some(d.clone()),
+                                profiles: Vec::new(),
                             },
                         )
                     });
                     work.groups.push(GroupWork::rename(
                         from,
                         &managed.name,
-                        if reassert { description.clone() } else { None },
+                        description,
                         id,
-                        reassert_id,
+                        description_id,
                     ));
-                    if let Some(reassert_id) = reassert_id
-                        && !profiles.is_empty()
-                    {
-                        // After a rename, re-link profiles under the new name in a later
-                        // phase: steps after a rename in the same entry would name the old group.
+                    if options.reassert_write_only && !profiles.is_empty() {
+                        let profiles_id = push(
+                            &mut changes,
+                            ChangeKind::ReassertGroup {
+                                group: managed.name.clone(),
+                                description: None,
+                                profiles: profiles.clone(),
+                            },
+                        );
                         work.late_groups.push(GroupWork::reassert(
                             &managed.name,
                             None,
                             profiles.clone(),
-                            reassert_id,
+                            profiles_id,
                         ));
                     }
                 }

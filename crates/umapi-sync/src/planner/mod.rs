@@ -51,6 +51,13 @@ impl Default for PlanOptions {
     }
 }
 
+/// SHA-256 (hex) of the desired state's content, as recorded in
+/// [`Plan::desired_state_hash`]: `apply PLANFILE` compares it with the state
+/// files on disk to refuse a plan made from other YAML.
+pub fn desired_state_hash(desired: &DesiredState) -> String {
+    hash::desired_state_hash(desired)
+}
+
 /// Plans the changes that take the org in `current` to `desired`.
 ///
 /// Fails with [`Error::Invalid`] when the desired state names profiles or admin

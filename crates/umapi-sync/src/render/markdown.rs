@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use super::blocks::{Attr, Block, Sym, blocks};
-use super::text::{estimate_line, summary_line};
+use super::text::estimate_line;
 use crate::plan::Plan;
 
 /// The rendering never exceeds this many characters (GitHub's comment limit is 65,536).
@@ -47,7 +47,11 @@ pub fn markdown(plan: &Plan) -> String {
             "No changes. The organization matches the configuration.\n"
         );
     } else {
-        let _ = writeln!(head, "### umapi plan: {}\n", escape(&summary_line(plan)));
+        let _ = writeln!(
+            head,
+            "### umapi plan: {} to add, {} to change, {} to remove\n",
+            s.to_add, s.to_change, s.to_remove
+        );
         let _ = writeln!(head, "| | count |\n|---|---:|");
         let rows: [(&str, u64); 11] = [
             ("User groups created", s.groups_created),

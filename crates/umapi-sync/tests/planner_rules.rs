@@ -1,0 +1,438 @@
+//! The planner's rules one by one: exclusions, unlisted policies, renames, matching,
+//! missing profiles, safety limits and packing choices.
+
+mod planner_support;
+
+use umapi_core::wire::{Entry, GroupType, IdentityType, UserGroupStep, UserStep};
+use umapi_sync::Error;
+use umapi_sync::model::Location;
+use umapi_sync::plan::{ChangeKind, PhaseName, Plan};
+use umapi_sync::planner::{PlanOptions, plan};
+use umapi_sync::snapshot::Snapshot;
+
+use planner_support::desired_from_yaml;
+
+fn user(email: &str, groups: &[&str]) -> umapi_core::wire::User {
+    umapi_core::wire::User {
+        email: Some(email.into()),
+        username: Some(email.into()),
+        domain: email.split('@').nth(1).map(String::from),
+        identity_type: Some(IdentityType::FederatedId),
+        firstname: Some("F".into()),
+        lastname: Some("L".into()),
+        country: Some("US".into()),
+        groups: groups.iter().map(|g| g.to_string()).collect(),
+        ..Default::default()
+    }
+}
+
+fn group(name: &str, group_type: GroupType) -> umapi_core::wire::Group {
+    umapi_core::wire::Group {
+        group_id: None,
+        group_name: name.into(),
+        group_type,
+        member_count: None,
+        admin_group_name: None,
+        product_name: None,
+        license_quota: None,
+    }
+}
+
+/// An org with users a..e in "Eng", a in profile "PP", e an org admin, plus
+/// an unmanaged group "Other".
+fn org() -> Snapshot {
+    Snapshot::from_parts(
+        "ORG@AdobeOrg",
+        vec![
+            user("a@x.com", &["Eng", "PP"]),
+            user("b@x.com", &["Eng"]),
+            user("c@x.com", &["Eng", "Other"]),
+            user("svc-d@x.com", &["Eng"]),
+            user("e@x.com", &["_org_admin", "Eng"]),
+        ],
+        vec![
+            group("Eng", GroupType::UserGroup),
+            group("Other", GroupType::UserGroup),
+            group("Old", GroupType::UserGroup),
+            group("PP", GroupType::ProductProfile),
+            group("_admin_Eng", GroupType::UserAdminGroup),
+            group("_org_admin", GroupType::SystemAdminGroup),
+        ],
+    )
+}
+
+fn run(yaml: &str) -> Plan {
+    plan(&desired_from_yaml(yaml), &org(), &PlanOptions::default()).unwrap()
+}
+
+fn run_err(yaml: &str) -> Error {
+    plan(&desired_from_yaml(yaml), &org(), &PlanOptions::default()).unwrap_err()
+}
+
+fn changes(plan: &Plan) -> Vec<String> {
+    plan.changes
+        .iter()
+        .filter(|c| c.kind.is_counted())
+        .map(|c| match &c.kind {
+            ChangeKind::AddMembership { user, group, .. } => format!("+{user} {group}"),
+            ChangeKind::RemoveMembership { user, group, .. } => format!("-{user} {group}"),
+            ChangeKind::RemoveUser {
+                user,
+                delete_account,
+                ..
+            } => {
+                format!(
+                    "leave {user}{}",
+                    if *delete_account { " delete" } else { "" }
+                )
+            }
+            ChangeKind::CreateUser { user, .. } => format!("create {user}"),
+            ChangeKind::UpdateUser { user, .. } => format!("update {user}"),
+            ChangeKind::RenameUser { user, from, .. } => format!("rename {from} {user}"),
+            ChangeKind::CreateGroup { group, .. } => format!("create group {group}"),
+            ChangeKind::RenameGroup { group, from } => format!("rename group {from} {group}"),
+            ChangeKind::DeleteGroup { group, .. } => format!("delete group {group}"),
+            ChangeKind::ReassertGroup { .. } => unreachable!(),
+        })
+        .collect()
+}
+
+const ALL_LISTED: &str = "
+users:
+  - {email: a@x.com, groups: [Eng]}
+  - {email: b@x.com, groups: [Eng]}
+  - {email: c@x.com, groups: [Eng]}
+";
+
+#[test]
+fn matching_is_case_insensitive() {
+    let plan = run("
+users:
+  - {email: A@X.COM, groups: [eng]}
+  - {email: B@x.com, groups: [ENG]}
+groups:
+  - name: ENG
+");
+    // c, svc-d and e are unlisted (ignored); a and b match despite case.
+    assert!(changes(&plan).is_empty(), "{:?}", changes(&plan));
+}
+
+#[test]
+fn unlisted_users_ignore_leaves_everything() {
+    let plan = run(&format!(
+        "{ALL_LISTED}groups: [{{name: Eng}}]\nsettings: {{unlisted_users: ignore}}"
+    ));
+    assert!(changes(&plan).is_empty(), "{:?}", changes(&plan));
+}
+
+#[test]
+fn unlisted_users_remove_memberships_only_touches_managed_groups() {
+    let plan = run("
+users:
+  - {email: a@x.com, groups: [Eng]}
+groups: [{name: Eng}]
+settings: {unlisted_users: remove_memberships}
+");
+    // c keeps "Other" (unmanaged); e keeps _org_admin.
+    assert_eq!(
+        changes(&plan),
+        vec![
+            "-b@x.com Eng",
+            "-c@x.com Eng",
+            "-e@x.com Eng",
+            "-svc-d@x.com Eng"
+        ]
+    );
+}
+
+#[test]
+fn unlisted_users_remove_and_delete_spare_administrators() {
+    let yaml = |policy: &str| {
+        format!("{ALL_LISTED}groups: [{{name: Eng}}]\nsettings: {{unlisted_users: {policy}}}")
+    };
+    let plan = run(&yaml("remove"));
+    assert_eq!(changes(&plan), vec!["leave svc-d@x.com"]);
+    assert!(
+        plan.warnings
+            .iter()
+            .any(|w| w.contains("e@x.com") && w.contains("admin roles"))
+    );
+    let plan = run(&yaml("delete"));
+    assert_eq!(changes(&plan), vec!["leave svc-d@x.com delete"]);
+    let leave = plan
+        .phases
+        .iter()
+        .find(|p| p.name == PhaseName::UsersLeavingOrg)
+        .unwrap();
+    assert!(matches!(&leave.requests[0].entries[0], Entry::User(u)
+        if matches!(u.steps[..], [UserStep::RemoveFromOrg(r)] if r.delete_account)));
+}
+
+#[test]
+fn excluded_users_are_never_touched() {
+    let base = format!("{ALL_LISTED}groups: [{{name: Eng}}]\n");
+    // By regex.
+    let plan = run(&format!(
+        "{base}settings: {{unlisted_users: remove, exclude: {{users: ['^SVC-']}}}}"
+    ));
+    assert!(changes(&plan).is_empty(), "{:?}", changes(&plan));
+    // By identity type.
+    let plan = run(&format!(
+        "{base}settings: {{unlisted_users: remove, exclude: {{types: [federatedID]}}}}"
+    ));
+    assert!(changes(&plan).is_empty(), "{:?}", changes(&plan));
+    // By membership of an excluded group: c is in Other.
+    let plan = run("
+users:
+  - {email: a@x.com, groups: []}
+groups: [{name: Eng}]
+settings: {unlisted_users: remove_memberships, exclude: {groups: [other]}}
+");
+    let c = changes(&plan);
+    assert!(c.contains(&"-a@x.com Eng".to_string()));
+    assert!(!c.iter().any(|x| x.contains("c@x.com")), "{c:?}");
+}
+
+#[test]
+fn unlisted_groups_are_deleted_only_when_asked() {
+    let plan = run("groups: [{name: Eng}]");
+    assert!(changes(&plan).is_empty());
+    let plan = run("groups: [{name: Eng, previously: []}]\nsettings: {unlisted_groups: delete}");
+    assert_eq!(
+        changes(&plan),
+        vec!["delete group Old", "delete group Other"]
+    );
+    let plan = run(
+        "groups: [{name: Eng}]\nsettings: {unlisted_groups: delete, exclude: {groups: [Other]}}",
+    );
+    assert_eq!(changes(&plan), vec!["delete group Old"]);
+}
+
+#[test]
+fn previously_renames_users_and_groups() {
+    let plan = run("
+users:
+  - {email: a2@x.com, previously: [A@x.com], groups: [Engineering]}
+groups:
+  - {name: Engineering, previously: [Eng]}
+settings: {unlisted_groups: delete}
+");
+    let c = changes(&plan);
+    assert!(
+        c.contains(&"rename group Eng Engineering".to_string()),
+        "{c:?}"
+    );
+    assert!(c.contains(&"rename a@x.com a2@x.com".to_string()), "{c:?}");
+    // The renamed group is not deleted, and nobody is removed from it.
+    assert!(
+        !c.iter().any(|x| x.starts_with("delete group Eng")),
+        "{c:?}"
+    );
+    assert!(!c.iter().any(|x| x.starts_with('-')), "{c:?}");
+}
+
+#[test]
+fn undeclared_profiles_and_admin_groups_are_errors_with_locations() {
+    let mut desired =
+        desired_from_yaml("profiles: [{name: Nope}]\nadmin_groups: [{name: _admin_Nope}]");
+    let location = Location {
+        file: "state/profiles.yaml".into(),
+        line: 3,
+        column: 5,
+    };
+    desired.origins.insert("nope".into(), location.clone());
+    let err = plan(&desired, &org(), &PlanOptions::default()).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("state/profiles.yaml:3:5: product profile `Nope` does not exist in the org"),
+        "{text}"
+    );
+    assert!(text.contains("cannot be created through the API"), "{text}");
+    assert!(
+        text.contains("admin group `_admin_Nope` does not exist"),
+        "{text}"
+    );
+}
+
+#[test]
+fn org_admin_cannot_be_managed() {
+    let err = run_err("admin_groups: [{name: _org_admin, members: [a@x.com]}]");
+    assert!(
+        err.to_string().contains("`_org_admin` cannot be managed"),
+        "{err}"
+    );
+}
+
+#[test]
+fn declared_admin_groups_are_managed_like_profiles() {
+    let plan = run("
+users:
+  - {email: a@x.com, groups: [_admin_Eng, PP]}
+  - {email: b@x.com}
+admin_groups: [{name: _admin_Eng, members: [b@x.com]}]
+profiles: [{name: PP}]
+");
+    assert_eq!(
+        changes(&plan),
+        vec!["+a@x.com _admin_Eng", "+b@x.com _admin_Eng"]
+    );
+    // Admin groups and profiles only take user entries.
+    for request in plan.phases.iter().flat_map(|p| &p.requests) {
+        assert!(request.entries.iter().all(|e| matches!(e, Entry::User(_))));
+    }
+}
+
+#[test]
+fn federated_users_need_a_country_to_be_created() {
+    let err = run_err("users: [{email: new@x.com}]");
+    assert!(err.to_string().contains("a country is required"), "{err}");
+    let plan = run("users: [{email: new@x.com, country: DE}]");
+    assert_eq!(changes(&plan), vec!["create new@x.com"]);
+}
+
+#[test]
+fn adobe_ids_are_not_updated() {
+    let mut snapshot = org();
+    snapshot.users[0].identity_type = IdentityType::AdobeId;
+    let desired = desired_from_yaml("users: [{email: a@x.com, type: adobeID, firstname: New}]");
+    let plan = plan(&desired, &snapshot, &PlanOptions::default()).unwrap();
+    assert!(changes(&plan).is_empty());
+    assert!(plan.warnings.iter().any(|w| w.contains("Adobe ID")));
+}
+
+#[test]
+fn limits_stop_the_plan_and_say_how_to_raise_them() {
+    let yaml = "users: [{email: a@x.com}]\nsettings: {unlisted_users: remove, limits: {max_user_removals: 1}}";
+    let err = run_err(yaml);
+    let text = err.to_string();
+    assert!(
+        matches!(
+            err,
+            Error::LimitExceeded {
+                limit: "max_user_removals",
+                planned: 3,
+                allowed: 1,
+                ..
+            }
+        ),
+        "{text}"
+    );
+    assert!(text.contains("settings.limits.max_user_removals"), "{text}");
+    assert!(text.contains("raise"), "{text}");
+
+    let err = run_err(
+        "groups: [{name: Eng}]\nsettings: {unlisted_users: remove_memberships, limits: {max_membership_removals: '50%'}}",
+    );
+    assert!(
+        matches!(
+            err,
+            Error::LimitExceeded {
+                limit: "max_membership_removals",
+                planned: 5,
+                allowed: 2,
+                total: 5,
+                ..
+            }
+        ),
+        "{err}"
+    );
+
+    let err = run_err(
+        "groups: [{name: Eng}]\nsettings: {unlisted_groups: delete, limits: {max_group_deletions: 1}}",
+    );
+    assert!(
+        matches!(
+            err,
+            Error::LimitExceeded {
+                limit: "max_group_deletions",
+                planned: 2,
+                ..
+            }
+        ),
+        "{err}"
+    );
+
+    // At the limit is fine.
+    run(
+        "groups: [{name: Eng}]\nsettings: {unlisted_groups: delete, limits: {max_group_deletions: 2}}",
+    );
+}
+
+/// An org of `n` users in no group, and a user group "Big".
+fn big_org(n: usize) -> Snapshot {
+    Snapshot::from_parts(
+        "ORG@AdobeOrg",
+        (0..n).map(|i| user(&format!("u{i:05}@x.com"), &[])),
+        vec![
+            group("Big", GroupType::UserGroup),
+            group("PP", GroupType::ProductProfile),
+        ],
+    )
+}
+
+#[test]
+fn many_users_joining_one_group_use_group_entries() {
+    let n = 1000;
+    let mut yaml = String::from("groups: [{name: Big}]\nusers:\n");
+    for i in 0..n {
+        yaml.push_str(&format!("  - {{email: u{i:05}@x.com, groups: [Big]}}\n"));
+    }
+    let plan = plan(
+        &desired_from_yaml(&yaml),
+        &big_org(n),
+        &PlanOptions::default(),
+    )
+    .unwrap();
+    // 1,000 names at 100 per entry and 10 entries per request: one request.
+    assert_eq!(plan.estimate.requests, 1);
+    assert_eq!(plan.estimate.lower_bound_requests, 1);
+    let entry = &plan.phases[0].requests[0].entries[0];
+    assert!(matches!(entry, Entry::UserGroup(g) if g.steps.len() == 10
+        && matches!(&g.steps[0], UserGroupStep::Add(_))));
+}
+
+#[test]
+fn a_user_joining_many_groups_uses_one_user_entry() {
+    let mut yaml = String::from("users:\n  - {email: u00000@x.com, groups: [");
+    let names: Vec<String> = (0..25).map(|i| format!("G{i:02}")).collect();
+    yaml.push_str(&names.join(", "));
+    yaml.push_str("]}\ngroups:\n");
+    for name in &names {
+        yaml.push_str(&format!("  - {{name: {name}}}\n"));
+    }
+    let mut snapshot = big_org(1);
+    for name in &names {
+        snapshot.groups.push(umapi_sync::snapshot::SnapshotGroup {
+            name: name.clone(),
+            group_type: GroupType::UserGroup,
+            member_count: None,
+            product_name: None,
+        });
+    }
+    let plan = plan(
+        &desired_from_yaml(&yaml),
+        &snapshot,
+        &PlanOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(plan.estimate.entries, 1, "{}", plan.to_json());
+    assert!(matches!(&plan.phases[0].requests[0].entries[0], Entry::User(u) if u.steps.len() == 3));
+}
+
+#[test]
+fn duration_follows_the_configured_rate() {
+    let mut yaml = String::from("profiles: [{name: PP}]\nusers:\n");
+    for i in 0..200 {
+        yaml.push_str(&format!("  - {{email: u{i:05}@x.com, groups: [PP]}}\n"));
+    }
+    let desired = desired_from_yaml(&yaml);
+    let plan = plan(&desired, &big_org(200), &PlanOptions::default()).unwrap();
+    assert_eq!(plan.estimate.requests, 20);
+    assert_eq!(plan.estimate.duration_seconds, 120.0);
+    let options = PlanOptions {
+        action_requests_per_minute: None,
+        ..PlanOptions::default()
+    };
+    let plan = umapi_sync::planner::plan(&desired, &big_org(200), &options).unwrap();
+    assert_eq!(plan.estimate.duration_seconds, 0.0);
+}
