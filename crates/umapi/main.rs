@@ -5,14 +5,14 @@
 //! one command and turns its result into the exit code. The commands live in
 //! `commands/`; all output goes through `printer`.
 
-#[allow(dead_code)] // until every command is wired (temporary)
 mod cli;
 mod commands;
 mod logging;
-#[allow(dead_code)]
 mod outcome;
-#[allow(dead_code)]
 mod printer;
+mod progress;
+mod project;
+mod summary;
 
 use clap::Parser;
 

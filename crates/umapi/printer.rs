@@ -21,8 +21,6 @@ pub struct Printer {
 }
 
 const ERROR: Style = AnsiColor::Red.on_default().bold();
-const WARNING: Style = AnsiColor::Yellow.on_default().bold();
-const SUCCESS: Style = AnsiColor::Green.on_default().bold();
 const EMPHASIS: Style = Style::new().bold();
 
 impl Printer {
@@ -78,16 +76,6 @@ impl Printer {
         anstream::eprintln!("{message}");
     }
 
-    /// A success line, on stderr.
-    pub fn success(&self, message: impl std::fmt::Display) {
-        anstream::eprintln!("{SUCCESS}{message}{SUCCESS:#}");
-    }
-
-    /// A warning, on stderr.
-    pub fn warn(&self, message: impl std::fmt::Display) {
-        anstream::eprintln!("{WARNING}warning:{WARNING:#} {message}");
-    }
-
     /// An error with its chain of causes, on stderr.
     pub fn error(&self, error: &anyhow::Error) {
         let mut text = format!("{ERROR}error:{ERROR:#} {error}");
@@ -100,11 +88,6 @@ impl Printer {
     /// A heading on stderr.
     pub fn heading(&self, message: impl std::fmt::Display) {
         anstream::eprintln!("{EMPHASIS}{message}{EMPHASIS:#}");
-    }
-
-    /// A failure line (one failed command of the summary), on stderr.
-    pub fn failure(&self, message: impl std::fmt::Display) {
-        anstream::eprintln!("  {ERROR}✗{ERROR:#} {message}");
     }
 
     /// Asks a question on stderr and reads one line from a terminal; `None` when

@@ -1,17 +1,23 @@
 //! One module per command; [`run`] dispatches.
 
+mod apply;
+mod export;
+mod plan;
+mod sandbox;
+mod validate;
+
 use crate::cli::{Cli, Command};
 use crate::outcome::Outcome;
 use crate::printer::Printer;
 
 /// Runs the command named on the command line.
 pub async fn run(cli: Cli, printer: &Printer) -> anyhow::Result<Outcome> {
-    let _ = printer;
+    let config = cli.config;
     match cli.command {
-        Command::Plan(_)
-        | Command::Apply(_)
-        | Command::Export(_)
-        | Command::Validate
-        | Command::Sandbox(_) => anyhow::bail!("not available yet in this build"),
+        Command::Plan(args) => plan::run(&config, args, printer).await,
+        Command::Apply(args) => apply::run(&config, args, printer).await,
+        Command::Export(args) => export::run(&config, args, printer).await,
+        Command::Validate => validate::run(&config, printer),
+        Command::Sandbox(args) => sandbox::run(args, printer).await,
     }
 }

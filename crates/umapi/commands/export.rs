@@ -1,0 +1,67 @@
+//! `umapi export`: the live org as state files.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+
+use crate::cli::ExportArgs;
+use crate::outcome::Outcome;
+use crate::printer::Printer;
+use crate::progress::ReadSpinner;
+use crate::project::Project;
+
+/// Runs `export`.
+pub async fn run(config: &Path, args: ExportArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+    let project = Project::load(config)?;
+    let out = match args.out {
+        Some(out) => out,
+        None => default_folder(&project),
+    };
+    let files = {
+        let org = project.connect(false).await?;
+        let spinner = ReadSpinner::new(printer);
+        let snapshot = org.snapshot(|progress| spinner.update(progress)).await;
+        spinner.finish();
+        org.close().await;
+        umapi_sync::export::export(&snapshot?)
+    };
+    let targets: Vec<PathBuf> = files.iter().map(|file| out.join(file.name)).collect();
+    let existing: Vec<String> = targets
+        .iter()
+        .filter(|path| path.exists())
+        .map(|path| path.display().to_string())
+        .collect();
+    if !existing.is_empty() {
+        bail!(
+            "refusing to overwrite {}\n  hint: export to an empty folder with `--out DIR`, \
+             or move the existing state files away first",
+            existing.join(", ")
+        );
+    }
+    std::fs::create_dir_all(&out)
+        .with_context(|| format!("could not create the folder `{}`", out.display()))?;
+    let mut written = String::new();
+    for (file, path) in files.iter().zip(&targets) {
+        std::fs::write(path, file.to_yaml())
+            .with_context(|| format!("could not write `{}`", path.display()))?;
+        written.push_str(&format!("{}\n", path.display()));
+    }
+    printer.result(&written);
+    printer.info(format_args!(
+        "Exported the org to {}. `umapi plan` with these files shows no changes.",
+        out.display()
+    ));
+    Ok(Outcome::Success)
+}
+
+/// The first configured state path if it is (or will be) a folder, else a
+/// `state` folder next to `umapi.yaml`.
+fn default_folder(project: &Project) -> PathBuf {
+    project
+        .config
+        .state
+        .first()
+        .filter(|path| !path.is_file())
+        .cloned()
+        .unwrap_or_else(|| project.base_dir().join("state"))
+}

@@ -1,0 +1,71 @@
+//! `umapi plan`: the desired state against the live org (or a snapshot file).
+
+use std::path::Path;
+
+use anyhow::Context;
+use umapi_sync::plan::Plan;
+use umapi_sync::snapshot::Snapshot;
+
+use crate::cli::{PlanArgs, PlanFormat};
+use crate::outcome::Outcome;
+use crate::printer::Printer;
+use crate::progress::ReadSpinner;
+use crate::project::Project;
+
+/// Runs `plan`.
+pub async fn run(config: &Path, args: PlanArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+    let project = Project::load(config)?;
+    let desired = project.desired_state()?;
+    let snapshot = match &args.snapshot {
+        Some(path) => read_snapshot(path)?,
+        None => {
+            let org = project.connect(false).await?;
+            let spinner = ReadSpinner::new(printer);
+            let snapshot = org.snapshot(|progress| spinner.update(progress)).await;
+            spinner.finish();
+            org.close().await;
+            snapshot?
+        }
+    };
+    let plan = umapi_sync::planner::plan(&desired, &snapshot, &project.plan_options())?;
+    printer.result(&render(&plan, args.format(), printer));
+    if let Some(out) = &args.out {
+        save(&plan, out)?;
+        printer.info(format_args!(
+            "Saved the plan to {}. Apply exactly this plan with: umapi apply {}",
+            out.display(),
+            out.display()
+        ));
+    }
+    Ok(Outcome::Planned {
+        has_changes: plan.has_changes(),
+        detailed_exitcode: args.detailed_exitcode,
+    })
+}
+
+/// The plan in the chosen format.
+pub fn render(plan: &Plan, format: PlanFormat, printer: &Printer) -> String {
+    match format {
+        PlanFormat::Text => umapi_sync::render::text(plan, printer.stdout_color()),
+        PlanFormat::Json => plan.to_json(),
+        PlanFormat::Markdown => umapi_sync::render::markdown(plan),
+    }
+}
+
+fn read_snapshot(path: &Path) -> anyhow::Result<Snapshot> {
+    let file = std::fs::File::open(path)
+        .with_context(|| format!("could not open the snapshot `{}`", path.display()))?;
+    Snapshot::from_reader(std::io::BufReader::new(file))
+        .with_context(|| format!("could not read the snapshot `{}`", path.display()))
+}
+
+fn save(plan: &Plan, path: &Path) -> anyhow::Result<()> {
+    let write = || -> anyhow::Result<()> {
+        let file = std::fs::File::create(path)?;
+        let mut writer = std::io::BufWriter::new(file);
+        plan.to_writer(&mut writer)?;
+        std::io::Write::flush(&mut writer)?;
+        Ok(())
+    };
+    write().with_context(|| format!("could not write the plan to `{}`", path.display()))
+}

@@ -1,0 +1,60 @@
+//! `umapi sandbox`: serve the UMAPI sandbox until Ctrl-C.
+
+use anyhow::Context;
+use umapi_sandbox::{OrgSpec, Sandbox, SandboxConfig};
+
+use crate::cli::SandboxArgs;
+use crate::outcome::Outcome;
+use crate::printer::Printer;
+use crate::project::initial_org;
+
+/// Runs `sandbox`.
+pub async fn run(args: SandboxArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+    let generated = args.users.map(|users| OrgSpec {
+        users,
+        user_groups: args.groups.unwrap_or(10),
+        profiles: args.profiles.unwrap_or(5),
+        seed: 1,
+    });
+    let initial = initial_org(args.state.as_deref(), args.seed.as_deref(), generated)?;
+    let config = SandboxConfig {
+        port: args.port,
+        tls: args.tls,
+        ..SandboxConfig::default()
+    };
+    let handle = Sandbox::start(config, initial)
+        .await
+        .context("could not start the sandbox")?;
+    if let Some(state) = &args.state {
+        handle.persist_to(state).with_context(|| {
+            format!("could not write the sandbox state to `{}`", state.display())
+        })?;
+    }
+    let mut text = format!(
+        "UMAPI sandbox listening on {base}\n\
+         \n\
+         umapi_endpoint: {umapi}\n\
+         ims_host: {ims}\n\
+         org_id: {org}\n\
+         client_id: {client}\n\
+         client secret: the sandbox's fixed test secret `{secret}` (set UMAPI_CLIENT_SECRET to it)\n\
+         admin API: {base}/_sandbox/ (counters, requests, state, reset, faults)\n",
+        base = handle.base_url(),
+        umapi = handle.umapi_endpoint(),
+        ims = handle.ims_host(),
+        org = handle.org_id(),
+        client = handle.client_id(),
+        secret = handle.client_secret().expose(),
+    );
+    if let Some(ca) = handle.ca_cert_path() {
+        text.push_str(&format!("ca_bundle: {}\n", ca.display()));
+    }
+    printer.result(&text);
+    printer.info("Press Ctrl-C to stop.");
+    tokio::signal::ctrl_c()
+        .await
+        .context("could not wait for Ctrl-C")?;
+    handle.shutdown().await;
+    printer.info("Sandbox stopped.");
+    Ok(Outcome::Success)
+}

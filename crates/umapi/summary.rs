@@ -1,0 +1,193 @@
+//! The end of an apply: the summary with every failed command, and the
+//! `--report` JSON file.
+
+use std::path::Path;
+
+use anyhow::Context;
+use serde::Serialize;
+use umapi_sync::apply::{ApplyReport, ChangeResult, ChangeStatus};
+use umapi_sync::plan::{Change, ChangeKind, PhaseName, Plan};
+
+use crate::printer::Printer;
+
+/// Version of the `--report` JSON document.
+pub const REPORT_FORMAT_VERSION: u32 = 1;
+
+/// One line naming a change, e.g. `add ada@example.com to user group Engineering`.
+pub fn describe(change: &Change) -> String {
+    match &change.kind {
+        ChangeKind::CreateGroup { group, .. } => format!("create user group {group}"),
+        ChangeKind::RenameGroup { group, from } => format!("rename user group {from} to {group}"),
+        ChangeKind::DeleteGroup { group, .. } => format!("delete user group {group}"),
+        ChangeKind::ReassertGroup { group, .. } => {
+            format!("re-assert the description and profiles of user group {group}")
+        }
+        ChangeKind::CreateUser {
+            user,
+            identity_type,
+            ..
+        } => format!("create user {user} ({identity_type})"),
+        ChangeKind::UpdateUser { user, fields } => {
+            let names: Vec<&str> = fields.iter().map(|f| f.field.as_str()).collect();
+            format!("update {} of user {user}", names.join(", "))
+        }
+        ChangeKind::RenameUser { user, from, .. } => format!("rename user {from} to {user}"),
+        ChangeKind::AddMembership {
+            user,
+            group,
+            group_kind,
+        } => format!("add {user} to {} {group}", group_kind.label()),
+        ChangeKind::RemoveMembership {
+            user,
+            group,
+            group_kind,
+        } => format!("remove {user} from {} {group}", group_kind.label()),
+        ChangeKind::RemoveUser {
+            user,
+            delete_account: true,
+            ..
+        } => format!("remove user {user} from the org and delete the account"),
+        ChangeKind::RemoveUser { user, .. } => format!("remove user {user} from the org"),
+    }
+}
+
+/// Prints the end-of-run summary on stdout, every failed command included.
+pub fn print(plan: &Plan, report: &ApplyReport, printer: &Printer) {
+    let mut text = String::new();
+    let verb = if report.test_only {
+        "validated (test only, nothing changed)"
+    } else {
+        "applied"
+    };
+    let counted = |status: ChangeStatus| {
+        report
+            .changes
+            .iter()
+            .filter(|r| r.status == status && is_counted(plan, r))
+            .count()
+    };
+    let done = counted(ChangeStatus::Succeeded) + counted(ChangeStatus::Validated);
+    let reasserted = report
+        .changes
+        .iter()
+        .filter(|r| {
+            matches!(r.status, ChangeStatus::Succeeded | ChangeStatus::Validated)
+                && !is_counted(plan, r)
+        })
+        .count();
+    let mut done_text = format!("{} {verb}", plural(done, "change"));
+    if reasserted > 0 {
+        done_text.push_str(&format!(
+            ", write-only settings re-asserted on {}",
+            plural(reasserted, "user group")
+        ));
+    }
+    let requests = plural(report.requests_sent, "request");
+    if report.is_success() {
+        text.push_str(&format!("\nApply complete! {done_text}, in {requests}.\n"));
+    } else {
+        text.push_str(&format!(
+            "\nApply finished with errors: {done_text}; {} failed, {} skipped; in {requests}.\n",
+            report.failed, report.skipped
+        ));
+        text.push_str("\nFailed commands:\n");
+        for failure in report.failures() {
+            text.push_str(&format!("  - {}\n", failure_line(plan, failure)));
+        }
+    }
+    printer.result(&text);
+}
+
+/// `describe(change): code: message`.
+pub fn failure_line(plan: &Plan, failure: &ChangeResult) -> String {
+    let what = plan
+        .changes
+        .get(failure.change as usize)
+        .map(describe)
+        .unwrap_or_else(|| format!("change #{}", failure.change));
+    let code = failure.error_code.as_deref().unwrap_or("error");
+    match &failure.message {
+        Some(message) if !message.is_empty() => format!("{what}: {code}: {message}"),
+        _ => format!("{what}: {code}"),
+    }
+}
+
+fn plural(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
+}
+
+fn is_counted(plan: &Plan, result: &ChangeResult) -> bool {
+    plan.changes
+        .get(result.change as usize)
+        .is_some_and(|c| c.kind.is_counted())
+}
+
+/// The `--report` document: the run's totals and every change with its result.
+#[derive(Serialize)]
+struct ReportFile<'a> {
+    format_version: u32,
+    org_id: &'a str,
+    test_only: bool,
+    success: bool,
+    requests_sent: usize,
+    requests_failed: usize,
+    succeeded: usize,
+    failed: usize,
+    skipped: usize,
+    changes: Vec<ReportedChange<'a>>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    warnings: &'a [serde_json::Value],
+}
+
+#[derive(Serialize)]
+struct ReportedChange<'a> {
+    id: u32,
+    what: String,
+    phase: PhaseName,
+    status: ChangeStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_code: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<&'a str>,
+    change: &'a Change,
+}
+
+/// Writes the `--report` JSON file.
+pub fn write_report(plan: &Plan, report: &ApplyReport, path: &Path) -> anyhow::Result<()> {
+    let changes = report
+        .changes
+        .iter()
+        .filter_map(|result| {
+            let change = plan.changes.get(result.change as usize)?;
+            Some(ReportedChange {
+                id: result.change,
+                what: describe(change),
+                phase: result.phase,
+                status: result.status,
+                error_code: result.error_code.as_deref(),
+                message: result.message.as_deref(),
+                change,
+            })
+        })
+        .collect();
+    let document = ReportFile {
+        format_version: REPORT_FORMAT_VERSION,
+        org_id: &report.org_id,
+        test_only: report.test_only,
+        success: report.is_success(),
+        requests_sent: report.requests_sent,
+        requests_failed: report.requests_failed,
+        succeeded: report.succeeded,
+        failed: report.failed,
+        skipped: report.skipped,
+        changes,
+        warnings: &report.warnings,
+    };
+    let text = serde_json::to_string_pretty(&document).context("could not build the report")?;
+    std::fs::write(path, text + "\n")
+        .with_context(|| format!("could not write the report to `{}`", path.display()))
+}
