@@ -108,13 +108,17 @@ impl ErrorRecord {
 pub struct CreateOptions {
     /// Email; required unless the action was made with one.
     pub email: Option<String>,
-    /// First name (not for Adobe IDs).
+    /// First name.
     pub first_name: Option<String>,
-    /// Last name (not for Adobe IDs).
+    /// Last name.
     pub last_name: Option<String>,
-    /// Two upper-case letters; required for Federated IDs, not allowed for Adobe IDs.
+    /// Two upper-case letters; required for Federated IDs.
     pub country: Option<String>,
     /// What to do if the user exists; `None` makes an existing user an error.
+    ///
+    /// Requests that time out are retried, so a create whose first try did reach the
+    /// server fails its retry with `error.user.already_exists` unless this is set;
+    /// Adobe's Python client therefore defaults to [`IfAlreadyExists::Ignore`].
     pub on_conflict: Option<IfAlreadyExists>,
 }
 
@@ -148,7 +152,7 @@ pub enum GroupSelection {
 pub enum ProfileSelection {
     /// The named product profiles.
     Some(Vec<String>),
-    /// Every product profile (only meaningful for removal; UMAPI rejects adding "all").
+    /// Every product profile (`"all"`).
     All,
 }
 
@@ -438,18 +442,7 @@ impl UserAction {
             option: options.on_conflict,
         };
         let step = match self.id_type {
-            IdentityType::AdobeId => {
-                if fields.firstname.is_some()
-                    || fields.lastname.is_some()
-                    || fields.country.is_some()
-                {
-                    return Err(argument(format!(
-                        "Adobe ID `{}` belongs to its owner: first name, last name and country cannot be set when adding it",
-                        fields.email
-                    )));
-                }
-                UserStep::AddAdobeId(fields)
-            }
+            IdentityType::AdobeId => UserStep::AddAdobeId(fields),
             IdentityType::EnterpriseId => UserStep::CreateEnterpriseId(fields),
             IdentityType::FederatedId => {
                 if fields.country.is_none() {
@@ -592,7 +585,9 @@ impl UserAction {
                 Entry::User(UserEntry {
                     user: user.clone(),
                     domain: domain.clone(),
-                    use_adobe_id: None,
+                    // When an Adobe ID and an org-owned account share an email, UMAPI acts
+                    // on the org-owned one unless told otherwise.
+                    use_adobe_id: (self.id_type == IdentityType::AdobeId).then_some(true),
                     request_id: self.request_id.clone(),
                     steps,
                 })
@@ -619,10 +614,14 @@ pub struct UserGroupAction {
 }
 
 impl UserGroupAction {
-    /// An action on the user group `name` (not starting with `_`, at most 255 characters).
+    /// An action on the group `name` (at most 255 characters).
+    ///
+    /// Names starting with `_` are Adobe's admin groups: their members can be managed
+    /// with a group action, but they cannot be created or renamed (checked by
+    /// [`UserGroupAction::create`] and [`UserGroupAction::update`]).
     pub fn new(name: impl Into<String>) -> Result<Self, Error> {
         let name = name.into();
-        check_user_group_name(&name)?;
+        check_group_name(&name)?;
         Ok(Self {
             name,
             request_id: None,
@@ -656,8 +655,10 @@ impl UserGroupAction {
                 self.name
             )));
         }
+        check_user_group_name(&self.name)?;
         self.create = Some(UserGroupStep::Create(CreateUserGroup {
-            name: Some(self.name.clone()),
+            // The entry's `usergroup` names the group to create.
+            name: None,
             description,
             option: Some(option),
         }));
@@ -734,15 +735,13 @@ impl UserGroupAction {
         Ok(users)
     }
 
-    /// Links product profiles to the group, so its members get them.
-    ///
-    /// UMAPI has no "add all profiles": [`ProfileSelection::All`] is an error here.
+    /// Links product profiles (named, or all) to the group, so its members get them.
     pub fn add_to_products(&mut self, profiles: ProfileSelection) -> Result<&mut Self, Error> {
         match profiles {
-            ProfileSelection::All => Err(argument(format!(
-                "cannot add all product profiles to user group `{}`: name the profiles to add",
-                self.name
-            ))),
+            ProfileSelection::All => {
+                self.steps
+                    .push(UserGroupStep::Add(UserGroupTargets::All(All)));
+            }
             ProfileSelection::Some(profiles) => {
                 let profiles = self.checked_profiles(profiles, "to add")?;
                 self.steps
@@ -751,9 +750,9 @@ impl UserGroupAction {
                             product_configuration: chunk.to_vec(),
                         })
                     }));
-                Ok(self)
             }
         }
+        Ok(self)
     }
 
     /// Unlinks product profiles (named, or all) from the group.

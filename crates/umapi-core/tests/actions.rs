@@ -27,7 +27,8 @@ fn create_for_each_identity_type() {
     adobe.create(CreateOptions::default()).unwrap();
     assert_eq!(
         wire(adobe),
-        json!([{"user": "user@isp.net", "do": [{"addAdobeID": {"email": "user@isp.net"}}]}])
+        json!([{"user": "user@isp.net", "useAdobeID": true,
+                "do": [{"addAdobeID": {"email": "user@isp.net"}}]}])
     );
 
     let mut enterprise = UserAction::with_email(IdentityType::EnterpriseId, "user@company.com");
@@ -157,7 +158,7 @@ fn user_group_methods() {
     assert_eq!(
         wire(group),
         json!([{"usergroup": "Employees", "do": [
-            {"createUserGroup": {"name": "Employees", "description": "A user group just for employees",
+            {"createUserGroup": {"description": "A user group just for employees",
                 "option": "updateIfAlreadyExists"}},
             {"add": {"user": ["user1@example.com", "user2@example.com"]}},
             {"add": {"productConfiguration": ["Default All Apps plan - 100 GB configuration"]}}
@@ -177,6 +178,8 @@ fn user_group_methods() {
         .unwrap()
         .remove_from_products(ProfileSelection::All)
         .unwrap()
+        .add_to_products(ProfileSelection::All)
+        .unwrap()
         .delete()
         .unwrap();
     assert_eq!(
@@ -187,6 +190,7 @@ fn user_group_methods() {
             {"remove": {"user": ["user1@example.com"]}},
             {"remove": {"productConfiguration": ["P1"]}},
             {"remove": "all"},
+            {"add": "all"},
             {"deleteUserGroup": {}}
         ]}])
     );
@@ -304,17 +308,6 @@ fn client_side_checks_are_clear_errors() {
     assert!(
         argument_error(
             adobe
-                .create(CreateOptions {
-                    first_name: Some("A".into()),
-                    ..Default::default()
-                })
-                .map(|_| ())
-        )
-        .contains("Adobe ID")
-    );
-    assert!(
-        argument_error(
-            adobe
                 .update(UpdateOptions {
                     first_name: Some("A".into()),
                     ..Default::default()
@@ -357,15 +350,28 @@ fn client_side_checks_are_clear_errors() {
         .contains("needs an email")
     );
 
-    assert!(argument_error(UserGroupAction::new("_admin_x")).contains("must not start with `_`"));
+    let mut admin_group = UserGroupAction::new("_admin_x").unwrap();
+    assert!(
+        argument_error(
+            admin_group
+                .create(None, IfAlreadyExists::Ignore)
+                .map(|_| ())
+        )
+        .contains("must not start with `_`")
+    );
+    admin_group.add_users(["a@x.com"]).unwrap();
     assert!(argument_error(UserGroupAction::new("x".repeat(256))).contains("255"));
     assert!(argument_error(UserGroupAction::new("  ")).contains("empty"));
     let mut group = UserGroupAction::new("G").unwrap();
     assert!(argument_error(group.update(None, None).map(|_| ())).contains("changes nothing"));
     assert!(argument_error(group.update(Some("_x".into()), None).map(|_| ())).contains("_"));
     assert!(
-        argument_error(group.add_to_products(ProfileSelection::All).map(|_| ()))
-            .contains("name the profiles")
+        argument_error(
+            group
+                .add_to_products(ProfileSelection::Some(vec![]))
+                .map(|_| ())
+        )
+        .contains("empty")
     );
     assert!(argument_error(group.add_users(Vec::<String>::new()).map(|_| ())).contains("empty"));
     assert!(

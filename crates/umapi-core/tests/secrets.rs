@@ -161,7 +161,16 @@ async fn debug_output_and_trace_logs_never_contain_secrets() {
         assert!(text.contains("[redacted]"), "{what}: {text}");
     }
 
+    builder(&server)
+        .danger_accept_invalid_certs(true)
+        .build()
+        .unwrap();
+
     let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logs.contains("WARN") && logs.contains("TLS certificate verification is OFF"),
+        "turning verification off is warned about"
+    );
     assert!(logs.contains("TRACE"), "trace-level events were captured");
     assert!(logs.contains("UMAPI request") && logs.contains("token request"));
     assert!(
