@@ -93,7 +93,9 @@ pub struct Paged<T> {
     fetch: Fetch<T>,
     next_page: u64,
     buffer: VecDeque<T>,
-    previous: Option<Vec<T>>,
+    /// Length, first and last item of the previous page: enough to recognise the
+    /// repeat of it that a server sends past the end, without keeping the page.
+    previous: Option<(usize, T, T)>,
     in_flight: Option<PageFuture<T>>,
     done: bool,
     stats: Arc<Mutex<PageStats>>,
@@ -138,14 +140,17 @@ impl<T: Clone + PartialEq + Send + Unpin + 'static> Paged<T> {
     /// Takes a fetched page in; returns false when it is past the end (not yielded).
     fn accept(&mut self, page: Page<T>) -> bool {
         let requested = self.next_page;
-        let past_the_end = page
-            .stats
-            .current_page
-            .is_some_and(|current| current != requested)
-            || self
-                .previous
-                .as_ref()
-                .is_some_and(|p| !p.is_empty() && *p == page.items);
+        let repeats_previous = match (&self.previous, page.items.first(), page.items.last()) {
+            (Some((len, first, last)), Some(new_first), Some(new_last)) => {
+                *len == page.items.len() && first == new_first && last == new_last
+            }
+            _ => false,
+        };
+        let past_the_end = repeats_previous
+            || page
+                .stats
+                .current_page
+                .is_some_and(|current| current != requested);
         let reached_count = page
             .stats
             .page_count
@@ -165,8 +170,10 @@ impl<T: Clone + PartialEq + Send + Unpin + 'static> Paged<T> {
         }
         self.done = page.last_page || reached_count || page.items.is_empty();
         self.next_page += 1;
-        self.buffer.extend(page.items.iter().cloned());
-        self.previous = Some(page.items);
+        if let (Some(first), Some(last)) = (page.items.first(), page.items.last()) {
+            self.previous = Some((page.items.len(), first.clone(), last.clone()));
+        }
+        self.buffer.extend(page.items);
         true
     }
 }

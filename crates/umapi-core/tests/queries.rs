@@ -271,3 +271,13 @@ async fn errors_end_the_stream_after_being_yielded() {
         Err(Error::Server { .. })
     ));
 }
+
+#[test]
+fn handles_can_move_between_tasks() {
+    fn shareable<T: Clone + Send + Sync + 'static>() {}
+    fn stream<T: futures::Stream + Send + Unpin + 'static>() {}
+    shareable::<umapi_core::Connection>();
+    shareable::<umapi_core::Action>();
+    stream::<umapi_core::Paged<umapi_core::wire::User>>();
+    stream::<umapi_core::Paged<umapi_core::wire::Group>>();
+}
