@@ -75,7 +75,6 @@ impl ApplyProgress {
             ApplyEvent::Change(result) if result.status == ChangeStatus::Failed => {
                 self.failed += 1;
             }
-            ApplyEvent::PhaseSkipped { .. } => {}
             _ => {}
         }
         tracing::debug!(?event, "apply event");

@@ -36,7 +36,16 @@ impl Org {
     ) -> anyhow::Result<Snapshot> {
         Snapshot::read(&self.conn, &mut progress)
             .await
-            .context("could not read the org through UMAPI")
+            .map_err(|error| {
+                let context = match &error {
+                    umapi_sync::Error::Api(umapi_core::Error::Auth { .. }) => {
+                        "could not sign in to read the org (check `client_id` in umapi.yaml and \
+                         the UMAPI_CLIENT_SECRET environment variable)"
+                    }
+                    _ => "could not read the org through UMAPI",
+                };
+                anyhow::Error::new(error).context(context)
+            })
     }
 
     /// Stops the embedded sandbox, if any, after its state was written.

@@ -95,6 +95,13 @@ pub fn print(plan: &Plan, report: &ApplyReport, printer: &Printer) {
             text.push_str(&format!("  - {}\n", failure_line(plan, failure)));
         }
     }
+    if report.unverified > 0 {
+        text.push_str(&format!(
+            "\nNot validated in test mode (they name users or groups that this plan creates or \
+             renames, which UMAPI's test mode cannot see): {}.\n",
+            plural(report.unverified, "change")
+        ));
+    }
     printer.result(&text);
 }
 
@@ -138,6 +145,7 @@ struct ReportFile<'a> {
     succeeded: usize,
     failed: usize,
     skipped: usize,
+    unverified: usize,
     changes: Vec<ReportedChange<'a>>,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     warnings: &'a [serde_json::Value],
@@ -184,6 +192,7 @@ pub fn write_report(plan: &Plan, report: &ApplyReport, path: &Path) -> anyhow::R
         succeeded: report.succeeded,
         failed: report.failed,
         skipped: report.skipped,
+        unverified: report.unverified,
         changes,
         warnings: &report.warnings,
     };

@@ -7,11 +7,13 @@
 //! fails only the changes it carries, and the other requests still run. The
 //! caller draws progress from [`ApplyEvent`]s and gets an [`ApplyReport`].
 
+use std::collections::HashSet;
+
 use serde::{Deserialize, Serialize};
 use umapi_core::Connection;
 use umapi_core::wire::{ActionError, ActionResponse};
 
-use crate::plan::{ChangeId, Phase, PhaseName, Plan, Request};
+use crate::plan::{ChangeId, ChangeKind, Phase, PhaseName, Plan, Request};
 
 /// Options of [`apply`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -77,6 +79,10 @@ pub enum ChangeStatus {
     Validated,
     /// A step carrying it failed, or its request failed as a whole.
     Failed,
+    /// Test mode only: UMAPI refused it because it names a user or group that an
+    /// earlier change of this plan creates or renames, which test mode cannot see
+    /// (nothing is committed). Neither a success nor a failure.
+    Unverified,
     /// Not sent (an earlier phase failed and the options said to stop).
     Skipped,
 }
@@ -116,6 +122,9 @@ pub struct ApplyReport {
     pub failed: usize,
     /// Changes not sent.
     pub skipped: usize,
+    /// Test mode only: changes that depend on objects the plan creates.
+    #[serde(default)]
+    pub unverified: usize,
     /// Every change's result, in plan order.
     pub changes: Vec<ChangeResult>,
     /// Warnings the server returned, as it returned them.
@@ -126,7 +135,7 @@ pub struct ApplyReport {
 impl ApplyReport {
     /// Whether every change went through.
     pub fn is_success(&self) -> bool {
-        self.failed == 0 && self.skipped == 0 && self.requests_failed == 0
+        self.failed == 0 && self.skipped == 0
     }
 
     /// The failed changes' results.
@@ -156,6 +165,11 @@ pub async fn apply(
     let mut results: Vec<Option<ChangeResult>> = vec![None; plan.changes.len()];
     let mut request_index = 0;
     let mut earlier_failed = false;
+    let created = if test_only {
+        created_names(plan)
+    } else {
+        HashSet::new()
+    };
     for phase in &plan.phases {
         if earlier_failed && options.stop_after_failed_phase {
             on_event(ApplyEvent::PhaseSkipped { phase: phase.name });
@@ -179,6 +193,8 @@ pub async fn apply(
         }
         let phase_failed = run_phase(
             conn,
+            plan,
+            &created,
             phase,
             &mut request_index,
             &mut results,
@@ -194,14 +210,73 @@ pub async fn apply(
             ChangeStatus::Succeeded | ChangeStatus::Validated => report.succeeded += 1,
             ChangeStatus::Failed => report.failed += 1,
             ChangeStatus::Skipped => report.skipped += 1,
+            ChangeStatus::Unverified => report.unverified += 1,
         }
     }
     report
 }
 
+/// In test mode, a "not found" for a user or group that an earlier change of the
+/// plan creates is what UMAPI's test mode always answers, not a failure.
+fn mark_unverified(plan: &Plan, created: &HashSet<String>, changes: &mut [ChangeResult]) {
+    if created.is_empty() {
+        return;
+    }
+    for result in changes {
+        let not_found = result
+            .error_code
+            .as_deref()
+            .is_some_and(|code| code.contains("not_found") || code.contains("nonexistent"));
+        let depends = plan
+            .changes
+            .get(result.change as usize)
+            .is_some_and(|change| depends_on_created(&change.kind, created));
+        if result.status == ChangeStatus::Failed && not_found && depends {
+            result.status = ChangeStatus::Unverified;
+        }
+    }
+}
+
+/// Lower-cased names of the users and user groups that the plan creates or
+/// renames: test mode cannot see them, so commands naming them fail there.
+fn created_names(plan: &Plan) -> HashSet<String> {
+    plan.changes
+        .iter()
+        .filter_map(|change| match &change.kind {
+            ChangeKind::CreateGroup { group, .. } | ChangeKind::RenameGroup { group, .. } => {
+                Some(group.to_lowercase())
+            }
+            ChangeKind::CreateUser { user, .. } | ChangeKind::RenameUser { user, .. } => {
+                Some(user.to_lowercase())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Whether a change names an object that another change of the plan creates.
+fn depends_on_created(kind: &ChangeKind, created: &HashSet<String>) -> bool {
+    let names: &[&String] = match kind {
+        ChangeKind::AddMembership { user, group, .. }
+        | ChangeKind::RemoveMembership { user, group, .. } => &[user, group],
+        ChangeKind::UpdateUser { user, .. } | ChangeKind::RemoveUser { user, .. } => &[user],
+        ChangeKind::ReassertGroup { group, .. } | ChangeKind::DeleteGroup { group, .. } => &[group],
+        ChangeKind::CreateGroup { .. }
+        | ChangeKind::RenameGroup { .. }
+        | ChangeKind::CreateUser { .. }
+        | ChangeKind::RenameUser { .. } => &[],
+    };
+    names
+        .iter()
+        .any(|name| created.contains(&name.to_lowercase()))
+}
+
 /// Sends the requests of one phase; returns how many of its changes failed.
+#[allow(clippy::too_many_arguments)]
 async fn run_phase(
     conn: &Connection,
+    plan: &Plan,
+    created: &HashSet<String>,
     phase: &Phase,
     request_index: &mut usize,
     results: &mut [Option<ChangeResult>],
@@ -227,7 +302,10 @@ async fn run_phase(
         let changes = match outcome {
             Ok(response) => {
                 report.warnings.extend(response.warnings.iter().cloned());
-                results_of_response(phase.name, request, &response, conn.is_test_mode())
+                let mut changes =
+                    results_of_response(phase.name, request, &response, conn.is_test_mode());
+                mark_unverified(plan, created, &mut changes);
+                changes
             }
             Err(error) => {
                 tracing::warn!(request = index, %error, "action request failed");

@@ -12,12 +12,20 @@ pub fn run(config: &Path, printer: &Printer) -> anyhow::Result<Outcome> {
     let desired = project.desired_state()?;
     let files = umapi_sync::state::state_files(&project.config.state)?;
     printer.result(&format!(
-        "The configuration and {} state files are valid: {} users, {} user groups, {} product profiles, {} admin groups.",
-        files.len(),
-        desired.users.len(),
-        desired.groups.len(),
-        desired.profiles.len(),
-        desired.admin_groups.len(),
+        "The configuration and {} are valid: {}, {}, {} and {}.",
+        count(files.len(), "state file"),
+        count(desired.users.len(), "user"),
+        count(desired.groups.len(), "user group"),
+        count(desired.profiles.len(), "product profile"),
+        count(desired.admin_groups.len(), "admin group"),
     ));
     Ok(Outcome::Success)
+}
+
+fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }

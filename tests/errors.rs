@@ -1,0 +1,96 @@
+//! Bad input gets a clear error on stderr and exit 1, never a panic.
+
+mod common;
+
+use common::{Project, code, stderr, stdout};
+
+fn failure(project: &Project, args: &[&str]) -> String {
+    let output = project.run(args);
+    assert_eq!(
+        code(&output),
+        1,
+        "stdout: {}\nstderr: {}",
+        stdout(&output),
+        stderr(&output)
+    );
+    assert!(
+        stdout(&output).is_empty(),
+        "nothing on stdout: {}",
+        stdout(&output)
+    );
+    let err = stderr(&output);
+    assert!(!err.contains("panicked"), "{err}");
+    project.redact(&err)
+}
+
+#[test]
+fn broken_yaml_names_the_file_line_and_column() {
+    let project = Project::example("quickstart");
+    project.write(
+        "state/extra.yaml",
+        "users:\n  - email: x@example.com\n    groups: [Engineering\n",
+    );
+    insta::assert_snapshot!("broken_yaml", failure(&project, &["validate"]));
+    // plan and apply stop at the same place, before any network.
+    assert_eq!(
+        failure(&project, &["plan"]),
+        failure(&project, &["validate"])
+    );
+}
+
+#[test]
+fn a_misspelt_key_gets_a_suggestion() {
+    let project = Project::example("quickstart");
+    project.write(
+        "state/extra.yaml",
+        "users:\n  - email: x@example.com\n    firstnme: X\n",
+    );
+    insta::assert_snapshot!("misspelt_key", failure(&project, &["validate"]));
+}
+
+#[test]
+fn a_secret_in_the_config_file_is_refused() {
+    let project = Project::example("quickstart");
+    project.write(
+        "umapi.yaml",
+        "connection:\n  kind: oauth\n  org_id: \"ABC@AdobeOrg\"\n  client_id: abc\n  client_secret: s3cr3t-value\n",
+    );
+    let err = failure(&project, &["validate"]);
+    assert!(
+        !err.contains("s3cr3t-value"),
+        "the value itself is not repeated"
+    );
+    insta::assert_snapshot!("secret_in_config", err);
+}
+
+#[test]
+fn a_missing_config_file_says_how_to_name_one() {
+    let project = Project::example("quickstart");
+    std::fs::remove_file(project.file("umapi.yaml")).expect("remove");
+    insta::assert_snapshot!("missing_config", failure(&project, &["plan"]));
+}
+
+#[test]
+fn a_plan_file_that_is_not_a_plan_is_refused() {
+    let project = Project::example("quickstart");
+    project.write("plan.json", "{\"format_version\": 1, \"org_id\": 3}");
+    let err = failure(&project, &["apply", "plan.json"]);
+    assert!(
+        err.contains("could not read the plan file `plan.json`"),
+        "{err}"
+    );
+    project.write("plan.json", "{\"format_version\": 99}");
+    let err = failure(&project, &["apply", "plan.json"]);
+    assert!(err.contains("format_version 99 is not supported"), "{err}");
+    assert!(project.org_is_unchanged());
+}
+
+#[test]
+fn an_undeclared_group_is_a_validation_error() {
+    let project = Project::example("quickstart");
+    let users = project
+        .read("state/users.yaml")
+        .replace("groups: [Interns]", "groups: [Internz]");
+    project.write("state/users.yaml", &users);
+    insta::assert_snapshot!("undeclared_group", failure(&project, &["validate"]));
+}
