@@ -1,0 +1,94 @@
+//! Loading a large desired state: 100,000 users and 1,000 user groups in one file,
+//! and the same split over 100 files in a folder. Prints time and peak memory.
+//!
+//! Run with `cargo bench -p umapi-sync --bench state_load`.
+#![allow(clippy::print_stdout)]
+
+use std::fmt::Write as _;
+use std::time::Instant;
+
+const USERS: usize = 100_000;
+const GROUPS: usize = 1_000;
+
+/// Users with three memberships each, groups with descriptions; deterministic.
+fn state_yaml(first_user: usize, users: usize, with_groups: bool) -> String {
+    let mut text = String::with_capacity(users * 160);
+    text.push_str("users:\n");
+    for i in first_user..first_user + users {
+        let _ = write!(
+            text,
+            "  - email: user{i}@example.com\n    firstname: First{i}\n    lastname: Last{i}\n    \
+             country: US\n    groups: [\"Group {}\", \"Group {}\", \"Group {}\"]\n",
+            i % GROUPS,
+            (i + 333) % GROUPS,
+            (i + 666) % GROUPS
+        );
+    }
+    if with_groups {
+        text.push_str("groups:\n");
+        for g in 0..GROUPS {
+            let _ = write!(
+                text,
+                "  - name: Group {g}\n    description: Team number {g}\n"
+            );
+        }
+    }
+    text
+}
+
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+fn main() {
+    let folder = tempfile::tempdir().expect("temporary folder");
+
+    let one = folder.path().join("one.yaml");
+    let text = state_yaml(0, USERS, true);
+    std::fs::write(&one, &text).expect("write state");
+    let started = Instant::now();
+    let state = umapi_sync::state::load(&[one]).expect("valid state");
+    let elapsed = started.elapsed();
+    println!(
+        "one file:   {} users, {} groups, {:.1} MiB of YAML loaded and validated in {:.2} s ({:.0} users/s)",
+        state.users.len(),
+        state.groups.len(),
+        text.len() as f64 / 1_048_576.0,
+        elapsed.as_secs_f64(),
+        state.users.len() as f64 / elapsed.as_secs_f64()
+    );
+    drop(state);
+
+    let split = folder.path().join("split");
+    std::fs::create_dir(&split).expect("folder");
+    let per_file = USERS / 100;
+    for file in 0..100 {
+        let text = state_yaml(file * per_file, per_file, file == 0);
+        std::fs::write(split.join(format!("users-{file:03}.yaml")), text).expect("write state");
+    }
+    let started = Instant::now();
+    let state = umapi_sync::state::load(&[split]).expect("valid state");
+    let elapsed = started.elapsed();
+    println!(
+        "100 files:  {} users, {} groups loaded and validated in {:.2} s",
+        state.users.len(),
+        state.groups.len(),
+        elapsed.as_secs_f64()
+    );
+    let started = Instant::now();
+    let members: usize = state
+        .groups
+        .iter()
+        .map(|g| state.members_of(&g.name).count())
+        .sum();
+    println!(
+        "members_of over every group: {members} memberships in {:.1} ms",
+        started.elapsed().as_secs_f64() * 1000.0
+    );
+    if let Some(peak) = peak_rss_mib() {
+        println!("peak memory (whole process): {peak:.0} MiB");
+    }
+}
