@@ -693,19 +693,23 @@ impl<'a> Builder<'a> {
                     }
                     return;
                 }
+                // Key and target are filled in only for users with changes: most
+                // users of a large org have none, and the strings are not free.
                 let mut decision = UserDecision {
-                    key: user.key(),
                     current: Some(current),
-                    target: target_of_current(user),
                     ..UserDecision::default()
                 };
-                let shown = display_user(&decision.target.user, decision.target.domain.as_deref());
+                let shown = || {
+                    let (name, domain) = user.target();
+                    display_user(&name, domain.as_deref())
+                };
                 if let Some(spec) = w.spec {
                     if user.identity_type != IdentityType::Unknown
                         && user.identity_type != w.identity_type
                     {
                         self.warnings.push(format!(
-                            "{shown} is declared as {} but is {} in the org; UMAPI cannot change an identity type (remove and re-create the user to change it)",
+                            "{} is declared as {} but is {} in the org; UMAPI cannot change an identity type (remove and re-create the user to change it)",
+                            shown(),
                             w.identity_type, user.identity_type
                         ));
                     }
@@ -713,7 +717,8 @@ impl<'a> Builder<'a> {
                         && !want.eq_ignore_ascii_case(have)
                     {
                         self.warnings.push(format!(
-                            "{shown} is declared with country {want} but has {have} in the org; UMAPI cannot change a country"
+                            "{} is declared with country {want} but has {have} in the org; UMAPI cannot change a country",
+                            shown()
                         ));
                     }
                     let mut fields = Vec::new();
@@ -775,7 +780,8 @@ impl<'a> Builder<'a> {
                         && !(fields.is_empty() && rename.is_empty())
                     {
                         self.warnings.push(format!(
-                            "{shown} is an Adobe ID: its names and email belong to the user and cannot be updated through UMAPI"
+                            "{} is an Adobe ID: its names and email belong to the user and cannot be updated through UMAPI",
+                            shown()
                         ));
                         fields.clear();
                         rename.clear();
@@ -801,6 +807,8 @@ impl<'a> Builder<'a> {
                 if decision.is_empty() {
                     return;
                 }
+                decision.key = user.key();
+                decision.target = target_of_current(user);
                 out.users.push(decision);
             }
             None => {
