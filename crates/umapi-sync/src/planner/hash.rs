@@ -26,8 +26,10 @@ impl std::io::Write for HashWriter {
     }
 }
 
-/// SHA-256 (hex) of the desired state's content (not of where it was written).
-pub(crate) fn desired_state_hash(desired: &DesiredState) -> String {
+/// SHA-256 (hex) of the desired state's content (not of where it was written), as
+/// recorded in [`crate::plan::Plan::desired_state_hash`]: `apply PLANFILE` compares it
+/// with the state files on disk to refuse a plan made from other YAML.
+pub fn desired_state_hash(desired: &DesiredState) -> String {
     let mut writer = HashWriter(Sha256::new());
     let hashed = Hashed {
         users: &desired.users,

@@ -29,6 +29,7 @@ use crate::model::DesiredState;
 use crate::plan::Plan;
 use crate::snapshot::Snapshot;
 
+pub use hash::desired_state_hash;
 pub use pack::{MAX_ENTRIES_PER_REQUEST, MAX_NAMES_PER_LIST, MAX_STEPS_PER_ENTRY};
 
 /// Options of [`plan`].
@@ -49,13 +50,6 @@ impl Default for PlanOptions {
             reassert_write_only: true,
         }
     }
-}
-
-/// SHA-256 (hex) of the desired state's content, as recorded in
-/// [`Plan::desired_state_hash`]: `apply PLANFILE` compares it with the state
-/// files on disk to refuse a plan made from other YAML.
-pub fn desired_state_hash(desired: &DesiredState) -> String {
-    hash::desired_state_hash(desired)
 }
 
 /// Plans the changes that take the org in `current` to `desired`.
