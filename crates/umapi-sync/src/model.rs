@@ -245,6 +245,11 @@ pub struct DesiredState {
     /// It unites the users' `groups:` lists with the groups' `members:` lists.
     /// Use [`DesiredState::members_of`] rather than reading it directly.
     pub members: std::collections::BTreeMap<String, Vec<usize>>,
+    /// Every way a user can be named, lower-cased — email, username, and
+    /// [`UserSpec::key`] — → index into [`DesiredState::users`]. A plain username
+    /// shared by users of different domains is left out (it names no one).
+    /// Use [`DesiredState::user`] or [`DesiredState::user_index`].
+    pub identities: std::collections::BTreeMap<String, usize>,
 }
 
 /// What a managed name refers to.
@@ -311,19 +316,16 @@ impl DesiredState {
             .find(|target| target.name().to_lowercase() == wanted)
     }
 
-    /// The user whose email or username is `identity` (case-insensitive).
+    /// The index into [`DesiredState::users`] of the user whose email, username
+    /// or [`UserSpec::key`] is `identity` (case-insensitive).
+    pub fn user_index(&self, identity: &str) -> Option<usize> {
+        self.identities.get(&identity.to_lowercase()).copied()
+    }
+
+    /// The user whose email, username or [`UserSpec::key`] is `identity`
+    /// (case-insensitive).
     pub fn user(&self, identity: &str) -> Option<&UserSpec> {
-        let wanted = identity.to_lowercase();
-        self.users.iter().find(|user| {
-            user.email
-                .as_deref()
-                .is_some_and(|email| email.to_lowercase() == wanted)
-                || user
-                    .username
-                    .as_deref()
-                    .is_some_and(|name| name.to_lowercase() == wanted)
-                || user.key() == wanted
-        })
+        self.user_index(identity).map(|index| &self.users[index])
     }
 
     /// The user's identity type, `settings.default_type` when it names none

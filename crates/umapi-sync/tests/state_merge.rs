@@ -66,6 +66,9 @@ fn memberships_from_users_and_groups_are_united_case_insensitively() {
         state.user("JDOE").unwrap().email.as_deref(),
         Some("john@example.com")
     );
+    assert_eq!(state.user_index("jdoe (EXAMPLE.com)"), Some(2));
+    assert_eq!(state.user_index("John@Example.com"), Some(2));
+    assert_eq!(state.user("nobody@example.com"), None);
     assert_eq!(
         state.user("ada@example.COM").unwrap().email.as_deref(),
         Some("Ada@Example.com")
@@ -196,4 +199,28 @@ fn problems_in_one_file_do_not_hide_problems_in_another() {
         })
         .collect();
     assert_eq!(files, ["a.yaml", "b.yaml"], "{found:?}");
+}
+
+#[test]
+fn a_username_shared_across_domains_names_no_one() {
+    let yaml = "users:\n  - username: sam\n    domain: one.example\n    country: US\n  \
+                - username: sam\n    domain: two.example\n    country: US\n\
+                groups:\n  - name: G\n    members: [sam]\n";
+    let Err(Error::Invalid(found)) = umapi_sync::state::load_str("s.yaml", yaml) else {
+        panic!("expected problems");
+    };
+    assert_eq!(
+        found[0].to_string(),
+        "s.yaml:10:15: `sam` is the username of 2 users in different domains\n  hint: name the \
+         member by email address, or as `username (domain)`"
+    );
+    let fixed = yaml.replace("members: [sam]", "members: [sam (two.example)]");
+    let state = umapi_sync::state::load_str("s.yaml", &fixed).unwrap();
+    assert_eq!(state.user_index("sam"), None);
+    assert_eq!(state.user_index("SAM (one.example)"), Some(0));
+    let members: Vec<_> = state
+        .members_of("g")
+        .map(|u| u.domain.as_deref().unwrap())
+        .collect();
+    assert_eq!(members, ["two.example"]);
 }

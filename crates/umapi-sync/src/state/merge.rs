@@ -160,7 +160,7 @@ pub(crate) fn merge(
                     identities.insert(identity, (user_index, location.clone()));
                 }
             }
-            state.origins.insert(user.key(), location);
+            state.origins.entry(user.key()).or_insert(location);
             state.users.push(user.clone());
             user_origins.push((user_index, source, index));
         }
@@ -339,7 +339,7 @@ pub(crate) fn merge(
                                 "`{member}` is the username of {} users in different domains",
                                 several.len()
                             ),
-                            Some("name the member by email address instead"),
+                            Some("name the member by email address, or as `username (domain)`"),
                         )),
                         None => Err(unknown_user(location, member, &identities)),
                     },
@@ -356,6 +356,15 @@ pub(crate) fn merge(
         list.dedup();
     }
     state.members = members;
+    state.identities = identities
+        .iter()
+        .map(|(identity, (index, _))| (identity.clone(), *index))
+        .collect();
+    for (username, users) in &by_username {
+        if let [only] = users.as_slice() {
+            state.identities.entry(username.clone()).or_insert(*only);
+        }
+    }
 
     // Defaults from the settings, and exclusions, apply to every user.
     check_against_settings(&state.settings, &user_origins, &names, &mut found);
@@ -409,7 +418,19 @@ fn unknown_user(
     member: &str,
     identities: &BTreeMap<String, (usize, Location)>,
 ) -> Diagnostic {
-    let hint = suggest::did_you_mean(member, identities.keys().map(String::as_str))
+    // In a large org, only addresses in the same domain are candidates: comparing
+    // against every user for each unknown member would be slow.
+    let domain = member
+        .rsplit_once('@')
+        .map(|(_, domain)| domain.to_lowercase());
+    let everyone = identities.len() <= 10_000;
+    let candidates = identities
+        .keys()
+        .filter(|identity| {
+            everyone || identity.rsplit_once('@').map(|(_, d)| d.to_owned()) == domain
+        })
+        .map(String::as_str);
+    let hint = suggest::did_you_mean(member, candidates)
         .unwrap_or_else(|| "declare the user under `users:` in a state file".to_owned());
     problem(
         location,

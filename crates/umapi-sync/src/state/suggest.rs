@@ -11,10 +11,15 @@ pub(crate) fn closest<'a>(
         .into_iter()
         .filter_map(|candidate| {
             let lower = candidate.to_lowercase();
+            let longest = written.chars().count().max(lower.chars().count());
+            let allowed = (longest / 5).max(1);
+            // Lengths further apart than the allowed edits cannot be close.
+            if written.chars().count().abs_diff(lower.chars().count()) > allowed {
+                return None;
+            }
             let distance = strsim::damerau_levenshtein(&written, &lower);
-            // One edit per five characters: keeps a swapped, dropped or added letter,
-            // drops addresses that merely share a domain.
-            let allowed = (written.chars().count().max(lower.chars().count()) / 5).max(1);
+            // One edit per five characters (`allowed`): keeps a swapped, dropped or
+            // added letter, drops addresses that merely share a domain.
             (distance <= allowed).then_some((distance, candidate))
         })
         .min_by_key(|(distance, _)| *distance)
