@@ -11,7 +11,7 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 use umapi_core::Connection;
-use umapi_core::wire::{ActionError, ActionResponse};
+use umapi_core::wire::ActionResponse;
 
 use crate::plan::{ChangeId, ChangeKind, Phase, PhaseName, Plan, Request};
 
@@ -367,6 +367,17 @@ fn carried_changes(request: &Request) -> Vec<ChangeId> {
         .collect()
 }
 
+/// Error code of a change whose step never ran because an earlier step of the
+/// same entry failed.
+pub const NOT_RUN: &str = "not_run";
+
+/// A failure's code and message.
+#[derive(Clone)]
+struct Failure {
+    code: String,
+    message: String,
+}
+
 /// Maps a response's errors at (entry index, step) back to the changes those
 /// steps carry. A request-level failure (a `result` that is an error code and no
 /// step errors) fails every change of the request.
@@ -386,24 +397,39 @@ fn results_of_response(
             "UMAPI refused the whole request",
         );
     }
-    let mut failed: std::collections::BTreeMap<ChangeId, &ActionError> = Default::default();
+    // The steps of an entry run in order and stop at the first failure: the
+    // failed step's changes failed, and those of the steps after it never ran.
+    let mut failed: std::collections::BTreeMap<ChangeId, Failure> = Default::default();
     let mut unplaced = Vec::new();
     for error in &response.errors {
-        let ids = error
-            .index
-            .and_then(|e| request.changes.get(e))
-            .and_then(|steps| match error.step {
-                Some(s) => steps.get(s).cloned(),
-                // No step: the entry as a whole failed.
-                None => Some(steps.iter().flatten().copied().collect()),
-            });
-        match ids {
-            Some(ids) => {
-                for id in ids {
-                    failed.entry(id).or_insert(error);
+        let Some(steps) = error.index.and_then(|e| request.changes.get(e)) else {
+            unplaced.push(error);
+            continue;
+        };
+        let first = error.step.unwrap_or(0);
+        if first >= steps.len() && !steps.is_empty() {
+            unplaced.push(error);
+            continue;
+        }
+        for (at, ids) in steps.iter().enumerate().skip(first) {
+            let failure = if at == first || error.step.is_none() {
+                Failure {
+                    code: error.error_code.clone(),
+                    message: error.message.clone(),
                 }
+            } else {
+                Failure {
+                    code: NOT_RUN.to_owned(),
+                    message: format!(
+                        "not run: step {} of the same command failed with {}",
+                        first + 1,
+                        error.error_code
+                    ),
+                }
+            };
+            for id in ids {
+                failed.entry(*id).or_insert_with(|| failure.clone());
             }
-            None => unplaced.push(error),
         }
     }
     if let Some(error) = unplaced.first() {
@@ -418,12 +444,12 @@ fn results_of_response(
     carried_changes(request)
         .into_iter()
         .map(|id| match failed.get(&id) {
-            Some(error) => ChangeResult {
+            Some(failure) => ChangeResult {
                 change: id,
                 phase,
                 status: ChangeStatus::Failed,
-                error_code: Some(error.error_code.clone()),
-                message: Some(error.message.clone()),
+                error_code: Some(failure.code.clone()),
+                message: Some(failure.message.clone()),
             },
             None => ChangeResult {
                 change: id,

@@ -1,0 +1,93 @@
+//! `export` writes state files that plan back to "No changes", for generated
+//! orgs with every kind of user (Adobe, Enterprise and Federated IDs, usernames
+//! that are not emails) and admin roles.
+
+use umapi_core::{Connection, RateLimits, RetryPolicy};
+use umapi_sandbox::{OrgSpec, Sandbox, SandboxConfig};
+use umapi_sync::planner::{PlanOptions, plan};
+use umapi_sync::snapshot::Snapshot;
+
+async fn exported_org_plans_to_no_changes(spec: OrgSpec) {
+    let sandbox = Sandbox::start(
+        SandboxConfig::default(),
+        umapi_sandbox::generate::org(&spec),
+    )
+    .await
+    .expect("sandbox");
+    let conn = Connection::builder(sandbox.org_id())
+        .oauth(sandbox.client_id(), sandbox.client_secret())
+        .umapi_endpoint(sandbox.umapi_endpoint())
+        .ims_host(sandbox.ims_host())
+        .rate_limits(RateLimits::unlimited())
+        .retry_policy(RetryPolicy::no_delay())
+        .build()
+        .expect("connection");
+    let snapshot = Snapshot::read(&conn, |_| {}).await.expect("read");
+
+    let files = umapi_sync::export::export(&snapshot);
+    let sources: Vec<_> = files
+        .iter()
+        .map(|file| (std::path::PathBuf::from(file.name), file.to_yaml()))
+        .collect();
+    let desired = umapi_sync::state::load_sources(&sources, None)
+        .unwrap_or_else(|error| panic!("exported files are valid: {error}"));
+    assert_eq!(desired.users.len(), snapshot.users.len());
+
+    let plan = plan(&desired, &snapshot, &PlanOptions::default()).expect("plan");
+    assert!(
+        !plan.has_changes(),
+        "{}",
+        umapi_sync::render::text(&plan, false)
+    );
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn small_generated_org() {
+    exported_org_plans_to_no_changes(OrgSpec {
+        users: 50,
+        user_groups: 5,
+        profiles: 3,
+        seed: 11,
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn larger_generated_org() {
+    exported_org_plans_to_no_changes(OrgSpec {
+        users: 1500,
+        user_groups: 40,
+        profiles: 12,
+        seed: 12,
+    })
+    .await;
+}
+
+#[test]
+fn the_files_say_where_they_came_from() {
+    let snapshot = Snapshot {
+        format_version: 1,
+        org_id: "ABC@AdobeOrg".into(),
+        users: Vec::new(),
+        groups: Vec::new(),
+    };
+    let files = umapi_sync::export::export(&snapshot);
+    let names: Vec<&str> = files.iter().map(|f| f.name).collect();
+    assert_eq!(names, ["users.yaml", "groups.yaml", "settings.yaml"]);
+    assert!(
+        files[0]
+            .to_yaml()
+            .starts_with("# Users of ABC@AdobeOrg, exported by `umapi export`.")
+    );
+    insta::assert_snapshot!(files[2].to_yaml(), @r"
+    # Settings, exported with the cautious defaults: users and user groups that are
+    # not in the state files are left alone. See the README before changing them.
+    settings:
+      default_type: federatedID
+      unlisted_users: ignore
+      unlisted_groups: ignore
+      exclude: {}
+      limits: {}
+    ");
+}
