@@ -243,12 +243,14 @@ pub struct DesiredState {
     /// The full desired member set of every managed group, profile and admin group:
     /// lower-cased name → indices into [`DesiredState::users`], ascending, each once.
     /// It unites the users' `groups:` lists with the groups' `members:` lists.
-    /// Use [`DesiredState::members_of`] rather than reading it directly.
+    /// Use [`DesiredState::members_of`] rather than reading it directly; built by
+    /// [`DesiredState::reindex`].
     pub members: std::collections::BTreeMap<String, Vec<usize>>,
     /// Every way a user can be named, lower-cased — email, username, and
     /// [`UserSpec::key`] — → index into [`DesiredState::users`]. A plain username
     /// shared by users of different domains is left out (it names no one).
-    /// Use [`DesiredState::user`] or [`DesiredState::user_index`].
+    /// Use [`DesiredState::user`] or [`DesiredState::user_index`]; built by
+    /// [`DesiredState::reindex`].
     pub identities: std::collections::BTreeMap<String, usize>,
 }
 
@@ -314,6 +316,68 @@ impl DesiredState {
         let wanted = name.to_lowercase();
         self.targets()
             .find(|target| target.name().to_lowercase() == wanted)
+    }
+
+    /// Builds [`DesiredState::members`] and [`DesiredState::identities`] from the
+    /// lists. [`crate::state::load`] does this; call it after building or changing a
+    /// `DesiredState` by hand. References that name nothing are skipped (loading
+    /// reports them as errors).
+    pub fn reindex(&mut self) {
+        use std::collections::BTreeMap;
+        let mut identities: BTreeMap<String, usize> = BTreeMap::new();
+        let mut usernames: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (index, user) in self.users.iter().enumerate() {
+            if let Some(email) = &user.email {
+                identities.entry(email.to_lowercase()).or_insert(index);
+            }
+            if let Some(username) = &user.username {
+                identities.entry(user.key()).or_insert(index);
+                usernames
+                    .entry(username.to_lowercase())
+                    .or_default()
+                    .push(index);
+            }
+        }
+        for (username, users) in usernames {
+            if let [only] = users.as_slice() {
+                identities.entry(username).or_insert(*only);
+            }
+        }
+        self.identities = identities;
+
+        let mut members: BTreeMap<String, Vec<usize>> = self
+            .targets()
+            .map(|target| (target.name().to_lowercase(), Vec::new()))
+            .collect();
+        for (index, user) in self.users.iter().enumerate() {
+            for name in &user.groups {
+                if let Some(list) = members.get_mut(&name.to_lowercase()) {
+                    list.push(index);
+                }
+            }
+        }
+        let listed: Vec<(String, Vec<usize>)> = self
+            .targets()
+            .map(|target| {
+                let written = match target {
+                    Target::Group(group) => &group.members,
+                    Target::Profile(profile) | Target::AdminGroup(profile) => &profile.members,
+                };
+                let resolved = written
+                    .iter()
+                    .filter_map(|member| self.user_index(member))
+                    .collect();
+                (target.name().to_lowercase(), resolved)
+            })
+            .collect();
+        for (name, users) in listed {
+            members.entry(name).or_default().extend(users);
+        }
+        for list in members.values_mut() {
+            list.sort_unstable();
+            list.dedup();
+        }
+        self.members = members;
     }
 
     /// The index into [`DesiredState::users`] of the user whose email, username

@@ -224,3 +224,40 @@ fn a_username_shared_across_domains_names_no_one() {
         .collect();
     assert_eq!(members, ["two.example"]);
 }
+
+#[test]
+fn a_hand_built_state_gets_its_indexes_from_reindex() {
+    use umapi_sync::model::{DesiredState, GroupSpec, UserSpec};
+    let mut state = DesiredState {
+        users: vec![
+            UserSpec {
+                email: Some("a@example.com".into()),
+                groups: vec!["TEAM".into(), "Undeclared".into()],
+                ..Default::default()
+            },
+            UserSpec {
+                email: Some("b@example.com".into()),
+                ..Default::default()
+            },
+        ],
+        groups: vec![GroupSpec {
+            name: "Team".into(),
+            members: vec!["B@example.com".into(), "nobody@example.com".into()],
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    assert_eq!(
+        state.members_of("team").count(),
+        0,
+        "no indexes before reindex"
+    );
+    state.reindex();
+    let members: Vec<_> = state
+        .members_of("team")
+        .map(|u| u.email.as_deref().unwrap())
+        .collect();
+    assert_eq!(members, ["a@example.com", "b@example.com"]);
+    assert_eq!(state.user_index("B@EXAMPLE.COM"), Some(1));
+    assert_eq!(state.memberships_of(0), ["Team"]);
+}

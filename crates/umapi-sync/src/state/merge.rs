@@ -251,10 +251,9 @@ pub(crate) fn merge(
         }
     }
 
-    // References from users to groups, from groups to profiles, from members to users.
-    let mut members: BTreeMap<String, Vec<usize>> =
-        names.keys().map(|key| (key.clone(), Vec::new())).collect();
-    for &(user_index, source, index) in &user_origins {
+    // References from users to groups, from groups to profiles, from members to users
+    // (the member sets themselves are built by `DesiredState::reindex`).
+    for &(_, source, index) in &user_origins {
         let user = &source.content.users[index];
         for (position, name) in user.groups.iter().enumerate() {
             let location = source.location(&[
@@ -264,10 +263,7 @@ pub(crate) fn merge(
                 Step::Index(position),
             ]);
             match names.get(&name.to_lowercase()) {
-                Some(_) => members
-                    .entry(name.to_lowercase())
-                    .or_default()
-                    .push(user_index),
+                Some(_) => {}
                 None if name.eq_ignore_ascii_case(super::rules::ORG_ADMIN) => {} // reported per file
                 None => found.push(undeclared(location, name, &names, None)),
             }
@@ -317,7 +313,7 @@ pub(crate) fn merge(
                     .map(|a| (Kind::AdminGroup, &a.name, &a.members)),
             );
         let mut counters = [0usize; 3];
-        for (kind, name, list) in member_lists {
+        for (kind, _, list) in member_lists {
             let slot = kind as usize;
             let index = counters[slot];
             counters[slot] += 1;
@@ -330,9 +326,9 @@ pub(crate) fn merge(
                 ]);
                 let key = member.to_lowercase();
                 let resolved = match identities.get(&key) {
-                    Some((user, _)) => Ok(*user),
+                    Some(_) => Ok(()),
                     None => match by_username.get(&key).map(Vec::as_slice) {
-                        Some([user]) => Ok(*user),
+                        Some([_]) => Ok(()),
                         Some(several) => Err(problem(
                             location,
                             format!(
@@ -344,25 +340,10 @@ pub(crate) fn merge(
                         None => Err(unknown_user(location, member, &identities)),
                     },
                 };
-                match resolved {
-                    Ok(user) => members.entry(name.to_lowercase()).or_default().push(user),
-                    Err(problem) => found.push(problem),
+                if let Err(problem) = resolved {
+                    found.push(problem);
                 }
             }
-        }
-    }
-    for list in members.values_mut() {
-        list.sort_unstable();
-        list.dedup();
-    }
-    state.members = members;
-    state.identities = identities
-        .iter()
-        .map(|(identity, (index, _))| (identity.clone(), *index))
-        .collect();
-    for (username, users) in &by_username {
-        if let [only] = users.as_slice() {
-            state.identities.entry(username.clone()).or_insert(*only);
         }
     }
 
@@ -380,6 +361,7 @@ pub(crate) fn merge(
     for (key, declared) in names {
         state.origins.insert(key, declared.location);
     }
+    state.reindex();
     (state, found)
 }
 
