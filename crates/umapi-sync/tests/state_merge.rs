@@ -261,3 +261,25 @@ fn a_hand_built_state_gets_its_indexes_from_reindex() {
     assert_eq!(state.user_index("B@EXAMPLE.COM"), Some(1));
     assert_eq!(state.memberships_of(0), ["Team"]);
 }
+
+#[test]
+fn the_documented_example_loads() {
+    let state = umapi_sync::state::load(&[fixture("valid/org.yaml")]).unwrap();
+    let members: Vec<_> = state
+        .members_of("engineering")
+        .map(|u| u.display_identity())
+        .collect();
+    assert_eq!(
+        members,
+        ["ada@example.com", "grace@example.com", "jdoe (example.com)"]
+    );
+    assert_eq!(state.members_of("_admin_Engineering").count(), 1);
+    assert_eq!(
+        state.memberships_of(0),
+        ["Engineering", "All Apps - Engineering"]
+    );
+    assert_eq!(
+        state.identity_type_of(&state.users[3]),
+        umapi_core::wire::IdentityType::AdobeId
+    );
+}

@@ -327,20 +327,21 @@ fn check_repeats(
     noun: &str,
     found: &mut Vec<Diagnostic>,
 ) {
+    // A map, not a scan of the earlier entries: `members:` lists can be long.
+    let mut first_seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for (position, entry) in list.iter().enumerate() {
-        let lower = entry.to_lowercase();
-        if let Some(first) = list[..position]
-            .iter()
-            .position(|earlier| earlier.to_lowercase() == lower)
-        {
-            found.push(problem(
+        match first_seen.entry(entry.to_lowercase()) {
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(position);
+            }
+            std::collections::hash_map::Entry::Occupied(first) => found.push(problem(
                 location(position),
                 format!(
                     "{noun} `{entry}` is listed twice (first at {})",
-                    location(first)
+                    location(*first.get())
                 ),
                 Some("remove one of the two"),
-            ));
+            )),
         }
     }
 }
