@@ -194,3 +194,34 @@ fn validate_needs_no_credentials_and_counts_the_state() {
     assert_eq!(code(&output), 0, "stderr: {}", stderr(&output));
     insta::assert_snapshot!(stdout(&output), @"The configuration and 3 state files are valid: 30 users, 5 user groups, 4 product profiles and 1 admin group.");
 }
+
+#[test]
+fn a_snapshot_plans_offline_like_the_live_org() {
+    let project = Project::example("quickstart");
+    let export = project.run(&["export", "--snapshot", "org.json"]);
+    assert_eq!(code(&export), 0, "stderr: {}", stderr(&export));
+    let live = project.run(&["plan"]);
+
+    // No connection can be made any more: no secret, nothing listening.
+    let config = project.read("umapi.yaml");
+    project.write(
+        "umapi.yaml",
+        "connection:\n  kind: oauth\n  org_id: \"SANDBOX0000000000000000@AdobeOrg\"\n  \
+         client_id: x\n  umapi_endpoint: http://127.0.0.1:9/v2/usermanagement\n  \
+         ims_host: http://127.0.0.1:9\n",
+    );
+    let offline = project.run(&["plan", "--snapshot", "org.json"]);
+    assert_eq!(code(&offline), 0, "stderr: {}", stderr(&offline));
+    // The same plan; only the duration estimate differs, as an oauth
+    // connection is paced at Adobe's 10 action requests per minute.
+    let without_estimate = |text: String| {
+        let cut = text.find("7 action requests").expect("estimate line");
+        text[..cut].to_owned()
+    };
+    assert_eq!(
+        without_estimate(stdout(&offline)),
+        without_estimate(stdout(&live))
+    );
+    assert!(stdout(&offline).contains("about 42 s at 10 requests per minute"));
+    project.write("umapi.yaml", &config);
+}

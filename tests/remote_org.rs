@@ -196,3 +196,56 @@ fn at_the_highest_verbosity_no_secret_appears() {
     let plan = org.project.read("plan.json");
     assert!(!plan.contains(common::SANDBOX_SECRET));
 }
+
+#[test]
+fn a_jwt_connection_signs_in_and_never_shows_the_private_key() {
+    use rsa::pkcs1::EncodeRsaPrivateKey;
+    use rsa::pkcs8::{EncodePublicKey, LineEnding};
+
+    let key = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 1024).expect("key");
+    let technical_account_id = "0123456789ABCDEF@techacct.adobe.com";
+    let org = RemoteOrg::quickstart_with(umapi_sandbox::SandboxConfig {
+        jwt: Some(umapi_sandbox::JwtConfig {
+            technical_account_id: technical_account_id.to_owned(),
+            public_key_pem: key
+                .to_public_key()
+                .to_public_key_pem(LineEnding::LF)
+                .expect("pem"),
+        }),
+        ..umapi_sandbox::SandboxConfig::default()
+    });
+    let pem = key.to_pkcs1_pem(LineEnding::LF).expect("pem").to_string();
+    org.project.write("private.key", &pem);
+    let config = org
+        .project
+        .read("umapi.yaml")
+        .replace("kind: oauth", "kind: jwt")
+        .replace(
+            "  client_id:",
+            &format!("  technical_account_id: \"{technical_account_id}\"\n  client_id:"),
+        );
+    org.project.write("umapi.yaml", &config);
+
+    let output = org
+        .umapi(&["-vvv", "apply", "--auto-approve"])
+        .env("UMAPI_PRIVATE_KEY_FILE", org.project.file("private.key"))
+        .output()
+        .expect("run");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert!(stdout(&output).contains("Apply complete!"));
+    let all = format!("{}{}", stdout(&output), stderr(&output));
+    let key_body: String = pem.lines().nth(1).expect("a key line").to_owned();
+    assert!(!all.contains(&key_body), "the private key leaked");
+    assert!(
+        !all.contains(common::SANDBOX_SECRET),
+        "the client secret leaked"
+    );
+
+    let missing = org.run(&["plan"]);
+    assert_eq!(code(&missing), 1);
+    assert!(
+        stderr(&missing).contains("UMAPI_PRIVATE_KEY"),
+        "{}",
+        stderr(&missing)
+    );
+}

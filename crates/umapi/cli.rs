@@ -108,7 +108,8 @@ pub struct PlanArgs {
     #[arg(long)]
     pub detailed_exitcode: bool,
 
-    /// Plan against a saved snapshot of the org (JSON) instead of reading it live.
+    /// Plan against a snapshot of the org (JSON, written by `export --snapshot`) instead of
+    /// reading it live; needs no credentials or network.
     #[arg(long, value_name = "FILE")]
     pub snapshot: Option<PathBuf>,
 }
@@ -151,6 +152,11 @@ pub struct ExportArgs {
     /// Folder to write the state files to (created if missing). Default: the first state path of the configuration.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+
+    /// Instead of state files, write the org as a snapshot JSON file, for `plan --snapshot FILE`
+    /// (planning offline, or against a frozen copy of the org).
+    #[arg(long, value_name = "FILE", conflicts_with = "out")]
+    pub snapshot: Option<PathBuf>,
 }
 
 /// Flags of `sandbox`.

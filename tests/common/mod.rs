@@ -137,6 +137,11 @@ pub struct RemoteOrg {
 impl RemoteOrg {
     /// Serves the quickstart's seed org and points a copy of the quickstart at it.
     pub fn quickstart() -> Self {
+        Self::quickstart_with(umapi_sandbox::SandboxConfig::default())
+    }
+
+    /// Like [`RemoteOrg::quickstart`], with this sandbox configuration.
+    pub fn quickstart_with(config: umapi_sandbox::SandboxConfig) -> Self {
         let project = Project::example("quickstart");
         let seed = umapi_sandbox::OrgState::load(&project.file("seed-org.json")).expect("seed");
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -144,7 +149,6 @@ impl RemoteOrg {
             .enable_all()
             .build()
             .expect("runtime");
-        let config = umapi_sandbox::SandboxConfig::default();
         let handle = runtime
             .block_on(umapi_sandbox::Sandbox::start(config, seed))
             .expect("sandbox starts");

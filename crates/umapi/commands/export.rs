@@ -13,18 +13,22 @@ use crate::project::Project;
 /// Runs `export`.
 pub async fn run(config: &Path, args: ExportArgs, printer: &Printer) -> anyhow::Result<Outcome> {
     let project = Project::load(config)?;
-    let out = match args.out {
-        Some(out) => out,
+    let out = match &args.out {
+        Some(out) => out.clone(),
         None => default_folder(&project),
     };
-    let files = {
+    let snapshot = {
         let org = project.connect(false).await?;
         let spinner = ReadSpinner::new(printer);
         let snapshot = org.snapshot(|progress| spinner.update(progress)).await;
         spinner.finish();
         org.close().await;
-        umapi_sync::export::export(&snapshot?)
+        snapshot?
     };
+    if let Some(path) = &args.snapshot {
+        return write_snapshot(&snapshot, path, printer);
+    }
+    let files = umapi_sync::export::export(&snapshot);
     let targets: Vec<PathBuf> = files.iter().map(|file| out.join(file.name)).collect();
     let existing: Vec<String> = targets
         .iter()
@@ -50,6 +54,28 @@ pub async fn run(config: &Path, args: ExportArgs, printer: &Printer) -> anyhow::
     printer.info(format_args!(
         "Exported the org to {}. `umapi plan` with these files shows no changes.",
         out.display()
+    ));
+    Ok(Outcome::Success)
+}
+
+fn write_snapshot(
+    snapshot: &umapi_sync::snapshot::Snapshot,
+    path: &Path,
+    printer: &Printer,
+) -> anyhow::Result<Outcome> {
+    let write = || -> anyhow::Result<()> {
+        let mut writer = std::io::BufWriter::new(std::fs::File::create(path)?);
+        snapshot.to_writer(&mut writer)?;
+        std::io::Write::flush(&mut writer)?;
+        Ok(())
+    };
+    write().with_context(|| format!("could not write the snapshot to `{}`", path.display()))?;
+    printer.result(&format!("{}", path.display()));
+    printer.info(format_args!(
+        "Wrote a snapshot of {} users and {} groups; plan against it with `umapi plan --snapshot {}`",
+        snapshot.users.len(),
+        snapshot.groups.len(),
+        path.display()
     ));
     Ok(Outcome::Success)
 }
