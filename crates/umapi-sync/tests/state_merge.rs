@@ -283,3 +283,21 @@ fn the_documented_example_loads() {
         umapi_core::wire::IdentityType::AdobeId
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn hidden_entries_are_skipped_and_link_loops_end() {
+    let folder = tempfile::tempdir().unwrap();
+    let state = folder.path().join("state");
+    std::fs::create_dir_all(state.join(".git")).unwrap();
+    std::fs::write(state.join(".git/config.yaml"), "not: [state").unwrap();
+    std::fs::write(state.join(".draft.yaml"), "users: [oops").unwrap();
+    std::fs::write(
+        state.join("users.yaml"),
+        "users:\n  - email: a@example.com\n    country: US\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(&state, state.join("loop")).unwrap();
+    let loaded = umapi_sync::state::load(&[state]).unwrap();
+    assert_eq!(loaded.users.len(), 1);
+}

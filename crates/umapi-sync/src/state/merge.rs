@@ -486,10 +486,6 @@ fn check_against_settings(
                 ),
             ));
         }
-        if identity_type == IdentityType::FederatedId && user.email.is_none() {
-            // Without an email a Federated ID cannot be created; updates still work.
-            tracing::debug!(user = %user.display_identity(), "federatedID user without email");
-        }
         for (pattern, regex) in &patterns {
             let matched = [&user.email, &user.username]
                 .into_iter()

@@ -199,10 +199,11 @@ pub(crate) fn typed_parse<T: serde::de::DeserializeOwned>(
 /// The files named by `paths`: files as given, folders expanded to their YAML files.
 pub fn state_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
     let mut files = Vec::new();
+    let mut visited = Vec::new();
     let mut missing = Vec::new();
     for path in paths {
         if path.is_dir() {
-            collect_yaml(path, &mut files)?;
+            collect_yaml(path, &mut files, &mut visited)?;
         } else if path.is_file() {
             files.push(path.clone());
         } else {
@@ -224,11 +225,23 @@ pub fn state_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
     }
 }
 
-fn collect_yaml(folder: &Path, files: &mut Vec<PathBuf>) -> Result<(), Error> {
+/// Adds the YAML files under `folder`, in name order. Hidden entries (`.git`, editor
+/// back-ups) are skipped, and a folder reached twice through symbolic links is read
+/// once, so a link loop cannot recurse forever.
+fn collect_yaml(
+    folder: &Path,
+    files: &mut Vec<PathBuf>,
+    visited: &mut Vec<PathBuf>,
+) -> Result<(), Error> {
     let io = |source| Error::Io {
         path: folder.to_path_buf(),
         source,
     };
+    let real = std::fs::canonicalize(folder).map_err(io)?;
+    if visited.contains(&real) {
+        return Ok(());
+    }
+    visited.push(real);
     let mut entries = std::fs::read_dir(folder)
         .map_err(io)?
         .map(|entry| entry.map(|entry| entry.path()))
@@ -236,8 +249,15 @@ fn collect_yaml(folder: &Path, files: &mut Vec<PathBuf>) -> Result<(), Error> {
         .map_err(io)?;
     entries.sort();
     for entry in entries {
+        let hidden = entry
+            .file_name()
+            .and_then(|name| name.to_str())
+            .is_some_and(|name| name.starts_with('.'));
+        if hidden {
+            continue;
+        }
         if entry.is_dir() {
-            collect_yaml(&entry, files)?;
+            collect_yaml(&entry, files, visited)?;
         } else if entry
             .extension()
             .and_then(|extension| extension.to_str())
