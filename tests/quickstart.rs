@@ -225,3 +225,17 @@ fn a_snapshot_plans_offline_like_the_live_org() {
     assert!(stdout(&offline).contains("about 42 s at 10 requests per minute"));
     project.write("umapi.yaml", &config);
 }
+
+#[test]
+fn the_embedded_sandbox_shows_no_secret_at_the_highest_verbosity() {
+    let project = Project::example("quickstart");
+    let output = project.run(&["-vvv", "apply", "--auto-approve"]);
+    assert_eq!(code(&output), 0, "stderr: {}", stderr(&output));
+    let all = format!("{}{}", stdout(&output), stderr(&output));
+    assert!(all.contains("TRACE"), "-vvv traces");
+    assert!(
+        !all.contains(common::SANDBOX_SECRET),
+        "the client secret leaked"
+    );
+    assert!(!all.to_lowercase().contains("bearer "), "a token leaked");
+}
