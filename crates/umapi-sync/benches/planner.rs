@@ -128,10 +128,10 @@ fn time<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
 fn planning() {
     println!("Planning (best of runs, release build)");
     println!(
-        "| {:<42} | {:>10} | {:>8} | {:>10} |",
-        "case", "time", "changes", "requests"
+        "| {:<42} | {:>10} | {:>8} | {:>10} | {:>11} |",
+        "case", "time", "changes", "requests", "lower bound"
     );
-    println!("|{:-<44}|{:->12}|{:->10}|{:->12}|", "", "", "", "");
+    println!("|{:-<44}|{:->12}|{:->10}|{:->12}|{:->13}|", "", "", "", "", "");
     for (label, users, groups, changed, runs) in [
         (
             "100,000 users, 1,000 groups, no change",
@@ -159,10 +159,11 @@ fn planning() {
         let options = PlanOptions::default();
         let (elapsed, plan) = time(runs, || plan(&desired, &snapshot, &options).expect("plans"));
         println!(
-            "| {label:<42} | {:>8.3} s | {:>8} | {:>10} |",
+            "| {label:<42} | {:>8.3} s | {:>8} | {:>10} | {:>11} |",
             elapsed.as_secs_f64(),
             plan.changes.iter().filter(|c| c.kind.is_counted()).count(),
-            plan.estimate.requests
+            plan.estimate.requests,
+            plan.estimate.lower_bound_requests
         );
     }
     if let Some(mb) = peak_rss_mb() {
@@ -336,7 +337,7 @@ fn change_sets() {
             (e.requests as f64 / e.lower_bound_requests as f64 - 1.0) * 100.0
         };
         println!(
-            "| {label:<46} | {:>8} | {:>8} | {:>11} | {:>8.1}% | {:>7} ({:>6}) | {:>8.1}x | {:>10} |",
+            "| {label:<46} | {:>8} | {:>8} | {:>11} | {:>8.1}% | {:>6} ({:>8}) | {:>8.1}x | {:>10} |",
             e.requests,
             e.entries,
             e.lower_bound_requests,

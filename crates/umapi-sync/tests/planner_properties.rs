@@ -3,6 +3,7 @@
 //! - applying a plan to an in-memory model of the org yields the desired state within
 //!   the managed scope (and planning again finds nothing to do);
 //! - every change lands in exactly one request, and every step carries a change;
+//! - the lower bound never exceeds the requests planned;
 //! - no request, entry, step or list exceeds a limit;
 //! - the same inputs give byte-identical plans.
 
@@ -515,6 +516,11 @@ fn check_mapping(plan: &Plan) -> Result<(), String> {
     }
     if seen.len() != plan.changes.len() {
         return Err("a request names a change id that does not exist".into());
+    }
+    let e = &plan.estimate;
+    let requests: u64 = plan.phases.iter().map(|p| p.requests.len() as u64).sum();
+    if e.requests != requests || e.lower_bound_requests > e.requests {
+        return Err(format!("estimate {e:?} does not match {requests} requests"));
     }
     Ok(())
 }

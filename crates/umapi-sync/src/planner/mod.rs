@@ -19,6 +19,7 @@
 //! - Safety limits per destructive class fail the plan before anything is sent.
 
 mod build;
+mod cover;
 mod finish;
 mod hash;
 mod limits;

@@ -12,6 +12,7 @@ use umapi_core::wire::{
     UpdateUserGroup, UserEntry, UserGroupEntry, UserGroupStep, UserGroupTargets, UserStep,
 };
 
+use super::cover::minimum_vertex_cover;
 use crate::plan::{ChangeId, GroupKind, Phase, PhaseName, Request};
 
 /// At most this many entries per request.
@@ -398,6 +399,80 @@ impl Work {
         }
     }
 
+    /// Users in a minimum vertex cover of the user-group memberships of users that
+    /// have no user entry yet, plus those that do; and the maximum matching's size.
+    fn cover_candidate(
+        &self,
+        by_group: &HashMap<u32, Vec<u32>>,
+        group_keys: &[u32],
+        forced: &[bool],
+    ) -> (Vec<bool>, usize) {
+        let mut left_of: HashMap<u32, u32> = HashMap::new();
+        let mut users: Vec<u32> = Vec::new();
+        let mut adjacency: Vec<Vec<u32>> = Vec::new();
+        for (right, g) in group_keys.iter().enumerate() {
+            for &u in &by_group[g] {
+                if forced[u as usize] {
+                    continue;
+                }
+                let left = *left_of.entry(u).or_insert_with(|| {
+                    users.push(u);
+                    adjacency.push(Vec::new());
+                    (users.len() - 1) as u32
+                });
+                adjacency[left as usize].push(right as u32);
+            }
+        }
+        let cover = minimum_vertex_cover(group_keys.len(), &adjacency);
+        let mut chosen = forced.to_vec();
+        for (left, &u) in users.iter().enumerate() {
+            if cover.left[left] {
+                chosen[u as usize] = true;
+            }
+        }
+        (chosen, cover.matching)
+    }
+
+    /// Users of the cheapest prefix of groups, taken from the fewest remaining
+    /// members up, whose members switch to user entries; plus those that already have one.
+    fn prefix_candidate(&self, by_group: &HashMap<u32, Vec<u32>>, forced: &[bool]) -> Vec<bool> {
+        let mut groups: Vec<(usize, &str, u32)> = by_group
+            .iter()
+            .map(|(&g, users)| {
+                let remaining = users.iter().filter(|&&u| !forced[u as usize]).count();
+                (remaining, self.group_names[g as usize].1.as_str(), g)
+            })
+            .collect();
+        groups.sort_unstable();
+        let mut suffix_cost = vec![0usize; groups.len() + 1];
+        for i in (0..groups.len()).rev() {
+            suffix_cost[i] = suffix_cost[i + 1] + div_ceil(groups[i].0, NAMES_PER_ENTRY);
+        }
+        let mut chosen = forced.to_vec();
+        let mut joined = vec![false; forced.len()];
+        let mut new_users = 0usize;
+        let (mut best_k, mut best_cost) = (0usize, suffix_cost[0]);
+        for (i, &(_, _, g)) in groups.iter().enumerate() {
+            for &u in &by_group[&g] {
+                if !forced[u as usize] && !joined[u as usize] {
+                    joined[u as usize] = true;
+                    new_users += 1;
+                }
+            }
+            let cost = new_users + suffix_cost[i + 1];
+            if cost < best_cost {
+                best_cost = cost;
+                best_k = i + 1;
+            }
+        }
+        for &(_, _, g) in &groups[..best_k] {
+            for &u in &by_group[&g] {
+                chosen[u as usize] = true;
+            }
+        }
+        chosen
+    }
+
     /// Packs one membership phase. Returns the entries and the lower bound of entries.
     ///
     /// Users that need a user entry anyway (profile or admin-group memberships, or a
@@ -440,49 +515,49 @@ impl Work {
                 by_group.entry(op.group).or_default().push(op.user);
             }
         }
-        let lower_bound = forced_names
+        let forced_entries: usize = forced_names
             .values()
             .map(|&n| div_ceil(n, NAMES_PER_ENTRY))
-            .sum::<usize>()
-            .max(div_ceil(ops.len(), NAMES_PER_ENTRY));
+            .sum();
 
-        // Choose which user groups dissolve into user entries.
-        let mut groups: Vec<(usize, &str, u32)> = by_group
-            .iter()
-            .map(|(&g, users)| {
-                let remaining = users
-                    .iter()
-                    .filter(|&&u| !in_user_entry[u as usize])
-                    .count();
-                (remaining, self.group_names[g as usize].1.as_str(), g)
-            })
-            .collect();
-        groups.sort_unstable();
-        let mut suffix_cost = vec![0usize; groups.len() + 1];
-        for i in (0..groups.len()).rev() {
-            suffix_cost[i] = suffix_cost[i + 1] + div_ceil(groups[i].0, NAMES_PER_ENTRY);
+        // Two candidates for the users that take user entries: the minimum vertex
+        // cover of the remaining membership graph, and the cheapest prefix of groups
+        // (fewest remaining members first) whose members switch to user entries,
+        // which accounts for the 100 names an entry holds. The cheaper one wins.
+        let mut degree: HashMap<u32, usize> = HashMap::new();
+        for op in ops {
+            *degree.entry(op.user).or_default() += 1;
         }
-        let mut joined = vec![false; user_count];
-        let mut new_users = 0usize;
-        let (mut best_k, mut best_cost) = (0usize, suffix_cost[0]);
-        for (i, &(_, _, g)) in groups.iter().enumerate() {
-            for &u in &by_group[&g] {
-                if !in_user_entry[u as usize] && !joined[u as usize] {
-                    joined[u as usize] = true;
-                    new_users += 1;
-                }
-            }
-            let cost = new_users + suffix_cost[i + 1];
-            if cost < best_cost {
-                best_cost = cost;
-                best_k = i + 1;
-            }
-        }
-        for &(_, _, g) in &groups[..best_k] {
-            for &u in &by_group[&g] {
-                in_user_entry[u as usize] = true;
-            }
-        }
+        let mut group_keys: Vec<u32> = by_group.keys().copied().collect();
+        group_keys.sort_unstable_by(|a, b| {
+            self.group_names[*a as usize]
+                .1
+                .cmp(&self.group_names[*b as usize].1)
+        });
+        let cost = |chosen: &[bool]| -> usize {
+            let users: usize = degree
+                .iter()
+                .filter(|(u, _)| chosen[**u as usize])
+                .map(|(_, &d)| div_ceil(d, NAMES_PER_ENTRY))
+                .sum();
+            let groups: usize = group_keys
+                .iter()
+                .map(|g| {
+                    let rest = by_group[g].iter().filter(|&&u| !chosen[u as usize]).count();
+                    div_ceil(rest, NAMES_PER_ENTRY)
+                })
+                .sum();
+            users + groups
+        };
+
+        let (cover_users, matching) = self.cover_candidate(&by_group, &group_keys, &in_user_entry);
+        let prefix_users = self.prefix_candidate(&by_group, &in_user_entry);
+        let lower_bound = (forced_entries + matching).max(div_ceil(ops.len(), NAMES_PER_ENTRY));
+        in_user_entry = if cost(&cover_users) <= cost(&prefix_users) {
+            cover_users
+        } else {
+            prefix_users
+        };
 
         // Group entries for the rest, in group order.
         let mut group_lists: Vec<(&str, u32, Vec<Named>)> = Vec::new();
