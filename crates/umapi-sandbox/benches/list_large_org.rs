@@ -138,6 +138,65 @@ async fn main() {
         "list members of one user group: {in_group} users in {:.3} s",
         t2.elapsed().as_secs_f64()
     );
+    // Action throughput: 10 entries per request, each adding or removing one membership.
+    let emails: Vec<String> = sandbox
+        .state()
+        .users
+        .iter()
+        .take(1000)
+        .map(|u| u.email.clone())
+        .collect();
+    let dir = tempfile::tempdir().expect("temp dir");
+    for persist in [false, true] {
+        if persist {
+            sandbox
+                .persist_to(dir.path().join("org.json"))
+                .expect("persist");
+        }
+        let requests = if persist { 10 } else { 100 };
+        let t = Instant::now();
+        for r in 0..requests {
+            let entries: Vec<serde_json::Value> = (0..10)
+                .map(|i| {
+                    let step = if r % 2 == 0 { "add" } else { "remove" };
+                    // odd requests undo the even ones, so every request changes the org
+                    serde_json::json!({"user": emails[((r / 2) * 10 + i) % emails.len()], "do": [{step: {"group": ["Design"]}}]})
+                })
+                .collect();
+            let resp: serde_json::Value = client
+                .post(format!(
+                    "{}/action/{}",
+                    sandbox.umapi_endpoint(),
+                    sandbox.org_id()
+                ))
+                .bearer_auth(&token)
+                .header("x-api-key", sandbox.client_id())
+                .json(&entries)
+                .send()
+                .await
+                .expect("action")
+                .json()
+                .await
+                .expect("action JSON");
+            assert_eq!(resp["result"], "success", "{resp}");
+        }
+        let secs = t.elapsed().as_secs_f64();
+        println!(
+            "action requests (10 entries) on a {n}-user org, state file {}: {requests} in {secs:.3} s ({:.1} ms/request)",
+            if persist { "on " } else { "off" },
+            secs * 1000.0 / requests as f64
+        );
+        if persist {
+            let size = std::fs::metadata(dir.path().join("org.json"))
+                .expect("state file")
+                .len();
+            println!(
+                "state file: {:.1} MB, rewritten after every request",
+                size as f64 / 1e6
+            );
+        }
+    }
+
     let c = sandbox.counters();
     println!("requests served: {}", c.requests);
     sandbox.shutdown().await;

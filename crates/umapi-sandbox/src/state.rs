@@ -149,7 +149,8 @@ impl OrgState {
     }
 
     /// Writes the state to `path` atomically: a temporary file in the same folder, then a
-    /// rename, so a reader never sees half a file.
+    /// rename, so a reader never sees half a file. (No fsync: the file is rehearsal state,
+    /// and readers, not power cuts, are what it must be safe against.)
     pub fn save_atomic(&self, path: &Path) -> Result<(), Error> {
         let write_error = |source| Error::StateFile {
             action: "write",
@@ -168,7 +169,6 @@ impl OrgState {
             out.write_all(b"\n").map_err(write_error)?;
             out.flush().map_err(write_error)?;
         }
-        tmp.as_file().sync_all().map_err(write_error)?;
         tmp.persist(path).map_err(|e| write_error(e.error))?;
         Ok(())
     }
@@ -210,11 +210,25 @@ impl OrgState {
         domain: Option<&str>,
         prefer_adobe_id: bool,
     ) -> Option<usize> {
+        // Lookups scan every user, so the common ASCII case avoids `same`'s checks: an ASCII
+        // query can only equal an ASCII name (exotic folds such as the Kelvin sign aside).
+        let ascii = user.is_ascii();
+        let eq = |a: &str, b: &str| {
+            if ascii {
+                // byte by byte with an early exit: most names differ in their first bytes
+                a.len() == b.len()
+                    && a.bytes()
+                        .zip(b.bytes())
+                        .all(|(x, y)| x.eq_ignore_ascii_case(&y))
+            } else {
+                same(a, b)
+            }
+        };
         let mut best: Option<usize> = None;
         for (i, u) in self.users.iter().enumerate() {
             let hit = match domain {
-                Some(d) => same(&u.username, user) && same(&u.domain, d),
-                None => same(&u.email, user) || same(&u.username, user),
+                Some(d) => eq(&u.username, user) && same(&u.domain, d),
+                None => eq(&u.email, user) || eq(&u.username, user),
             };
             if !hit {
                 continue;
