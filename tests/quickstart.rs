@@ -184,7 +184,11 @@ fn export_then_plan_shows_no_changes() {
 
     let again = project.run(&["export"]);
     assert_eq!(code(&again), 1, "export never overwrites state files");
-    assert!(stderr(&again).contains("refusing to overwrite"));
+    assert!(
+        stderr(&again).contains("already holds state files"),
+        "{}",
+        stderr(&again)
+    );
 }
 
 #[test]

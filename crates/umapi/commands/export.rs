@@ -17,6 +17,20 @@ pub async fn run(config: &Path, args: ExportArgs, printer: &Printer) -> anyhow::
         Some(out) => out.clone(),
         None => default_folder(&project),
     };
+    // Refuse before reading the org: the files describe the whole org, so they
+    // must not mix with state files already there.
+    if args.snapshot.is_none() && out.is_dir() {
+        let existing = umapi_sync::state::state_files(std::slice::from_ref(&out))?;
+        if !existing.is_empty() {
+            let names: Vec<String> = existing.iter().map(|p| p.display().to_string()).collect();
+            bail!(
+                "refusing to export into `{}`: it already holds state files ({})\n  hint: export \
+                 to an empty folder with `--out DIR`, or move the existing state files away first",
+                out.display(),
+                names.join(", ")
+            );
+        }
+    }
     let snapshot = {
         let org = project.connect(false).await?;
         let spinner = ReadSpinner::new(printer);
@@ -28,20 +42,12 @@ pub async fn run(config: &Path, args: ExportArgs, printer: &Printer) -> anyhow::
     if let Some(path) = &args.snapshot {
         return write_snapshot(&snapshot, path, printer);
     }
-    let files = umapi_sync::export::export(&snapshot);
-    let targets: Vec<PathBuf> = files.iter().map(|file| out.join(file.name)).collect();
-    let existing: Vec<String> = targets
-        .iter()
-        .filter(|path| path.exists())
-        .map(|path| path.display().to_string())
-        .collect();
-    if !existing.is_empty() {
-        bail!(
-            "refusing to overwrite {}\n  hint: export to an empty folder with `--out DIR`, \
-             or move the existing state files away first",
-            existing.join(", ")
-        );
+    let mut files = umapi_sync::export::export(&snapshot);
+    if project.config.settings.is_some() {
+        // umapi.yaml holds the settings; a state file may not hold them as well.
+        files.retain(|file| file.state.settings.is_none());
     }
+    let targets: Vec<PathBuf> = files.iter().map(|file| out.join(file.name)).collect();
     std::fs::create_dir_all(&out)
         .with_context(|| format!("could not create the folder `{}`", out.display()))?;
     let mut written = String::new();
