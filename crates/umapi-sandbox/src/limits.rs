@@ -43,8 +43,10 @@ impl Limiter {
             times.pop_front();
         }
         if times.len() as u64 >= u64::from(limit) {
-            let oldest = *times.front().expect("non-empty when over a positive limit");
-            let wait = window.saturating_sub(now.duration_since(oldest));
+            // With a limit of 0 nothing is ever admitted: wait a whole window.
+            let wait = times.front().map_or(window, |oldest| {
+                window.saturating_sub(now.duration_since(*oldest))
+            });
             return Err(wait.max(Duration::from_millis(1)));
         }
         times.push_back(now);
@@ -92,5 +94,17 @@ mod tests {
             l.admit(&cfg, 60.0, "c", EndpointClass::Users, later)
                 .is_ok()
         );
+    }
+
+    #[test]
+    fn a_zero_limit_refuses_everything_for_a_window() {
+        let cfg = RateLimitConfig {
+            users_per_minute: 0,
+            ..RateLimitConfig::default()
+        };
+        let wait = Limiter::default()
+            .admit(&cfg, 1.0, "c", EndpointClass::Users, Instant::now())
+            .unwrap_err();
+        assert_eq!(wait, Duration::from_secs(60));
     }
 }
