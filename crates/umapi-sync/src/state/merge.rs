@@ -10,7 +10,7 @@ use super::rules::{problem, user_pattern};
 use super::tree::Step;
 use super::{ExternalSettings, Source, suggest};
 use crate::error::Diagnostic;
-use crate::model::{DesiredState, Location, Settings};
+use crate::model::{DesiredState, Location, Settings, UserSpec};
 
 /// What kind of thing a managed name is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,11 +48,31 @@ struct Declared {
 /// Merges the parsed files and checks everything that spans them. Returns the
 /// state (meaningful only when no problems were found) and the problems.
 pub(crate) fn merge(
+    sources: Vec<Source>,
+    external: Option<&ExternalSettings>,
+) -> (DesiredState, Vec<Diagnostic>) {
+    let (mut state, found) = check_all(&sources, external);
+    // The checks are done: the files' contents move into the state, uncopied.
+    for source in sources {
+        let content = source.content;
+        state.users.extend(content.users);
+        state.groups.extend(content.groups);
+        state.profiles.extend(content.profiles);
+        state.admin_groups.extend(content.admin_groups);
+    }
+    state.reindex();
+    (state, found)
+}
+
+/// Every check across files; returns the settings and origins of the state (its
+/// lists are filled by [`merge`]) and the problems.
+fn check_all(
     sources: &[Source],
     external: Option<&ExternalSettings>,
 ) -> (DesiredState, Vec<Diagnostic>) {
     let mut found = Vec::new();
     let mut state = DesiredState::default();
+    let mut users: Vec<&UserSpec> = Vec::new();
 
     // Settings: written once at most.
     let mut settings_at: Option<Location> = None;
@@ -132,7 +152,7 @@ pub(crate) fn merge(
     let mut user_origins: Vec<(usize, &Source, usize)> = Vec::new();
     for source in sources {
         for (index, user) in source.content.users.iter().enumerate() {
-            let user_index = state.users.len();
+            let user_index = users.len();
             let location = source.location(&[Step::Key("users"), Step::Index(index)]);
             let mut own = Vec::new();
             if let Some(email) = &user.email {
@@ -161,13 +181,13 @@ pub(crate) fn merge(
                 }
             }
             state.origins.entry(user.key()).or_insert(location);
-            state.users.push(user.clone());
+            users.push(user);
             user_origins.push((user_index, source, index));
         }
     }
     // Plain usernames (without domain) also name their user in `members:` lists.
     let mut by_username: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    for (index, user) in state.users.iter().enumerate() {
+    for (index, user) in users.iter().enumerate() {
         if let Some(username) = &user.username {
             by_username
                 .entry(username.to_lowercase())
@@ -192,10 +212,10 @@ pub(crate) fn merge(
                 by_username
                     .get(&key)
                     .and_then(|users| users.first())
-                    .and_then(|&i| identities.get(&state.users[i].key()))
+                    .and_then(|&i| identities.get(&users[i].key()))
             });
             if let Some((other, other_at)) = other
-                && state.users[*other].key() != user.key()
+                && users[*other].key() != user.key()
             {
                 found.push(problem(
                     location,
@@ -350,18 +370,9 @@ pub(crate) fn merge(
     // Defaults from the settings, and exclusions, apply to every user.
     check_against_settings(&state.settings, &user_origins, &names, &mut found);
 
-    for source in sources {
-        let content = &source.content;
-        state.groups.extend(content.groups.iter().cloned());
-        state.profiles.extend(content.profiles.iter().cloned());
-        state
-            .admin_groups
-            .extend(content.admin_groups.iter().cloned());
-    }
     for (key, declared) in names {
         state.origins.insert(key, declared.location);
     }
-    state.reindex();
     (state, found)
 }
 

@@ -97,7 +97,7 @@ pub fn load_sources(
     let state = if unreadable {
         None
     } else {
-        let (state, found) = merge::merge(&parsed, external);
+        let (state, found) = merge::merge(parsed, external);
         problems.extend(found);
         Some(state)
     };
