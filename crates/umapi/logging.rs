@@ -1,6 +1,23 @@
 //! Logs on stderr through `tracing`: `-v` sets the level, `RUST_LOG` overrides it.
 
+use std::io::Write;
+
 use tracing_subscriber::EnvFilter;
+
+/// Writes log lines to stderr, lifting the progress bar out of the way while
+/// one is drawn so that lines and bar do not garble each other.
+struct LogWriter;
+
+impl Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        crate::progress::suspended(|| std::io::stderr().write_all(buf))?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
 
 /// Installs the global subscriber. `verbose` counts `-v` flags.
 pub fn init(verbose: u8, color: bool) {
@@ -8,7 +25,7 @@ pub fn init(verbose: u8, color: bool) {
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(directives(verbose)));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| LogWriter)
         .with_ansi(color)
         .with_target(verbose >= 2)
         .try_init();

@@ -1,5 +1,6 @@
 //! Progress drawn on stderr, only when a person is watching it (a terminal).
 
+use std::sync::Mutex;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -7,6 +8,31 @@ use umapi_sync::apply::{ApplyEvent, ChangeStatus};
 use umapi_sync::snapshot::ReadProgress;
 
 use crate::printer::Printer;
+
+/// The bar on screen, if any, so that log lines can be written around it.
+static SHOWN: Mutex<Option<ProgressBar>> = Mutex::new(None);
+
+/// Runs `write` with the progress bar (if one is drawn) hidden meanwhile.
+pub fn suspended<T>(write: impl FnOnce() -> T) -> T {
+    let shown = SHOWN.lock().ok().and_then(|bar| bar.clone());
+    match shown {
+        Some(bar) => bar.suspend(write),
+        None => write(),
+    }
+}
+
+fn show(bar: &ProgressBar) {
+    if let Ok(mut shown) = SHOWN.lock() {
+        *shown = Some(bar.clone());
+    }
+}
+
+fn hide(bar: &ProgressBar) {
+    if let Ok(mut shown) = SHOWN.lock() {
+        *shown = None;
+    }
+    bar.finish_and_clear();
+}
 
 /// A spinner while the org is read.
 pub struct ReadSpinner {
@@ -20,6 +46,7 @@ impl ReadSpinner {
             let bar = ProgressBar::new_spinner();
             bar.enable_steady_tick(Duration::from_millis(100));
             bar.set_message("Reading the org…");
+            show(&bar);
             bar
         } else {
             ProgressBar::hidden()
@@ -37,7 +64,7 @@ impl ReadSpinner {
 
     /// Removes the spinner.
     pub fn finish(self) {
-        self.bar.finish_and_clear();
+        hide(&self.bar);
     }
 }
 
@@ -58,6 +85,7 @@ impl ApplyProgress {
                 bar.set_style(style);
             }
             bar.enable_steady_tick(Duration::from_millis(100));
+            show(&bar);
             bar
         } else {
             ProgressBar::hidden()
@@ -90,6 +118,6 @@ impl ApplyProgress {
 
     /// Removes the bar.
     pub fn finish(self) {
-        self.bar.finish_and_clear();
+        hide(&self.bar);
     }
 }
