@@ -82,7 +82,7 @@ fn check_user(source: &Source, index: usize, user: &UserSpec, found: &mut Vec<Di
                     "email `{email}` is {} characters long; UMAPI allows at most {MAX_EMAIL}",
                     email.chars().count()
                 ),
-                None,
+                Some("UMAPI cannot manage a user with a longer address; use a shorter one"),
             ));
         }
     }
@@ -105,7 +105,7 @@ fn check_user(source: &Source, index: usize, user: &UserSpec, found: &mut Vec<Di
         found.push(problem(
             at("username"),
             format!("`{username}` is not a valid username: it is empty or contains spaces"),
-            None,
+            Some("write the username the user signs in with, without spaces"),
         ));
     }
     if let Some(domain) = &user.domain
@@ -130,7 +130,7 @@ fn check_user(source: &Source, index: usize, user: &UserSpec, found: &mut Vec<Di
                     "`{key}` is {} characters long; UMAPI allows at most {MAX_NAME}",
                     value.chars().count()
                 ),
-                None,
+                Some("shorten it"),
             ));
         }
     }
@@ -263,7 +263,11 @@ fn check_name(
 ) {
     let name_at = source.location(&[path[0], path[1], Step::Key("name")]);
     if name.trim().is_empty() {
-        found.push(problem(name_at, format!("a {noun} needs a name"), None));
+        found.push(problem(
+            name_at,
+            format!("a {noun} needs a name"),
+            Some("write the name as it appears in the Admin Console"),
+        ));
     } else if name.eq_ignore_ascii_case(ORG_ADMIN) {
         found.push(org_admin_problem(name_at));
     } else if noun == "user group" && name.starts_with('_') {
@@ -308,7 +312,7 @@ fn too_long(location: Location, name: &str) -> Diagnostic {
             name.chars().take(40).collect::<String>(),
             name.chars().count()
         ),
-        None,
+        Some("shorten it"),
     )
 }
 

@@ -129,6 +129,15 @@ fn definition_noun(name: &str) -> Option<&'static str> {
     }
 }
 
+/// The hint for a list or mapping where one value belongs.
+fn single_value_hint(node: &Node) -> Option<String> {
+    match &node.value {
+        Value::Sequence(_) => Some("write a single value here, not a list".to_owned()),
+        Value::Mapping(_) => Some("write a single value here, not `key: value` pairs".to_owned()),
+        Value::Scalar { .. } => None,
+    }
+}
+
 /// The noun for the entries of the top-level lists, which share item types.
 fn list_item_noun(list: &str) -> Option<&'static str> {
     match list {
@@ -242,7 +251,7 @@ impl<'a> Checker<'a> {
                 } else if types.contains(&"object") {
                     Some("write `key: value` pairs, indented under this key".to_owned())
                 } else {
-                    None
+                    single_value_hint(node)
                 };
                 self.report(
                     node,
@@ -376,7 +385,7 @@ impl<'a> Checker<'a> {
                 nouns.join(" or "),
                 node.describe()
             ),
-            None,
+            single_value_hint(node),
         );
     }
 
