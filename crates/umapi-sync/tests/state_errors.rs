@@ -115,3 +115,18 @@ fn files_that_are_not_yaml_or_not_text_are_clear_errors() {
         )
     );
 }
+
+#[test]
+fn limits_that_are_neither_counts_nor_percentages() {
+    let rendered: Vec<String> = ["-1", "99999999999999999999999", "1.5", "true", "'7'", "[3]"]
+        .iter()
+        .map(|value| {
+            let yaml = format!("settings:\n  limits:\n    max_group_deletions: {value}\n");
+            match umapi_sync::state::load_str("limits.yaml", &yaml) {
+                Err(error) => format!("{value} => {error}"),
+                Ok(_) => format!("{value} => accepted"),
+            }
+        })
+        .collect();
+    insta::assert_snapshot!(rendered.join("\n"));
+}

@@ -192,7 +192,7 @@ impl<'a> Checker<'a> {
             .or_else(|| schema.get("anyOf"))
             .and_then(Schema::as_array)
         {
-            self.check_alternatives(node, branches, &noun);
+            self.check_alternatives(node, schema, branches, &noun);
             return;
         }
         if let Some(values) = schema.get("enum").and_then(Schema::as_array) {
@@ -290,7 +290,13 @@ impl<'a> Checker<'a> {
         );
     }
 
-    fn check_alternatives(&mut self, node: &Node, branches: &'a [Schema], noun: &str) {
+    fn check_alternatives(
+        &mut self,
+        node: &Node,
+        schema: &'a Schema,
+        branches: &'a [Schema],
+        noun: &str,
+    ) {
         // `Option<T>`: a null is fine, anything else must be a T.
         let (nulls, others): (Vec<&Schema>, Vec<&Schema>) = branches
             .iter()
@@ -360,6 +366,7 @@ impl<'a> Checker<'a> {
             return;
         }
         // Anything else (an untagged enum such as a limit): the first branch that fits.
+        // serde buffers the value to try each variant, so plain numbers stay numbers.
         let mut nouns = Vec::new();
         for branch in &others {
             let mut trial = Checker {
@@ -367,7 +374,7 @@ impl<'a> Checker<'a> {
                 file: self.file,
                 guard: self.guard,
                 found: Vec::new(),
-                strict: self.strict,
+                strict: true,
             };
             trial.check(node, branch, noun);
             if trial.found.is_empty() {
@@ -385,7 +392,13 @@ impl<'a> Checker<'a> {
                 nouns.join(" or "),
                 node.describe()
             ),
-            single_value_hint(node),
+            single_value_hint(node).or_else(|| {
+                // The type's own description says what is accepted.
+                schema
+                    .get("description")
+                    .and_then(Schema::as_str)
+                    .map(|description| format!("expected: {description}"))
+            }),
         );
     }
 
