@@ -10,6 +10,7 @@
 use serde_json::{Map, Value};
 use umapi_core::wire::{ActionError, ActionResponse, IdentityType};
 
+use crate::lookup::UserIndex;
 use crate::state::{
     AdminGroupRecord, GroupRef, ORG_ADMIN, OrgState, UserGroupRecord, UserRecord, same,
 };
@@ -47,10 +48,11 @@ pub struct ActionOutcome {
     pub steps: usize,
 }
 
-/// Runs one action request against `state`. `order` is the order in which entries execute
+/// Runs one action request against `state`, keeping `index` (built from `state.users`) in step. `order` is the order in which entries execute
 /// (a permutation of their indexes); errors always carry the entries' original indexes.
 pub fn execute(
     state: &mut OrgState,
+    index: &mut UserIndex,
     body: &Value,
     limits: ActionLimits,
     test_mode: bool,
@@ -87,6 +89,7 @@ pub fn execute(
         .sum();
     let mut run = Run {
         state,
+        index,
         limits,
         test_mode,
         changed: false,
@@ -167,6 +170,7 @@ type StepResult = Result<(), StepError>;
 
 struct Run<'a> {
     state: &'a mut OrgState,
+    index: &'a mut UserIndex,
     limits: ActionLimits,
     test_mode: bool,
     changed: bool,
@@ -436,7 +440,9 @@ impl Run<'_> {
                 }
             }
         }
-        let mut target = self.state.find_user(user, domain, prefer_adobe_id);
+        let mut target = self
+            .index
+            .find(&self.state.users, user, domain, prefer_adobe_id);
         for (at, step) in steps.iter().enumerate() {
             let (key, value) = step_parts(step, at)?;
             match key {
@@ -537,8 +543,12 @@ impl Run<'_> {
         }
         // An Adobe ID and an org-owned account may share an email; two org-owned accounts may not.
         let existing = existing.or_else(|| {
-            self.state
-                .find_user(email, None, kind == IdentityType::AdobeId)
+            self.index.find(
+                &self.state.users,
+                email,
+                None,
+                kind == IdentityType::AdobeId,
+            )
         });
         if let Some(i) = existing {
             let found = self.state.users[i].identity_type;
@@ -602,8 +612,10 @@ impl Run<'_> {
             identity_type: kind,
             groups: Vec::new(),
         });
+        let i = self.state.users.len() - 1;
+        self.index.insert(i, &self.state.users[i]);
         self.changed = true;
-        Ok(Some(self.state.users.len() - 1))
+        Ok(Some(i))
     }
 
     fn update_user(
@@ -663,8 +675,12 @@ impl Run<'_> {
             ));
         }
         if let Some(e) = email {
-            let taken = self.state.users.iter().enumerate().any(|(j, u)| {
-                j != i && u.identity_type != IdentityType::AdobeId && same(&u.email, e)
+            let users = &self.state.users;
+            let taken = self.index.candidates(e).any(|j| {
+                j != i
+                    && j < users.len()
+                    && users[j].identity_type != IdentityType::AdobeId
+                    && same(&users[j].email, e)
             });
             if taken {
                 return Err(fail(
@@ -685,11 +701,13 @@ impl Run<'_> {
             } else {
                 current.domain.as_str()
             };
-            let taken = self.state.users.iter().enumerate().any(|(j, u)| {
+            let users = &self.state.users;
+            let taken = self.index.candidates(n).any(|j| {
                 j != i
-                    && u.identity_type != IdentityType::AdobeId
-                    && same(&u.username, n)
-                    && same(&u.domain, domain)
+                    && j < users.len()
+                    && users[j].identity_type != IdentityType::AdobeId
+                    && same(&users[j].username, n)
+                    && same(&users[j].domain, domain)
             });
             if taken {
                 return Err(fail(
@@ -718,6 +736,7 @@ impl Run<'_> {
         if let Some(l) = lastname {
             u.lastname = Some(l.to_string());
         }
+        self.index.insert(i, &self.state.users[i]);
         self.changed = true;
         Ok(())
     }
@@ -1009,6 +1028,7 @@ impl Run<'_> {
             && !self.test_mode
         {
             self.state.users.remove(i);
+            self.index.remove(i);
             self.changed = true;
         }
         Ok(())
@@ -1394,7 +1414,7 @@ impl Run<'_> {
         }
         let mut members = Vec::with_capacity(users.len());
         for u in &users {
-            match self.state.find_user(u, None, false) {
+            match self.index.find(&self.state.users, u, None, false) {
                 Some(i) => members.push(i),
                 None if self.test_mode => {}
                 None => {

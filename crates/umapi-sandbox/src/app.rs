@@ -21,6 +21,7 @@ use serde_json::json;
 use crate::config::SandboxConfig;
 use crate::faults::{Fault, FaultPlan};
 use crate::limits::Limiter;
+use crate::lookup::UserIndex;
 use crate::observe::{Counters, EndpointClass, Observer, RequestLogEntry};
 use crate::state::OrgState;
 use crate::{Error, admin, auth, umapi};
@@ -43,6 +44,8 @@ pub struct SharedState(pub(crate) Arc<Inner>);
 pub(crate) struct Inner {
     pub config: SandboxConfig,
     pub org: Mutex<OrgState>,
+    /// Built on first use from `org`; always locked after `org`.
+    pub user_index: Mutex<Option<UserIndex>>,
     pub initial: Mutex<OrgState>,
     pub tokens: Mutex<HashMap<String, IssuedToken>>,
     pub observer: Mutex<Observer>,
@@ -74,6 +77,7 @@ impl SharedState {
         SharedState(Arc::new(Inner {
             config,
             org: Mutex::new(initial.clone()),
+            user_index: Mutex::new(None),
             initial: Mutex::new(initial),
             tokens: Mutex::new(HashMap::new()),
             observer: Mutex::new(Observer::default()),
@@ -99,6 +103,7 @@ impl SharedState {
     pub fn set_state(&self, state: OrgState) -> Result<(), Error> {
         let mut org = lock(&self.0.org);
         *org = state;
+        *lock(&self.0.user_index) = None;
         self.persist_locked(&org)
     }
 

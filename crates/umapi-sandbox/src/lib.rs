@@ -27,6 +27,7 @@ mod error;
 pub mod faults;
 pub mod generate;
 pub mod limits;
+pub mod lookup;
 pub mod observe;
 mod server;
 pub mod state;

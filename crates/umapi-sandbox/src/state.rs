@@ -107,6 +107,32 @@ pub struct AdminGroupRecord {
 /// The protected system administrators group.
 pub const ORG_ADMIN: &str = "_org_admin";
 
+/// Whether `u` is the user an action entry or lookup names: by username and domain when a
+/// domain is given, otherwise by email or username.
+pub fn user_matches(u: &UserRecord, user: &str, domain: Option<&str>) -> bool {
+    match domain {
+        Some(d) => same(&u.username, user) && same(&u.domain, d),
+        None => same(&u.email, user) || same(&u.username, user),
+    }
+}
+
+/// Among matching users (in listing order), the first of the preferred kind (an Adobe ID when
+/// `prefer_adobe_id`, an org-owned account otherwise), else the first.
+pub fn pick_user(
+    users: &[UserRecord],
+    hits: impl IntoIterator<Item = usize>,
+    prefer_adobe_id: bool,
+) -> Option<usize> {
+    let mut first = None;
+    for i in hits {
+        if (users[i].identity_type == IdentityType::AdobeId) == prefer_adobe_id {
+            return Some(i);
+        }
+        first.get_or_insert(i);
+    }
+    first
+}
+
 /// What a group name refers to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GroupRef {
@@ -210,37 +236,13 @@ impl OrgState {
         domain: Option<&str>,
         prefer_adobe_id: bool,
     ) -> Option<usize> {
-        // Lookups scan every user, so the common ASCII case avoids `same`'s checks: an ASCII
-        // query can only equal an ASCII name (exotic folds such as the Kelvin sign aside).
-        let ascii = user.is_ascii();
-        let eq = |a: &str, b: &str| {
-            if ascii {
-                // byte by byte with an early exit: most names differ in their first bytes
-                a.len() == b.len()
-                    && a.bytes()
-                        .zip(b.bytes())
-                        .all(|(x, y)| x.eq_ignore_ascii_case(&y))
-            } else {
-                same(a, b)
-            }
-        };
-        let mut best: Option<usize> = None;
-        for (i, u) in self.users.iter().enumerate() {
-            let hit = match domain {
-                Some(d) => eq(&u.username, user) && same(&u.domain, d),
-                None => eq(&u.email, user) || eq(&u.username, user),
-            };
-            if !hit {
-                continue;
-            }
-            let is_adobe = u.identity_type == IdentityType::AdobeId;
-            match best {
-                None => best = Some(i),
-                Some(_) if is_adobe == prefer_adobe_id => return Some(i),
-                Some(_) => {}
-            }
-        }
-        best
+        let hits = self
+            .users
+            .iter()
+            .enumerate()
+            .filter(|(_, u)| user_matches(u, user, domain))
+            .map(|(i, _)| i);
+        pick_user(&self.users, hits, prefer_adobe_id)
     }
 
     /// The largest group id in use, so new groups get fresh ones.

@@ -14,6 +14,7 @@ use umapi_core::wire;
 
 use crate::action::{self, ActionLimits};
 use crate::app::{SharedState, json_response, lock};
+use crate::lookup::UserIndex;
 use crate::state::{OrgState, same};
 
 fn query_map(raw: Option<String>) -> HashMap<String, String> {
@@ -208,9 +209,11 @@ pub(crate) async fn one_user(
     let q = query_map(raw);
     let domain = q.get("domain").map(String::as_str);
     let org = lock(&state.0.org);
+    let mut index = lock(&state.0.user_index);
+    let index = index.get_or_insert_with(|| UserIndex::build(&org.users));
     let found = match domain {
-        Some(d) if !user.contains('@') => org.find_user(&user, Some(d), false),
-        _ => org.find_user(&user, None, false),
+        Some(d) if !user.contains('@') => index.find(&org.users, &user, Some(d), false),
+        _ => index.find(&org.users, &user, None, false),
     };
     match found {
         Some(i) => {
@@ -283,7 +286,9 @@ pub(crate) async fn action(
         order.shuffle(&mut *lock(&state.0.rng));
     }
     let mut org = lock(&state.0.org);
-    let outcome = match action::execute(&mut org, &parsed, limits, test_mode, &order) {
+    let mut index_guard = lock(&state.0.user_index);
+    let index = index_guard.get_or_insert_with(|| UserIndex::build(&org.users));
+    let outcome = match action::execute(&mut org, index, &parsed, limits, test_mode, &order) {
         Ok(o) => o,
         Err(rejected) => {
             return json_response(
@@ -297,6 +302,7 @@ pub(crate) async fn action(
     {
         tracing::warn!(error = %e, "sandbox state could not be persisted");
     }
+    drop(index_guard);
     drop(org);
     {
         let mut observer = lock(&state.0.observer);
