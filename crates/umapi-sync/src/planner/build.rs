@@ -1,6 +1,7 @@
 //! Applies the planning rules: matches desired users and groups to the snapshot and
 //! decides every change, leaving the packing into requests to [`super::pack`].
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use regex::{Regex, RegexBuilder};
@@ -101,27 +102,39 @@ fn origin_key(spec: &UserSpec) -> String {
     }
 }
 
-/// Look-up aliases of a user: email, email-form username, `username (domain)`.
-fn aliases(email: Option<&str>, username: Option<&str>, domain: Option<&str>) -> Vec<String> {
-    let mut out = Vec::with_capacity(2);
-    if let Some(email) = email.filter(|e| !e.is_empty()) {
-        out.push(lower(email));
+/// Lower-cased, borrowing when the text is already lower case (most emails are):
+/// a large org has millions of these.
+fn lower_cow(s: &str) -> Cow<'_, str> {
+    if s.is_ascii() && !s.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Borrowed(s)
+    } else {
+        Cow::Owned(s.to_lowercase())
     }
-    if let Some(username) = username.filter(|u| !u.is_empty()) {
+}
+
+/// A user's look-up names (see [`aliases`]).
+type Aliases<'s> = [Option<Cow<'s, str>>; 2];
+
+/// Look-up aliases of a user: email, email-form username, `username (domain)`.
+fn aliases<'s>(
+    email: Option<&'s str>,
+    username: Option<&'s str>,
+    domain: Option<&str>,
+) -> Aliases<'s> {
+    let email = email.filter(|e| !e.is_empty()).map(lower_cow);
+    let username = username.filter(|u| !u.is_empty()).and_then(|username| {
         if username.contains('@') {
-            let u = lower(username);
-            if !out.contains(&u) {
-                out.push(u);
-            }
+            let u = lower_cow(username);
+            (email.as_deref() != Some(&*u)).then_some(u)
         } else {
-            out.push(format!(
+            Some(Cow::Owned(format!(
                 "{} ({})",
                 lower(username),
                 lower(domain.unwrap_or_default())
-            ));
+            )))
         }
-    }
-    out
+    });
+    [email, username]
 }
 
 fn display_user(user: &str, domain: Option<&str>) -> String {
@@ -416,33 +429,38 @@ impl<'a> Builder<'a> {
         let settings = &desired.settings;
 
         // Current users by every alias.
-        let mut current_lookup: HashMap<String, u32> =
+        let mut current_lookup: HashMap<Cow<'a, str>, u32> =
             HashMap::with_capacity(snapshot.users.len() * 2);
         for (index, user) in snapshot.users.iter().enumerate() {
             for alias in aliases(
                 user.email.as_deref(),
                 user.username.as_deref(),
                 user.domain.as_deref(),
-            ) {
+            )
+            .into_iter()
+            .flatten()
+            {
                 current_lookup.entry(alias).or_insert(index as u32);
             }
         }
 
         // Desired users, and every name a `members:` list may use for them.
         let mut wanted: Vec<Wanted<'a>> = Vec::with_capacity(desired.users.len());
-        let mut wanted_lookup: HashMap<String, u32> =
+        let mut wanted_lookup: HashMap<Cow<'a, str>, u32> =
             HashMap::with_capacity(desired.users.len() * 2);
         for spec in &desired.users {
             let index = wanted.len() as u32;
-            let mut names = aliases(
+            let names = aliases(
                 spec.email.as_deref(),
                 spec.username.as_deref(),
                 spec.domain.as_deref(),
             );
-            if let Some(username) = spec.username.as_deref().filter(|u| !u.contains('@')) {
-                names.push(lower(username));
-            }
-            for name in names {
+            let plain_username = spec
+                .username
+                .as_deref()
+                .filter(|u| !u.contains('@'))
+                .map(lower_cow);
+            for name in names.into_iter().chain([plain_username]).flatten() {
                 wanted_lookup.entry(name).or_insert(index);
             }
             wanted.push(Wanted {
@@ -458,10 +476,21 @@ impl<'a> Builder<'a> {
             });
         }
 
-        // Memberships declared on users…
+        // Memberships declared on users… (names are nearly always spelled as declared)
+        let declared_exact: HashMap<&str, u32> = desired
+            .groups
+            .iter()
+            .map(|g| &g.name)
+            .chain(desired.profiles.iter().map(|p| &p.name))
+            .chain(desired.admin_groups.iter().map(|p| &p.name))
+            .filter_map(|name| Some((name.as_str(), *self.by_declared.get(&lower(name))?)))
+            .collect();
         for (index, spec) in desired.users.iter().enumerate() {
             for group in &spec.groups {
-                match self.by_declared.get(&lower(group)) {
+                let found = declared_exact
+                    .get(group.as_str())
+                    .or_else(|| self.by_declared.get(&lower(group)));
+                match found {
                     Some(&m) => wanted[index].groups.push(m),
                     None => self.diagnostics.push(Diagnostic {
                         location: self.origin(&origin_key(spec)),
@@ -486,8 +515,8 @@ impl<'a> Builder<'a> {
                 continue;
             };
             for member in members {
-                let key = lower(member);
-                let index = match wanted_lookup.get(&key) {
+                let key = lower_cow(member);
+                let index = match wanted_lookup.get(&*key) {
                     Some(&index) => index,
                     None => {
                         let index = wanted.len() as u32;
@@ -516,7 +545,7 @@ impl<'a> Builder<'a> {
         // Match desired users to the org.
         let mut claimed: Vec<bool> = vec![false; snapshot.users.len()];
         for w in wanted.iter_mut() {
-            let (own, previously, domain): (Vec<String>, &[String], Option<&str>) = match w.spec {
+            let (own, previously, domain): (Aliases<'_>, &[String], Option<&str>) = match w.spec {
                 Some(spec) => (
                     aliases(
                         spec.email.as_deref(),
@@ -526,9 +555,12 @@ impl<'a> Builder<'a> {
                     &spec.previously,
                     spec.domain.as_deref(),
                 ),
-                None => (vec![lower(&w.reference)], &[], None),
+                None => ([Some(lower_cow(&w.reference)), None], &[], None),
             };
-            let found = own.iter().find_map(|a| current_lookup.get(a).copied());
+            let found = own
+                .iter()
+                .flatten()
+                .find_map(|a| current_lookup.get(&**a).copied());
             if let Some(found) = found {
                 if !claimed[found as usize] {
                     claimed[found as usize] = true;
@@ -538,12 +570,12 @@ impl<'a> Builder<'a> {
             }
             let old = previously.iter().find_map(|p| {
                 let key = lower(p);
-                current_lookup.get(&key).copied().or_else(|| {
+                current_lookup.get(key.as_str()).copied().or_else(|| {
                     (!p.contains('@'))
                         .then(|| {
                             domain.and_then(|d| {
                                 current_lookup
-                                    .get(&format!("{key} ({})", lower(d)))
+                                    .get(format!("{key} ({})", lower(d)).as_str())
                                     .copied()
                             })
                         })
