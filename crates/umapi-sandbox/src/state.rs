@@ -306,6 +306,23 @@ impl OrgState {
         groups
     }
 
+    /// Whether the user is in `group`: directly, or (unless `direct_only`) through a user group
+    /// that carries it. Same answer as searching `user_groups_of`, without building the list.
+    pub fn is_member(
+        user: &UserRecord,
+        group: &str,
+        direct_only: bool,
+        inherited: &HashMap<String, &[String]>,
+    ) -> bool {
+        user.groups.iter().any(|g| {
+            same(g, group)
+                || (!direct_only
+                    && inherited
+                        .get(&key(g))
+                        .is_some_and(|profiles| profiles.iter().any(|p| same(p, group))))
+        })
+    }
+
     /// The wire form of a user.
     pub fn wire_user(user: &UserRecord, groups: Option<Vec<String>>) -> wire::User {
         wire::User {

@@ -154,9 +154,7 @@ fn list_users(
         .filter(|u| identity_type.is_none_or(|t| u.identity_type.as_str().eq_ignore_ascii_case(t)))
         .filter(|u| match &group_name {
             None => true,
-            Some(g) => OrgState::user_groups_of(u, direct_only, &inherited)
-                .iter()
-                .any(|x| same(x, g)),
+            Some(g) => OrgState::is_member(u, g, direct_only, &inherited),
         })
         .collect();
     let p = page_of(&selected, page, state.config().user_page_size);
