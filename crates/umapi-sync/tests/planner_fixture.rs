@@ -187,3 +187,26 @@ fn saved_plans_of_another_version_are_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn groups_created_or_deleted_by_hand_make_the_plan_stale() {
+    let (_, mut org) = planner_support::fixture();
+    let plan = fixture_plan();
+    // Marketing (to be created) now exists; Legacy (to be deleted) is gone.
+    org.groups.push(umapi_sync::snapshot::SnapshotGroup {
+        name: "Marketing".into(),
+        group_type: umapi_core::wire::GroupType::UserGroup,
+        member_count: Some(0),
+        product_name: None,
+    });
+    org.groups.retain(|g| g.name != "Legacy");
+    let problems = plan.check_fresh(&org).unwrap_err();
+    assert!(
+        problems.iter().any(|p| p.contains("marketing") && p.contains("was absent")),
+        "{problems:?}"
+    );
+    assert!(
+        problems.iter().any(|p| p.contains("legacy") && p.contains("now absent")),
+        "{problems:?}"
+    );
+}
