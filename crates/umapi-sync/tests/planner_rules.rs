@@ -436,3 +436,52 @@ fn duration_follows_the_configured_rate() {
     let plan = umapi_sync::planner::plan(&desired, &big_org(200), &options).unwrap();
     assert_eq!(plan.estimate.duration_seconds, 0.0);
 }
+
+#[test]
+fn groups_with_many_profiles_keep_every_change_in_one_request() {
+    let profiles: Vec<String> = (0..150).map(|i| format!("P{i:03}")).collect();
+    let mut snapshot = org();
+    for p in &profiles {
+        snapshot.groups.push(umapi_sync::snapshot::SnapshotGroup {
+            name: p.clone(),
+            group_type: GroupType::ProductProfile,
+            member_count: None,
+            product_name: None,
+        });
+    }
+    let list = profiles.join(", ");
+    let yaml = format!(
+        "groups:\n  - {{name: New, description: d, profiles: [{list}]}}\n  - {{name: Eng, description: d, profiles: [{list}]}}\n  - {{name: Renamed, previously: [Old], description: d, profiles: [{list}]}}\n"
+    );
+    let plan = plan(
+        &desired_from_yaml(&yaml),
+        &snapshot,
+        &PlanOptions::default(),
+    )
+    .unwrap();
+    let mut requests_of: std::collections::BTreeMap<
+        u32,
+        std::collections::BTreeSet<(usize, usize)>,
+    > = Default::default();
+    for (p, phase) in plan.phases.iter().enumerate() {
+        for (r, request) in phase.requests.iter().enumerate() {
+            planner_support::sim::check_request_limits(&request.entries).unwrap();
+            for id in request.changes.iter().flatten().flatten() {
+                requests_of.entry(*id).or_default().insert((p, r));
+            }
+        }
+    }
+    assert_eq!(requests_of.len(), plan.changes.len());
+    assert!(
+        requests_of.values().all(|r| r.len() == 1),
+        "{requests_of:?}"
+    );
+
+    let mut sim = planner_support::sim::SimOrg::new(snapshot);
+    assert_eq!(sim.apply(&plan, 7), Vec::<String>::new());
+    for group in ["new", "eng", "renamed"] {
+        let mut linked = sim.links.get(group).cloned().unwrap_or_default();
+        linked.sort();
+        assert_eq!(linked, profiles, "{group}");
+    }
+}

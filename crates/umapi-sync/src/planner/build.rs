@@ -10,7 +10,10 @@ use umapi_core::wire::{
 };
 
 use super::PlanOptions;
-use super::pack::{CreateWork, GroupWork, LeaveWork, MembershipWork, UpdateWork, UserTarget, Work};
+use super::pack::{
+    CreateWork, GroupWork, LeaveWork, MAX_NAMES_PER_LIST, MAX_STEPS_PER_ENTRY, MembershipWork,
+    UpdateWork, UserTarget, Work,
+};
 use crate::error::{Diagnostic, Error};
 use crate::model::{DesiredState, Location, UnlistedGroups, UnlistedUsers, UserSpec};
 use crate::plan::{ChangeId, ChangeKind, FieldChange, GroupKind, NotVerifiable};
@@ -965,21 +968,37 @@ impl<'a> Builder<'a> {
             let key = lower(&managed.name);
             match (&managed.current, managed.renamed) {
                 (None, _) => {
+                    // Profiles beyond what the create entry holds are linked by extra
+                    // (uncounted) changes after the group phase, so that every change
+                    // stays within one entry and one request.
+                    let (head, rest) = split_profiles(profiles, 1);
                     let id = push(
                         &mut changes,
                         ChangeKind::CreateGroup {
                             group: managed.name.clone(),
                             description: description.clone(),
-                            profiles: profiles.clone(),
+                            profiles: head.clone(),
                         },
                     );
                     touched_groups.insert(key, None);
                     work.groups.push(GroupWork::create(
                         &managed.name,
                         description.clone(),
-                        profiles.clone(),
+                        head,
                         id,
                     ));
+                    for chunk in rest {
+                        let id = push(
+                            &mut changes,
+                            ChangeKind::ReassertGroup {
+                                group: managed.name.clone(),
+                                description: None,
+                                profiles: chunk.clone(),
+                            },
+                        );
+                        work.late_groups
+                            .push(GroupWork::reassert(&managed.name, None, chunk, id));
+                    }
                 }
                 (Some(from), true) => {
                     let id = push(
@@ -993,8 +1012,8 @@ impl<'a> Builder<'a> {
                     touched_groups.insert(lower(from), Some(GroupType::UserGroup));
                     // The description rides on the rename step; profile links follow
                     // under the new name in a later phase (steps after a rename in the
-                    // same entry would still name the old group). Two re-assertions, so
-                    // that each lands in exactly one request.
+                    // same entry would still name the old group). Separate
+                    // re-assertions, so that each lands in exactly one request.
                     let description = description.clone().filter(|_| options.reassert_write_only);
                     let description_id = description.as_ref().map(|d| {
                         push(
@@ -1013,42 +1032,60 @@ impl<'a> Builder<'a> {
                         id,
                         description_id,
                     ));
-                    if options.reassert_write_only && !profiles.is_empty() {
-                        let profiles_id = push(
-                            &mut changes,
-                            ChangeKind::ReassertGroup {
-                                group: managed.name.clone(),
-                                description: None,
-                                profiles: profiles.clone(),
-                            },
-                        );
-                        work.late_groups.push(GroupWork::reassert(
-                            &managed.name,
-                            None,
-                            profiles.clone(),
-                            profiles_id,
-                        ));
+                    if options.reassert_write_only {
+                        let (head, mut rest) = split_profiles(profiles, 0);
+                        if !head.is_empty() {
+                            rest.insert(0, head);
+                        }
+                        for chunk in rest {
+                            let id = push(
+                                &mut changes,
+                                ChangeKind::ReassertGroup {
+                                    group: managed.name.clone(),
+                                    description: None,
+                                    profiles: chunk.clone(),
+                                },
+                            );
+                            work.late_groups.push(GroupWork::reassert(
+                                &managed.name,
+                                None,
+                                chunk,
+                                id,
+                            ));
+                        }
                     }
                 }
                 (Some(_), false) => {
                     if options.reassert_write_only
                         && (description.is_some() || !profiles.is_empty())
                     {
-                        let id = push(
-                            &mut changes,
-                            ChangeKind::ReassertGroup {
-                                group: managed.name.clone(),
-                                description: description.clone(),
-                                profiles: profiles.clone(),
-                            },
-                        );
                         touched_groups.insert(key, Some(GroupType::UserGroup));
-                        work.groups.push(GroupWork::reassert(
-                            &managed.name,
-                            description.clone(),
-                            profiles.clone(),
-                            id,
-                        ));
+                        // The group exists, so its entries may run in any order: all
+                        // stay in the group phase, one change per entry.
+                        let (head, rest) =
+                            split_profiles(profiles, usize::from(description.is_some()));
+                        let first = (description.clone(), head);
+                        for (description, chunk) in
+                            std::iter::once(first).chain(rest.into_iter().map(|c| (None, c)))
+                        {
+                            if description.is_none() && chunk.is_empty() {
+                                continue;
+                            }
+                            let id = push(
+                                &mut changes,
+                                ChangeKind::ReassertGroup {
+                                    group: managed.name.clone(),
+                                    description: description.clone(),
+                                    profiles: chunk.clone(),
+                                },
+                            );
+                            work.groups.push(GroupWork::reassert(
+                                &managed.name,
+                                description,
+                                chunk,
+                                id,
+                            ));
+                        }
                     }
                 }
             }
@@ -1289,6 +1326,18 @@ fn new_target(spec: &UserSpec) -> (String, Option<String>) {
         (None, Some(username)) => (username.clone(), None),
         (None, None) => (String::new(), None),
     }
+}
+
+/// The profiles that fit in one entry after `leading` other steps, and the rest in
+/// chunks of one entry each.
+fn split_profiles(profiles: &[String], leading: usize) -> (Vec<String>, Vec<Vec<String>>) {
+    let first = (MAX_STEPS_PER_ENTRY - leading) * MAX_NAMES_PER_LIST;
+    let (head, rest) = profiles.split_at(first.min(profiles.len()));
+    let per_entry = MAX_STEPS_PER_ENTRY * MAX_NAMES_PER_LIST;
+    (
+        head.to_vec(),
+        rest.chunks(per_entry).map(<[String]>::to_vec).collect(),
+    )
 }
 
 /// Sorted `a` minus sorted `b`.
