@@ -38,7 +38,10 @@ impl Org {
             .await
             .map_err(|error| {
                 let context = match &error {
-                    umapi_sync::Error::Api(umapi_core::Error::Auth { .. }) => {
+                    umapi_sync::Error::Api(umapi_core::Error::Auth {
+                        status: Some(400..=403),
+                        ..
+                    }) => {
                         "could not sign in to read the org (check `client_id` in umapi.yaml and \
                          the UMAPI_CLIENT_SECRET environment variable)"
                     }
