@@ -36,9 +36,11 @@ fn state_yaml(first_user: usize, users: usize, with_groups: bool) -> String {
     text
 }
 
-fn peak_rss_mib() -> Option<f64> {
+/// A memory figure of this process from /proc (Linux only): `VmHWM` is the peak
+/// resident size so far, `VmRSS` the current one.
+fn memory_mib(field: &str) -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    let line = status.lines().find(|line| line.starts_with(field))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
 }
@@ -49,17 +51,28 @@ fn main() {
     let one = folder.path().join("one.yaml");
     let text = state_yaml(0, USERS, true);
     std::fs::write(&one, &text).expect("write state");
+    drop(text);
+    let before = memory_mib("VmRSS:");
     let started = Instant::now();
-    let state = umapi_sync::state::load(&[one]).expect("valid state");
+    let state = umapi_sync::state::load(&[one.clone()]).expect("valid state");
     let elapsed = started.elapsed();
+    let text_len = std::fs::metadata(&one).map(|m| m.len()).unwrap_or(0);
     println!(
         "one file:   {} users, {} groups, {:.1} MiB of YAML loaded and validated in {:.2} s ({:.0} users/s)",
         state.users.len(),
         state.groups.len(),
-        text.len() as f64 / 1_048_576.0,
+        text_len as f64 / 1_048_576.0,
         elapsed.as_secs_f64(),
         state.users.len() as f64 / elapsed.as_secs_f64()
     );
+    if let (Some(before), Some(peak), Some(after)) =
+        (before, memory_mib("VmHWM:"), memory_mib("VmRSS:"))
+    {
+        println!(
+            "memory: {before:.0} MiB before loading, peak {peak:.0} MiB while loading, \
+             {after:.0} MiB holding the loaded state"
+        );
+    }
     drop(state);
 
     let split = folder.path().join("split");
@@ -88,7 +101,4 @@ fn main() {
         "members_of over every group: {members} memberships in {:.1} ms",
         started.elapsed().as_secs_f64() * 1000.0
     );
-    if let Some(peak) = peak_rss_mib() {
-        println!("peak memory (whole process): {peak:.0} MiB");
-    }
 }
