@@ -42,7 +42,9 @@ fn every_kind_of_change_is_planned() {
         assert!(kinds.iter().any(|k| k == kind), "no {kind} in {kinds:?}");
     }
     let s = &plan.summary;
-    assert_eq!((s.to_add, s.to_change, s.to_remove), (5, 3, 3));
+    assert_eq!((s.to_add, s.to_change, s.to_remove), (5, 3, 4));
+    // Unlisted users are deleted, except the Adobe ID, which can only be removed.
+    assert_eq!((s.users_deleted, s.users_removed), (1, 1));
 }
 
 #[test]
@@ -202,11 +204,15 @@ fn groups_created_or_deleted_by_hand_make_the_plan_stale() {
     org.groups.retain(|g| g.name != "Legacy");
     let problems = plan.check_fresh(&org).unwrap_err();
     assert!(
-        problems.iter().any(|p| p.contains("marketing") && p.contains("was absent")),
+        problems
+            .iter()
+            .any(|p| p.contains("marketing") && p.contains("was absent")),
         "{problems:?}"
     );
     assert!(
-        problems.iter().any(|p| p.contains("legacy") && p.contains("now absent")),
+        problems
+            .iter()
+            .any(|p| p.contains("legacy") && p.contains("now absent")),
         "{problems:?}"
     );
 }
