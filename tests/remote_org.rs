@@ -249,3 +249,31 @@ fn a_jwt_connection_signs_in_and_never_shows_the_private_key() {
         stderr(&missing)
     );
 }
+
+#[test]
+fn tls_is_verified_and_an_extra_ca_bundle_is_trusted() {
+    let org = RemoteOrg::quickstart_with(umapi_sandbox::SandboxConfig {
+        tls: true,
+        ..umapi_sandbox::SandboxConfig::default()
+    });
+    assert!(org.sandbox().base_url().starts_with("https://"));
+    let trusted = org.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(code(&trusted), 2, "{}", stderr(&trusted));
+
+    let config = org.project.read("umapi.yaml");
+    let untrusted: String = config
+        .lines()
+        .filter(|line| !line.contains("ca_bundle"))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    org.project.write("umapi.yaml", &untrusted);
+    let refused = org.run(&["plan"]);
+    assert_eq!(code(&refused), 1);
+    let err = stderr(&refused);
+    assert!(err.contains("UnknownIssuer"), "{err}");
+    assert!(
+        !err.contains("UMAPI_CLIENT_SECRET"),
+        "a TLS failure is not blamed on credentials: {err}"
+    );
+    assert_eq!(org.sandbox().counters().action_requests, 0);
+}

@@ -152,19 +152,20 @@ impl RemoteOrg {
         let handle = runtime
             .block_on(umapi_sandbox::Sandbox::start(config, seed))
             .expect("sandbox starts");
-        project.write(
-            "umapi.yaml",
-            &format!(
-                "connection:\n  kind: oauth\n  org_id: \"{org}\"\n  client_id: {client}\n  \
-                 ims_host: {ims}\n  umapi_endpoint: {umapi}\n  rate_limits:\n    \
-                 users_per_minute: 100000\n    groups_per_minute: 100000\n    \
-                 actions_per_minute: 100000\nstate:\n  - state\n",
-                org = handle.org_id(),
-                client = handle.client_id(),
-                ims = handle.ims_host(),
-                umapi = handle.umapi_endpoint(),
-            ),
+        let mut config = format!(
+            "connection:\n  kind: oauth\n  org_id: \"{org}\"\n  client_id: {client}\n  \
+             ims_host: {ims}\n  umapi_endpoint: {umapi}\n  rate_limits:\n    \
+             users_per_minute: 100000\n    groups_per_minute: 100000\n    \
+             actions_per_minute: 100000\n",
+            org = handle.org_id(),
+            client = handle.client_id(),
+            ims = handle.ims_host(),
+            umapi = handle.umapi_endpoint(),
         );
+        if let Some(ca) = handle.ca_cert_path() {
+            config.push_str(&format!("  ca_bundle: {}\n", ca.display()));
+        }
+        project.write("umapi.yaml", &config);
         Self {
             runtime,
             handle: Some(handle),
