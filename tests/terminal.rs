@@ -1,6 +1,7 @@
 //! `apply` at a terminal: the confirmation prompt and the progress bar. A
 //! pseudo-terminal comes from util-linux `script`; where it is missing the
 //! tests say so and do nothing.
+#![allow(clippy::print_stderr)]
 
 mod common;
 
