@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use umapi_core::wire::{Entry, GroupType, IdentityType};
 
 use crate::error::Error;
-use crate::snapshot::{Snapshot, check_version};
+use crate::snapshot::{Snapshot, read_versioned};
 
 /// Version of the plan JSON written by this crate.
 pub const PLAN_FORMAT_VERSION: u32 = 1;
@@ -468,16 +468,7 @@ impl Plan {
 
     /// Reads a plan written by [`Plan::to_writer`]; refuses other versions.
     pub fn from_reader(reader: impl std::io::Read) -> Result<Self, Error> {
-        let value: serde_json::Value =
-            serde_json::from_reader(reader).map_err(|source| Error::Json {
-                what: "plan",
-                source,
-            })?;
-        check_version("plan", &value, PLAN_FORMAT_VERSION)?;
-        serde_json::from_value(value).map_err(|source| Error::Json {
-            what: "plan",
-            source,
-        })
+        read_versioned("plan", reader, PLAN_FORMAT_VERSION)
     }
 
     /// Checks that everything the plan touches still has the values it had when the

@@ -178,23 +178,34 @@ impl Snapshot {
         users: impl IntoIterator<Item = wire::User>,
         groups: impl IntoIterator<Item = wire::Group>,
     ) -> Self {
-        let mut users: Vec<SnapshotUser> = users.into_iter().map(SnapshotUser::from_wire).collect();
+        Self::sorted(
+            org_id.into(),
+            users.into_iter().map(SnapshotUser::from_wire).collect(),
+            groups.into_iter().map(SnapshotGroup::from_wire).collect(),
+        )
+    }
+
+    fn sorted(
+        org_id: String,
+        mut users: Vec<SnapshotUser>,
+        mut groups: Vec<SnapshotGroup>,
+    ) -> Self {
         users.sort_by_cached_key(|u| (u.key(), u.username.clone(), u.domain.clone()));
-        let mut groups: Vec<SnapshotGroup> =
-            groups.into_iter().map(SnapshotGroup::from_wire).collect();
         groups.sort_by_cached_key(|g| (g.name.to_lowercase(), g.name.clone()));
         Snapshot {
             format_version: SNAPSHOT_FORMAT_VERSION,
-            org_id: org_id.into(),
+            org_id,
             users,
             groups,
         }
     }
 
-    /// Reads the org through UMAPI: one listing of all users with their direct
-    /// memberships (`directOnly=true`) and one listing of the groups.
+    /// Reads the org through UMAPI: one listing of the groups and one listing of all
+    /// users with their direct memberships (`directOnly=true`), which gives every
+    /// membership without a query per group.
     ///
-    /// `on_progress` is called after every page.
+    /// `on_progress` is called after every page. Users are converted as they arrive,
+    /// so the wire form of the whole org is never held at once.
     pub async fn read(
         conn: &umapi_core::Connection,
         mut on_progress: impl FnMut(ReadProgress),
@@ -204,7 +215,7 @@ impl Snapshot {
         let mut groups = Vec::new();
         let mut stream = conn.groups();
         while let Some(group) = stream.next().await {
-            groups.push(group?);
+            groups.push(SnapshotGroup::from_wire(group?));
             if groups.len() % 400 == 0 {
                 on_progress(ReadProgress::Groups(groups.len()));
             }
@@ -214,13 +225,13 @@ impl Snapshot {
         let mut users = Vec::new();
         let mut stream = conn.users(umapi_core::UsersQuery::all().direct_only(true));
         while let Some(user) = stream.next().await {
-            users.push(user?);
+            users.push(SnapshotUser::from_wire(user?));
             if users.len() % 2000 == 0 {
                 on_progress(ReadProgress::Users(users.len()));
             }
         }
         on_progress(ReadProgress::Users(users.len()));
-        Ok(Snapshot::from_parts(conn.org_id(), users, groups))
+        Ok(Snapshot::sorted(conn.org_id().to_string(), users, groups))
     }
 
     /// Writes the snapshot as pretty JSON.
@@ -233,59 +244,47 @@ impl Snapshot {
 
     /// Reads a snapshot written by [`Snapshot::to_writer`]; refuses other versions.
     pub fn from_reader(reader: impl std::io::Read) -> Result<Self, Error> {
-        let value: serde_json::Value =
-            serde_json::from_reader(reader).map_err(|source| Error::Json {
-                what: "snapshot",
-                source,
-            })?;
-        check_version("snapshot", &value, SNAPSHOT_FORMAT_VERSION)?;
-        let mut snapshot: Snapshot =
-            serde_json::from_value(value).map_err(|source| Error::Json {
-                what: "snapshot",
-                source,
-            })?;
-        // A hand-edited file may be unsorted; the planner relies on order only for
-        // determinism, so restore it.
-        let org_id = std::mem::take(&mut snapshot.org_id);
-        let users = std::mem::take(&mut snapshot.users);
-        let groups = std::mem::take(&mut snapshot.groups);
-        let mut sorted = Snapshot {
-            format_version: SNAPSHOT_FORMAT_VERSION,
-            org_id,
-            users,
-            groups,
-        };
-        for user in &mut sorted.users {
+        let mut snapshot: Snapshot = read_versioned("snapshot", reader, SNAPSHOT_FORMAT_VERSION)?;
+        // A hand-edited file may be unsorted; the planner's output order relies on it.
+        for user in &mut snapshot.users {
             sort_names(&mut user.groups);
         }
-        sorted
-            .users
-            .sort_by_cached_key(|u| (u.key(), u.username.clone(), u.domain.clone()));
-        sorted
-            .groups
-            .sort_by_cached_key(|g| (g.name.to_lowercase(), g.name.clone()));
-        Ok(sorted)
+        Ok(Snapshot::sorted(
+            snapshot.org_id,
+            snapshot.users,
+            snapshot.groups,
+        ))
     }
 }
 
-/// Checks `format_version` of a JSON document before deserialising the rest, so an
+/// Reads a versioned JSON document, checking `format_version` before the rest so an
 /// incompatible file gets a clear message instead of a missing-field error.
-pub(crate) fn check_version(
+pub(crate) fn read_versioned<T: serde::de::DeserializeOwned>(
     what: &'static str,
-    value: &serde_json::Value,
+    mut reader: impl std::io::Read,
     supported: u32,
-) -> Result<(), Error> {
-    let found = value
-        .get("format_version")
-        .and_then(serde_json::Value::as_u64);
-    match found {
-        Some(v) if v == u64::from(supported) => Ok(()),
-        other => Err(Error::UnsupportedFormat {
-            what,
-            found: other,
-            supported,
-        }),
+) -> Result<T, Error> {
+    #[derive(Deserialize)]
+    struct Version {
+        format_version: Option<u64>,
     }
+    let mut bytes = Vec::new();
+    reader
+        .read_to_end(&mut bytes)
+        .map_err(|source| Error::Json {
+            what,
+            source: serde_json::Error::io(source),
+        })?;
+    let json = |source| Error::Json { what, source };
+    let version: Version = serde_json::from_slice(&bytes).map_err(json)?;
+    if version.format_version != Some(u64::from(supported)) {
+        return Err(Error::UnsupportedFormat {
+            what,
+            found: version.format_version,
+            supported,
+        });
+    }
+    serde_json::from_slice(&bytes).map_err(json)
 }
 
 #[cfg(test)]
