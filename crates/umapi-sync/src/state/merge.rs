@@ -48,7 +48,7 @@ struct Declared {
 /// Merges the parsed files and checks everything that spans them. Returns the
 /// state (meaningful only when no problems were found) and the problems.
 pub(crate) fn merge(
-    sources: Vec<Source>,
+    sources: Vec<Source<'_>>,
     external: Option<&ExternalSettings>,
 ) -> (DesiredState, Vec<Diagnostic>) {
     let (mut state, found) = check_all(&sources, external);
@@ -66,8 +66,8 @@ pub(crate) fn merge(
 
 /// Every check across files; returns the settings and origins of the state (its
 /// lists are filled by [`merge`]) and the problems.
-fn check_all(
-    sources: &[Source],
+pub(super) fn check_all(
+    sources: &[Source<'_>],
     external: Option<&ExternalSettings>,
 ) -> (DesiredState, Vec<Diagnostic>) {
     let mut found = Vec::new();
@@ -149,7 +149,7 @@ fn check_all(
 
     // Users: each identity (email, username) belongs to one user.
     let mut identities: BTreeMap<String, (usize, Location)> = BTreeMap::new();
-    let mut user_origins: Vec<(usize, &Source, usize)> = Vec::new();
+    let mut user_origins: Vec<(usize, &Source<'_>, usize)> = Vec::new();
     for source in sources {
         for (index, user) in source.content.users.iter().enumerate() {
             let user_index = users.len();
@@ -197,16 +197,11 @@ fn check_all(
     }
 
     // Renames: an earlier identity or name is nobody's current one, and claimed once.
-    let mut earlier_users: BTreeMap<String, Location> = BTreeMap::new();
+    let mut earlier_users: BTreeMap<String, (&Source<'_>, usize, usize)> = BTreeMap::new();
     for &(_, source, index) in &user_origins {
         let user = &source.content.users[index];
         for (position, earlier) in user.previously.iter().enumerate() {
-            let location = source.location(&[
-                Step::Key("users"),
-                Step::Index(index),
-                Step::Key("previously"),
-                Step::Index(position),
-            ]);
+            let location = || entry_location(source, "users", index, "previously", position);
             let key = earlier.to_lowercase();
             let other = identities.get(&key).or_else(|| {
                 by_username
@@ -218,39 +213,43 @@ fn check_all(
                 && users[*other].key() != user.key()
             {
                 found.push(problem(
-                    location,
+                    location(),
                     format!(
                         "`{earlier}` in `previously` is the identity of another user, declared at {other_at}"
                     ),
                     Some("a user can only be renamed from an identity no other declared user has"),
                 ));
-            } else if let Some(first) = earlier_users.get(&key) {
+            } else if let Some(&(first_source, first_index, first_position)) =
+                earlier_users.get(&key)
+            {
+                let first = entry_location(
+                    first_source,
+                    "users",
+                    first_index,
+                    "previously",
+                    first_position,
+                );
                 found.push(problem(
-                    location,
+                    location(),
                     format!("`{earlier}` is in `previously` of two users (also at {first})"),
                     Some("only one user can be renamed from it; remove the other entry"),
                 ));
             } else {
-                earlier_users.insert(key, location);
+                earlier_users.insert(key, (source, index, position));
             }
         }
     }
-    let mut earlier_groups: BTreeMap<String, Location> = BTreeMap::new();
+    let mut earlier_groups: BTreeMap<String, (&Source<'_>, usize, usize)> = BTreeMap::new();
     for source in sources {
         for (index, group) in source.content.groups.iter().enumerate() {
             for (position, earlier) in group.previously.iter().enumerate() {
-                let location = source.location(&[
-                    Step::Key("groups"),
-                    Step::Index(index),
-                    Step::Key("previously"),
-                    Step::Index(position),
-                ]);
+                let location = || entry_location(source, "groups", index, "previously", position);
                 let key = earlier.to_lowercase();
                 if let Some(other) = names.get(&key)
                     && other.name.to_lowercase() != group.name.to_lowercase()
                 {
                     found.push(problem(
-                        location,
+                        location(),
                         format!(
                             "`{earlier}` in `previously` is the name of {}, declared at {}",
                             other.kind.noun(),
@@ -258,14 +257,23 @@ fn check_all(
                         ),
                         Some("a group can only be renamed from a name nothing else declares"),
                     ));
-                } else if let Some(first) = earlier_groups.get(&key) {
+                } else if let Some(&(first_source, first_index, first_position)) =
+                    earlier_groups.get(&key)
+                {
+                    let first = entry_location(
+                        first_source,
+                        "groups",
+                        first_index,
+                        "previously",
+                        first_position,
+                    );
                     found.push(problem(
-                        location,
+                        location(),
                         format!("`{earlier}` is in `previously` of two groups (also at {first})"),
                         Some("only one group can be renamed from it; remove the other entry"),
                     ));
                 } else {
-                    earlier_groups.insert(key, location);
+                    earlier_groups.insert(key, (source, index, position));
                 }
             }
         }
@@ -276,32 +284,22 @@ fn check_all(
     for &(_, source, index) in &user_origins {
         let user = &source.content.users[index];
         for (position, name) in user.groups.iter().enumerate() {
-            let location = source.location(&[
-                Step::Key("users"),
-                Step::Index(index),
-                Step::Key("groups"),
-                Step::Index(position),
-            ]);
+            let location = || entry_location(source, "users", index, "groups", position);
             match names.get(&name.to_lowercase()) {
                 Some(_) => {}
                 None if name.eq_ignore_ascii_case(super::rules::ORG_ADMIN) => {} // reported per file
-                None => found.push(undeclared(location, name, &names, None)),
+                None => found.push(undeclared(location(), name, &names, None)),
             }
         }
     }
     for source in sources {
         for (index, group) in source.content.groups.iter().enumerate() {
             for (position, profile) in group.profiles.iter().enumerate() {
-                let location = source.location(&[
-                    Step::Key("groups"),
-                    Step::Index(index),
-                    Step::Key("profiles"),
-                    Step::Index(position),
-                ]);
+                let location = || entry_location(source, "groups", index, "profiles", position);
                 match names.get(&profile.to_lowercase()) {
                     Some(declared) if declared.kind == Kind::Profile => {}
                     Some(declared) => found.push(problem(
-                        location,
+                        location(),
                         format!(
                             "`{profile}` is {}, not a product profile (declared at {})",
                             declared.kind.noun(),
@@ -309,7 +307,9 @@ fn check_all(
                         ),
                         Some("a user group's `profiles:` lists product profiles only"),
                     )),
-                    None => found.push(undeclared(location, profile, &names, Some(Kind::Profile))),
+                    None => {
+                        found.push(undeclared(location(), profile, &names, Some(Kind::Profile)))
+                    }
                 }
             }
         }
@@ -338,26 +338,21 @@ fn check_all(
             let index = counters[slot];
             counters[slot] += 1;
             for (position, member) in list.iter().enumerate() {
-                let location = source.location(&[
-                    Step::Key(kind.list()),
-                    Step::Index(index),
-                    Step::Key("members"),
-                    Step::Index(position),
-                ]);
+                let location = || entry_location(source, kind.list(), index, "members", position);
                 let key = member.to_lowercase();
                 let resolved = match identities.get(&key) {
                     Some(_) => Ok(()),
                     None => match by_username.get(&key).map(Vec::as_slice) {
                         Some([_]) => Ok(()),
                         Some(several) => Err(problem(
-                            location,
+                            location(),
                             format!(
                                 "`{member}` is the username of {} users in different domains",
                                 several.len()
                             ),
                             Some("name the member by email address, or as `username (domain)`"),
                         )),
-                        None => Err(unknown_user(location, member, &identities)),
+                        None => Err(unknown_user(location(), member, &identities)),
                     },
                 };
                 if let Err(problem) = resolved {
@@ -374,6 +369,23 @@ fn check_all(
         state.origins.insert(key, declared.location);
     }
     (state, found)
+}
+
+/// Where entry `position` of the list `key` of item `index` of the top-level list
+/// `list` was written (a deep position: parsed again from the file when asked).
+fn entry_location(
+    source: &Source<'_>,
+    list: &str,
+    index: usize,
+    key: &str,
+    position: usize,
+) -> Location {
+    source.location(&[
+        Step::Key(list),
+        Step::Index(index),
+        Step::Key(key),
+        Step::Index(position),
+    ])
 }
 
 fn undeclared(
@@ -434,7 +446,7 @@ fn unknown_user(
 
 fn check_against_settings(
     settings: &Settings,
-    users: &[(usize, &Source, usize)],
+    users: &[(usize, &Source<'_>, usize)],
     names: &BTreeMap<String, Declared>,
     found: &mut Vec<Diagnostic>,
 ) {

@@ -110,25 +110,91 @@ pub fn load_sources(
     }
 }
 
-/// One state file, parsed, with the tree that knows where each value was written.
-pub(crate) struct Source {
+/// One state file, parsed.
+///
+/// The tree with every value's position is large (several times the typed values),
+/// so it is not kept: the positions of the top-level keys and list items, which every
+/// run needs (origins, duplicates), are saved, and the tree is parsed again from the
+/// text only when a problem needs a deeper position.
+pub(crate) struct Source<'t> {
     pub file: PathBuf,
-    pub root: Option<Node>,
+    text: &'t str,
+    /// `(top-level key, mark of its value, marks of its list items)`.
+    top: Vec<(String, tree::Mark, Vec<tree::Mark>)>,
+    key_marks: Vec<(String, tree::Mark)>,
+    root_mark: Option<tree::Mark>,
+    tree: std::cell::OnceCell<Option<Node>>,
     pub content: StateFile,
 }
 
-impl Source {
+impl<'t> Source<'t> {
+    fn new(file: &Path, text: &'t str, root: Option<&Node>, content: StateFile) -> Self {
+        let mut top = Vec::new();
+        let mut key_marks = Vec::new();
+        if let Some(Node {
+            value: Value::Mapping(entries),
+            ..
+        }) = root
+        {
+            for (key, value) in entries {
+                let Some(name) = key.scalar() else { continue };
+                key_marks.push((name.to_owned(), key.mark));
+                let items = match &value.value {
+                    Value::Sequence(items) => (0..items.len())
+                        .map(|index| {
+                            root.map_or(key.mark, |root| {
+                                root.mark_at(&[Step::Key(name), Step::Index(index)])
+                            })
+                        })
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                let mark = root.map_or(key.mark, |root| root.mark_at(&[Step::Key(name)]));
+                top.push((name.to_owned(), mark, items));
+            }
+        }
+        Source {
+            file: file.to_path_buf(),
+            text,
+            top,
+            key_marks,
+            root_mark: root.map(|root| root.mark),
+            tree: std::cell::OnceCell::new(),
+            content,
+        }
+    }
+
     /// Where the top-level key `key` was written.
     pub fn key_location(&self, key: &str) -> Location {
-        match self.root.as_ref().and_then(|root| root.key_mark(key)) {
-            Some(mark) => mark.in_file(&self.file),
+        match self.key_marks.iter().find(|(name, _)| name == key) {
+            Some((_, mark)) => mark.in_file(&self.file),
             None => self.location(&[]),
         }
     }
 
     /// Where the value at `path` was written (or the nearest thing that was).
     pub fn location(&self, path: &[Step<'_>]) -> Location {
-        match &self.root {
+        let saved = match path {
+            [] => self.root_mark,
+            [Step::Key(key)] => self
+                .top
+                .iter()
+                .find(|(name, _, _)| name == key)
+                .map(|(_, mark, _)| *mark),
+            [Step::Key(key), Step::Index(index)] => self
+                .top
+                .iter()
+                .find(|(name, _, _)| name == key)
+                .and_then(|(_, _, items)| items.get(*index).copied()),
+            _ => None,
+        };
+        if let Some(mark) = saved {
+            return mark.in_file(&self.file);
+        }
+        let tree = self
+            .tree
+            .get_or_init(|| tree::parse(&self.file, self.text).ok().flatten());
+        match tree {
             Some(root) => root.mark_at(path).in_file(&self.file),
             None => Location {
                 file: self.file.clone(),
@@ -139,36 +205,28 @@ impl Source {
     }
 }
 
-fn read_one(
+fn read_one<'t>(
     schema: &serde_json::Value,
     file: &Path,
-    text: &str,
-) -> Result<Source, Vec<Diagnostic>> {
+    text: &'t str,
+) -> Result<Source<'t>, Vec<Diagnostic>> {
     let root = tree::parse(file, text).map_err(|problem| vec![problem])?;
     let Some(root) = root else {
-        return Ok(Source {
-            file: file.to_path_buf(),
-            root: None,
-            content: StateFile::default(),
-        });
+        return Ok(Source::new(file, text, None, StateFile::default()));
     };
     if root.is_null() {
-        return Ok(Source {
-            file: file.to_path_buf(),
-            root: Some(root),
-            content: StateFile::default(),
-        });
+        return Ok(Source::new(file, text, Some(&root), StateFile::default()));
     }
     let found = shape::check(schema, &root, file, "a state file", None);
     if !found.is_empty() {
         return Err(found);
     }
+    // The positions worth keeping are saved and the tree is dropped before the
+    // typed parse, so the two never take memory at the same time.
+    let source = Source::new(file, text, Some(&root), StateFile::default());
+    drop(root);
     let content = typed_parse(file, text)?;
-    Ok(Source {
-        file: file.to_path_buf(),
-        root: Some(root),
-        content,
-    })
+    Ok(Source { content, ..source })
 }
 
 /// The typed parse with serde_yaml. The shape check has passed, so this failing
@@ -277,4 +335,46 @@ pub(crate) fn sort(problems: &mut [Diagnostic]) {
         (None, Some(_)) => std::cmp::Ordering::Less,
         (None, None) => std::cmp::Ordering::Equal,
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const VALID: &str = include_str!("../../tests/fixtures/state/valid/org.yaml");
+
+    #[test]
+    fn a_valid_file_is_checked_without_parsing_its_tree_again() {
+        let schema = crate::schema::state_schema();
+        let source = read_one(&schema, Path::new("org.yaml"), VALID).unwrap();
+        assert!(rules::check_file(&source).is_empty());
+        let (_, found) = merge::check_all(std::slice::from_ref(&source), None);
+        assert!(found.is_empty(), "{found:?}");
+        assert!(source.tree.get().is_none(), "no deep position was needed");
+        let (state, found) = merge::merge(vec![source], None);
+        assert!(found.is_empty(), "{found:?}");
+        assert_eq!(state.users.len(), 4);
+        assert_eq!(
+            state.origin_of("engineering").unwrap().to_string(),
+            "org.yaml:20:5"
+        );
+    }
+
+    #[test]
+    fn deep_positions_come_from_parsing_again() {
+        let schema = crate::schema::state_schema();
+        let source = read_one(&schema, Path::new("org.yaml"), VALID).unwrap();
+        assert!(source.tree.get().is_none());
+        let shallow = source.location(&[Step::Key("users"), Step::Index(1)]);
+        assert_eq!((shallow.line, shallow.column), (10, 5));
+        assert!(source.tree.get().is_none(), "shallow positions are saved");
+        let deep = source.location(&[
+            Step::Key("users"),
+            Step::Index(0),
+            Step::Key("groups"),
+            Step::Index(1),
+        ]);
+        assert_eq!((deep.line, deep.column), (8, 27));
+        assert!(source.tree.get().is_some());
+    }
 }

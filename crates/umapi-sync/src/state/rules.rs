@@ -27,7 +27,7 @@ pub(crate) fn problem(location: Location, message: String, hint: Option<&str>) -
 }
 
 /// Every problem in one file that can be seen without the others.
-pub(crate) fn check_file(source: &Source) -> Vec<Diagnostic> {
+pub(crate) fn check_file(source: &Source<'_>) -> Vec<Diagnostic> {
     let mut found = Vec::new();
     for (index, user) in source.content.users.iter().enumerate() {
         check_user(source, index, user, &mut found);
@@ -53,7 +53,7 @@ pub(crate) fn check_file(source: &Source) -> Vec<Diagnostic> {
     found
 }
 
-fn check_user(source: &Source, index: usize, user: &UserSpec, found: &mut Vec<Diagnostic>) {
+fn check_user(source: &Source<'_>, index: usize, user: &UserSpec, found: &mut Vec<Diagnostic>) {
     let at = |key: &'static str| {
         source.location(&[Step::Key("users"), Step::Index(index), Step::Key(key)])
     };
@@ -118,7 +118,7 @@ fn check_user(source: &Source, index: usize, user: &UserSpec, found: &mut Vec<Di
         ));
     }
     if let Some(country) = &user.country {
-        check_country(country, at("country"), "country", found);
+        check_country(country, || at("country"), "country", found);
     }
     for (key, value) in [("firstname", &user.firstname), ("lastname", &user.lastname)] {
         if let Some(value) = value
@@ -175,7 +175,7 @@ fn check_user(source: &Source, index: usize, user: &UserSpec, found: &mut Vec<Di
     );
 }
 
-fn check_group(source: &Source, index: usize, group: &GroupSpec, found: &mut Vec<Diagnostic>) {
+fn check_group(source: &Source<'_>, index: usize, group: &GroupSpec, found: &mut Vec<Diagnostic>) {
     let path = [Step::Key("groups"), Step::Index(index)];
     check_name(source, &path, &group.name, "user group", found);
     let list_path = |key: &'static str, position: usize| {
@@ -225,22 +225,24 @@ fn check_group(source: &Source, index: usize, group: &GroupSpec, found: &mut Vec
 }
 
 fn check_admin_group(
-    source: &Source,
+    source: &Source<'_>,
     index: usize,
     admin_group: &ProfileSpec,
     found: &mut Vec<Diagnostic>,
 ) {
     let path = [Step::Key("admin_groups"), Step::Index(index)];
-    let name_at = source.location(&[
-        Step::Key("admin_groups"),
-        Step::Index(index),
-        Step::Key("name"),
-    ]);
+    let name_at = || {
+        source.location(&[
+            Step::Key("admin_groups"),
+            Step::Index(index),
+            Step::Key("name"),
+        ])
+    };
     if admin_group.name.eq_ignore_ascii_case(ORG_ADMIN) {
-        found.push(org_admin_problem(name_at));
+        found.push(org_admin_problem(name_at()));
     } else if !admin_group.name.starts_with('_') {
         found.push(problem(
-            name_at,
+            name_at(),
             format!("admin group `{}` must start with `_`", admin_group.name),
             Some(
                 "admin groups are named like `_admin_Engineering` or `_product_admin_Photoshop`; \
@@ -248,43 +250,43 @@ fn check_admin_group(
             ),
         ));
     } else if admin_group.name.chars().count() > MAX_GROUP_NAME {
-        found.push(too_long(name_at, &admin_group.name));
+        found.push(too_long(name_at(), &admin_group.name));
     }
     check_members(source, &path, admin_group, found);
 }
 
 /// The rules for a user group's or product profile's name.
 fn check_name(
-    source: &Source,
+    source: &Source<'_>,
     path: &[Step<'_>; 2],
     name: &str,
     noun: &str,
     found: &mut Vec<Diagnostic>,
 ) {
-    let name_at = source.location(&[path[0], path[1], Step::Key("name")]);
+    let name_at = || source.location(&[path[0], path[1], Step::Key("name")]);
     if name.trim().is_empty() {
         found.push(problem(
-            name_at,
+            name_at(),
             format!("a {noun} needs a name"),
             Some("write the name as it appears in the Admin Console"),
         ));
     } else if name.eq_ignore_ascii_case(ORG_ADMIN) {
-        found.push(org_admin_problem(name_at));
+        found.push(org_admin_problem(name_at()));
     } else if noun == "user group" && name.starts_with('_') {
         found.push(problem(
-            name_at,
+            name_at(),
             format!("user group name `{name}` must not start with `_`"),
             Some(
                 "names starting with `_` belong to admin groups: declare it under `admin_groups:`",
             ),
         ));
     } else if name.chars().count() > MAX_GROUP_NAME {
-        found.push(too_long(name_at, name));
+        found.push(too_long(name_at(), name));
     }
 }
 
 fn check_members(
-    source: &Source,
+    source: &Source<'_>,
     path: &[Step<'_>; 2],
     spec: &ProfileSpec,
     found: &mut Vec<Diagnostic>,
@@ -350,7 +352,12 @@ fn check_repeats(
     }
 }
 
-fn check_country(country: &str, location: Location, key: &str, found: &mut Vec<Diagnostic>) {
+fn check_country(
+    country: &str,
+    location: impl FnOnce() -> Location,
+    key: &str,
+    found: &mut Vec<Diagnostic>,
+) {
     if !is_country(country) {
         let upper = country.to_uppercase();
         let hint = if is_country(&upper) {
@@ -359,7 +366,7 @@ fn check_country(country: &str, location: Location, key: &str, found: &mut Vec<D
             "use the ISO 3166-1 alpha-2 code, like `US`, `GB` or `DE`".to_owned()
         };
         found.push(problem(
-            location,
+            location(),
             format!("{key} `{country}` must be two upper-case letters"),
             Some(&hint),
         ));
@@ -375,7 +382,7 @@ pub(crate) fn check_settings(
     if let Some(country) = &settings.default_country {
         check_country(
             country,
-            at(&[Step::Key("default_country")]),
+            || at(&[Step::Key("default_country")]),
             "default_country",
             &mut found,
         );
