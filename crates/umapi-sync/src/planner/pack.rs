@@ -187,7 +187,7 @@ pub(crate) struct Work {
     pub removals: Vec<MembershipWork>,
     pub adds: Vec<MembershipWork>,
     /// Group entries that must wait for the group phase (profile links of renamed
-    /// groups, overflow steps).
+    /// groups, profile links beyond what a new group's create entry holds).
     pub late_groups: Vec<GroupWork>,
     pub leaves: Vec<LeaveWork>,
     pub deletes: Vec<(String, ChangeId)>,
@@ -228,29 +228,18 @@ fn user_entry(target: &UserTarget, steps: Vec<UserStep>, ids: Vec<Vec<ChangeId>>
     }
 }
 
-fn group_entries(work: GroupWork, out: &mut Vec<Planned>, overflow: &mut Vec<GroupWork>) {
-    let mut steps = work.steps;
-    let rest = if steps.len() > MAX_STEPS_PER_ENTRY {
-        steps.split_off(MAX_STEPS_PER_ENTRY)
-    } else {
-        Vec::new()
-    };
-    let (steps, ids): (Vec<_>, Vec<_>) = steps.into_iter().unzip();
-    out.push(Planned {
+/// The entry of one group's work. The planner splits profile links so that no
+/// group work needs more than one entry (each change stays in one request).
+fn group_entry(work: GroupWork) -> Planned {
+    debug_assert!(work.steps.len() <= MAX_STEPS_PER_ENTRY);
+    let (steps, ids): (Vec<_>, Vec<_>) = work.steps.into_iter().unzip();
+    Planned {
         entry: Entry::UserGroup(UserGroupEntry {
-            usergroup: work.group.clone(),
+            usergroup: work.group,
             request_id: None,
             steps,
         }),
         ids,
-    });
-    if !rest.is_empty() {
-        // Entries of one request run in any order, so steps that depend on the first
-        // entry (a create) wait for a later phase.
-        overflow.push(GroupWork {
-            group: work.group,
-            steps: rest,
-        });
     }
 }
 
@@ -303,11 +292,11 @@ impl Work {
         };
 
         // Phase 1.
-        let mut late = std::mem::take(&mut self.late_groups);
+        let late = std::mem::take(&mut self.late_groups);
         let mut entries = Vec::new();
         let group_count = self.groups.len();
         for work in std::mem::take(&mut self.groups) {
-            group_entries(work, &mut entries, &mut late);
+            entries.push(group_entry(work));
         }
         add_phase(PhaseName::GroupCreatesAndUpdates, entries, group_count);
 
@@ -486,18 +475,7 @@ impl Work {
         adding: bool,
         extra_groups: Vec<GroupWork>,
     ) -> (Vec<Planned>, usize) {
-        let mut entries = Vec::new();
-        let mut overflow = Vec::new();
-        for work in extra_groups {
-            group_entries(work, &mut entries, &mut overflow);
-        }
-        // Overflow of overflow cannot happen: extra groups hold profile steps only,
-        // split at 10; anything left is appended as further entries.
-        while let Some(work) = overflow.pop() {
-            let mut more = Vec::new();
-            group_entries(work, &mut entries, &mut more);
-            overflow.extend(more);
-        }
+        let mut entries: Vec<Planned> = extra_groups.into_iter().map(group_entry).collect();
         if ops.is_empty() {
             return (entries, 0);
         }
