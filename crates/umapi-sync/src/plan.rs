@@ -366,7 +366,8 @@ pub struct Estimate {
 /// What the plan touches, as it was when planned.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Preconditions {
-    /// Touched users by lower-cased identity key, sorted.
+    /// Touched users by lower-cased identity key (see
+    /// [`crate::snapshot::SnapshotUser::unique_key`]), sorted.
     pub users: Vec<UserPrecondition>,
     /// Touched groups by lower-cased name, sorted.
     pub groups: Vec<GroupPrecondition>,
@@ -375,7 +376,7 @@ pub struct Preconditions {
 /// A touched user as it was when planned.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserPrecondition {
-    /// Lower-cased identity key (email, or username).
+    /// Lower-cased identity key (email, or username; ` (adobeID)` appended for Adobe IDs).
     pub key: String,
     /// The user's values; absent when the user did not exist.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -485,7 +486,7 @@ impl Plan {
         let mut users: HashMap<String, &crate::snapshot::SnapshotUser> =
             HashMap::with_capacity(snapshot.users.len());
         for user in &snapshot.users {
-            users.insert(user.key(), user);
+            users.insert(user.unique_key(), user);
         }
         let groups: HashMap<String, &crate::snapshot::SnapshotGroup> = snapshot
             .groups

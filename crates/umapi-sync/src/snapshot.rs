@@ -111,6 +111,17 @@ impl SnapshotUser {
         )
     }
 
+    /// [`SnapshotUser::key`], with ` (adobeID)` appended for Adobe IDs: an Adobe ID
+    /// and an org-owned account may share an email, and this key tells them apart.
+    pub fn unique_key(&self) -> String {
+        let key = self.key();
+        if self.identity_type == IdentityType::AdobeId {
+            format!("{key} (adobeID)")
+        } else {
+            key
+        }
+    }
+
     /// The user as an action entry names it: the email, or the username (with the
     /// domain when the username is not an email and differs from the email).
     pub fn target(&self) -> (String, Option<String>) {

@@ -485,3 +485,59 @@ fn groups_with_many_profiles_keep_every_change_in_one_request() {
         assert_eq!(linked, profiles, "{group}");
     }
 }
+
+#[test]
+fn an_adobe_id_sharing_an_email_with_an_org_account_is_addressed_as_such() {
+    let mut snapshot = org();
+    let mut adobe = user("a@x.com", &["Eng"]);
+    adobe.identity_type = Some(IdentityType::AdobeId);
+    let mut users: Vec<umapi_core::wire::User> = vec![adobe];
+    users.push(user("a@x.com", &["PP"]));
+    snapshot = Snapshot::from_parts(
+        "ORG@AdobeOrg",
+        users,
+        snapshot
+            .groups
+            .iter()
+            .map(|g| group(&g.name, g.group_type.clone())),
+    );
+    // The Federated ID is declared (and leaves PP); the Adobe ID is not (removed).
+    let desired = desired_from_yaml(
+        "users: [{email: a@x.com}]\nprofiles: [{name: PP}]\nsettings: {unlisted_users: remove}",
+    );
+    let plan = plan(&desired, &snapshot, &PlanOptions::default()).unwrap();
+    assert_eq!(
+        changes(&plan),
+        vec!["-a@x.com PP", "leave a@x.com (Adobe ID)"]
+    );
+    let leave = plan
+        .phases
+        .iter()
+        .find(|p| p.name == PhaseName::UsersLeavingOrg)
+        .unwrap();
+    assert!(
+        matches!(&leave.requests[0].entries[0], Entry::User(u) if u.use_adobe_id == Some(true))
+    );
+    let removal = plan
+        .phases
+        .iter()
+        .find(|p| p.name == PhaseName::MembershipRemovals)
+        .unwrap();
+    assert!(matches!(&removal.requests[0].entries[0], Entry::User(u) if u.use_adobe_id.is_none()));
+    // Both accounts are preconditions of their own.
+    let keys: Vec<&str> = plan
+        .preconditions
+        .users
+        .iter()
+        .map(|u| u.key.as_str())
+        .collect();
+    assert_eq!(keys, vec!["a@x.com", "a@x.com (adobeID)"]);
+    assert_eq!(plan.check_fresh(&snapshot), Ok(()));
+
+    let mut sim = planner_support::sim::SimOrg::new(snapshot);
+    assert_eq!(sim.apply(&plan, 1), Vec::<String>::new());
+    let left = sim.to_snapshot();
+    assert_eq!(left.users.len(), 1);
+    assert_eq!(left.users[0].identity_type, IdentityType::FederatedId);
+    assert!(left.users[0].groups.is_empty());
+}

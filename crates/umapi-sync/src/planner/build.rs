@@ -2,6 +2,7 @@
 //! decides every change, leaving the packing into requests to [`super::pack`].
 
 use std::borrow::Cow;
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use regex::{Regex, RegexBuilder};
@@ -79,6 +80,8 @@ pub(crate) struct Builder<'a> {
     by_current_exact: HashMap<&'a str, GroupInfo>,
     by_current_lower: HashMap<String, GroupInfo>,
     user_patterns: Vec<Regex>,
+    /// Users whose email another account of the org shares.
+    shared_users: HashSet<u32>,
     excluded_types: Vec<IdentityType>,
     diagnostics: Vec<Diagnostic>,
     warnings: Vec<String>,
@@ -147,9 +150,13 @@ fn display_user(user: &str, domain: Option<&str>) -> String {
     }
 }
 
-fn target_of_current(user: &SnapshotUser) -> UserTarget {
+/// How requests name an existing user; `shared` when another account of the org
+/// has the same email.
+fn target_of_current(user: &SnapshotUser, shared: bool) -> UserTarget {
     let (name, domain) = user.target();
-    UserTarget::new(name, domain)
+    let mut target = UserTarget::new(name, domain);
+    target.use_adobe_id = shared && user.identity_type == IdentityType::AdobeId;
+    target
 }
 
 impl<'a> Builder<'a> {
@@ -182,6 +189,7 @@ impl<'a> Builder<'a> {
             by_current_exact: HashMap::with_capacity(snapshot.groups.len()),
             by_current_lower: HashMap::with_capacity(snapshot.groups.len()),
             user_patterns,
+            shared_users: HashSet::new(),
             excluded_types: settings.exclude.types.clone(),
             diagnostics,
             warnings: Vec::new(),
@@ -434,6 +442,7 @@ impl<'a> Builder<'a> {
         // Current users by every alias.
         let mut current_lookup: HashMap<Cow<'a, str>, u32> =
             HashMap::with_capacity(snapshot.users.len() * 2);
+        let mut shared_aliases: HashMap<Cow<'a, str>, Vec<u32>> = HashMap::new();
         for (index, user) in snapshot.users.iter().enumerate() {
             for alias in aliases(
                 user.email.as_deref(),
@@ -443,7 +452,21 @@ impl<'a> Builder<'a> {
             .into_iter()
             .flatten()
             {
-                current_lookup.entry(alias).or_insert(index as u32);
+                match current_lookup.entry(alias) {
+                    Entry::Vacant(slot) => {
+                        slot.insert(index as u32);
+                    }
+                    Entry::Occupied(slot) => {
+                        // An Adobe ID and an org-owned account with the same email.
+                        let first = *slot.get();
+                        self.shared_users.insert(first);
+                        self.shared_users.insert(index as u32);
+                        let candidates = shared_aliases
+                            .entry(slot.key().clone())
+                            .or_insert_with(|| vec![first]);
+                        candidates.push(index as u32);
+                    }
+                }
             }
         }
 
@@ -560,10 +583,21 @@ impl<'a> Builder<'a> {
                 ),
                 None => ([Some(lower_cow(&w.reference)), None], &[], None),
             };
-            let found = own
-                .iter()
-                .flatten()
-                .find_map(|a| current_lookup.get(&**a).copied());
+            let found = own.iter().flatten().find_map(|a| {
+                let first = current_lookup.get(&**a).copied()?;
+                // Where accounts share the email, take the one of the declared type.
+                Some(
+                    shared_aliases
+                        .get(&**a)
+                        .and_then(|candidates| {
+                            candidates.iter().copied().find(|&c| {
+                                !claimed[c as usize]
+                                    && snapshot.users[c as usize].identity_type == w.identity_type
+                            })
+                        })
+                        .unwrap_or(first),
+                )
+            });
             if let Some(found) = found {
                 if !claimed[found as usize] {
                     claimed[found as usize] = true;
@@ -644,9 +678,12 @@ impl<'a> Builder<'a> {
                     current_managed.sort_unstable();
                     current_managed.dedup();
                     out.users.push(UserDecision {
-                        key: user.key(),
+                        key: user.unique_key(),
                         current: Some(index as u32),
-                        target: target_of_current(user),
+                        target: target_of_current(
+                            user,
+                            self.shared_users.contains(&(index as u32)),
+                        ),
                         removes: current_managed,
                         ..UserDecision::default()
                     });
@@ -669,9 +706,12 @@ impl<'a> Builder<'a> {
                         ));
                     }
                     out.users.push(UserDecision {
-                        key: user.key(),
+                        key: user.unique_key(),
                         current: Some(index as u32),
-                        target: target_of_current(user),
+                        target: target_of_current(
+                            user,
+                            self.shared_users.contains(&(index as u32)),
+                        ),
                         leave: Some((delete, user.identity_type)),
                         ..UserDecision::default()
                     });
@@ -842,8 +882,8 @@ impl<'a> Builder<'a> {
                 if decision.is_empty() {
                     return;
                 }
-                decision.key = user.key();
-                decision.target = target_of_current(user);
+                decision.key = user.unique_key();
+                decision.target = target_of_current(user, self.shared_users.contains(&current));
                 out.users.push(decision);
             }
             None => {
@@ -924,11 +964,18 @@ impl<'a> Builder<'a> {
                 };
                 let (user_name, domain) = new_target(spec);
                 out.users.push(UserDecision {
-                    key: identity_key(
-                        spec.email.as_deref(),
-                        spec.username.as_deref(),
-                        spec.domain.as_deref(),
-                    ),
+                    key: {
+                        let key = identity_key(
+                            spec.email.as_deref(),
+                            spec.username.as_deref(),
+                            spec.domain.as_deref(),
+                        );
+                        if w.identity_type == IdentityType::AdobeId {
+                            format!("{key} (adobeID)")
+                        } else {
+                            key
+                        }
+                    },
                     current: None,
                     target: UserTarget::new(user_name, domain),
                     create: Some((step, w.identity_type, email, country)),

@@ -33,23 +33,37 @@ pub(crate) struct UserTarget {
     pub domain: Option<String>,
     /// Lower-cased `user`, for ordering.
     pub key: String,
+    /// An Adobe ID that shares its email with an org-owned account: entries say
+    /// `useAdobeID`, or UMAPI would pick the other account.
+    pub use_adobe_id: bool,
 }
 
 impl UserTarget {
     pub(crate) fn new(user: String, domain: Option<String>) -> Self {
         let key = user.to_lowercase();
-        UserTarget { user, domain, key }
+        UserTarget {
+            user,
+            domain,
+            key,
+            use_adobe_id: false,
+        }
     }
 
-    /// The name for a group's `add {"user": […]}` list: only users that need no domain.
+    /// The name for a group's `add {"user": […]}` list: only users that a bare name
+    /// identifies (no domain, no `useAdobeID`).
     fn list_name(&self) -> Option<&str> {
-        self.domain.is_none().then_some(self.user.as_str())
+        (self.domain.is_none() && !self.use_adobe_id).then_some(self.user.as_str())
     }
 
     pub(crate) fn display(&self) -> String {
-        match &self.domain {
+        let name = match &self.domain {
             Some(domain) => format!("{} ({domain})", self.user),
             None => self.user.clone(),
+        };
+        if self.use_adobe_id {
+            format!("{name} (Adobe ID)")
+        } else {
+            name
         }
     }
 }
@@ -220,7 +234,7 @@ fn user_entry(target: &UserTarget, steps: Vec<UserStep>, ids: Vec<Vec<ChangeId>>
         entry: Entry::User(UserEntry {
             user: target.user.clone(),
             domain: target.domain.clone(),
-            use_adobe_id: None,
+            use_adobe_id: target.use_adobe_id.then_some(true),
             request_id: None,
             steps,
         }),

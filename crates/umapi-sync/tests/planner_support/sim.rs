@@ -112,19 +112,38 @@ impl SimOrg {
         Snapshot::from_reader(json.as_slice()).unwrap()
     }
 
-    fn find_user(&self, user: &str, domain: Option<&str>) -> Option<usize> {
-        self.snapshot.users.iter().position(|u| match domain {
-            Some(d) => {
-                u.username.as_deref().is_some_and(|n| eq(n, user))
-                    && u.domain.as_deref().is_some_and(|x| eq(x, d))
-            }
-            None => {
-                u.email.as_deref().is_some_and(|e| eq(e, user))
-                    || u.username
-                        .as_deref()
-                        .is_some_and(|n| n.contains('@') && eq(n, user))
-            }
-        })
+    /// The account an entry names. Where an Adobe ID and an org-owned account share
+    /// the email, UMAPI takes the org-owned one unless the entry says `useAdobeID`.
+    fn find_user(&self, user: &str, domain: Option<&str>, use_adobe_id: bool) -> Option<usize> {
+        let matches: Vec<usize> = self
+            .snapshot
+            .users
+            .iter()
+            .enumerate()
+            .filter(|(_, u)| match domain {
+                Some(d) => {
+                    u.username.as_deref().is_some_and(|n| eq(n, user))
+                        && u.domain.as_deref().is_some_and(|x| eq(x, d))
+                }
+                None => {
+                    u.email.as_deref().is_some_and(|e| eq(e, user))
+                        || u.username
+                            .as_deref()
+                            .is_some_and(|n| n.contains('@') && eq(n, user))
+                }
+            })
+            .map(|(i, _)| i)
+            .collect();
+        let adobe = |i: &usize| self.snapshot.users[*i].identity_type == IdentityType::AdobeId;
+        if use_adobe_id {
+            matches.iter().copied().find(adobe)
+        } else {
+            matches
+                .iter()
+                .copied()
+                .find(|i| !adobe(i))
+                .or(matches.first().copied())
+        }
     }
 
     fn find_group(&self, name: &str) -> Option<usize> {
@@ -139,7 +158,7 @@ impl SimOrg {
     }
 
     fn run_user(&mut self, e: &UserEntry) -> Result<(), String> {
-        let mut index = self.find_user(&e.user, e.domain.as_deref());
+        let mut index = self.find_user(&e.user, e.domain.as_deref(), e.use_adobe_id == Some(true));
         for step in &e.steps {
             match step {
                 UserStep::CreateFederatedId(c)
@@ -294,7 +313,7 @@ impl SimOrg {
                         UserGroupTargets::Users { user } => {
                             for u in user {
                                 let j = self
-                                    .find_user(u, None)
+                                    .find_user(u, None, false)
                                     .ok_or_else(|| format!("error.user.nonexistent {u}"))?;
                                 let groups = &mut self.snapshot.users[j].groups;
                                 groups.retain(|g| !eq(g, &group_name));
