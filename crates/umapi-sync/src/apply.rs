@@ -154,57 +154,36 @@ pub async fn apply(
     conn: &Connection,
     plan: &Plan,
     options: ApplyOptions,
-    mut on_event: impl FnMut(ApplyEvent),
+    on_event: impl FnMut(ApplyEvent),
 ) -> ApplyReport {
     let test_only = conn.is_test_mode();
-    let mut report = ApplyReport {
-        org_id: plan.org_id.clone(),
-        test_only,
-        ..ApplyReport::default()
+    let mut run = Run {
+        conn,
+        plan,
+        created: if test_only {
+            created_names(plan)
+        } else {
+            HashSet::new()
+        },
+        results: vec![None; plan.changes.len()],
+        report: ApplyReport {
+            org_id: plan.org_id.clone(),
+            test_only,
+            ..ApplyReport::default()
+        },
+        request_index: 0,
+        on_event,
     };
-    let mut results: Vec<Option<ChangeResult>> = vec![None; plan.changes.len()];
-    let mut request_index = 0;
     let mut earlier_failed = false;
-    let created = if test_only {
-        created_names(plan)
-    } else {
-        HashSet::new()
-    };
     for phase in &plan.phases {
         if earlier_failed && options.stop_after_failed_phase {
-            on_event(ApplyEvent::PhaseSkipped { phase: phase.name });
-            for request in &phase.requests {
-                for id in carried_changes(request) {
-                    record(
-                        &mut results,
-                        &mut on_event,
-                        ChangeResult {
-                            change: id,
-                            phase: phase.name,
-                            status: ChangeStatus::Skipped,
-                            error_code: None,
-                            message: Some("an earlier phase had failures".into()),
-                        },
-                    );
-                }
-                request_index += 1;
-            }
-            continue;
+            run.skip_phase(phase);
+        } else {
+            earlier_failed |= run.phase(phase).await > 0;
         }
-        let phase_failed = run_phase(
-            conn,
-            plan,
-            &created,
-            phase,
-            &mut request_index,
-            &mut results,
-            &mut report,
-            &mut on_event,
-        )
-        .await;
-        earlier_failed |= phase_failed > 0;
     }
-    report.changes = results.into_iter().flatten().collect();
+    let mut report = run.report;
+    report.changes = run.results.into_iter().flatten().collect();
     for change in &report.changes {
         match change.status {
             ChangeStatus::Succeeded | ChangeStatus::Validated => report.succeeded += 1,
@@ -214,6 +193,114 @@ pub async fn apply(
         }
     }
     report
+}
+
+/// The state of one [`apply`] run.
+struct Run<'a, F> {
+    conn: &'a Connection,
+    plan: &'a Plan,
+    /// Names test mode cannot see (empty outside test mode).
+    created: HashSet<String>,
+    /// Each change's result, by id.
+    results: Vec<Option<ChangeResult>>,
+    report: ApplyReport,
+    /// Index of the next request across the whole plan.
+    request_index: usize,
+    on_event: F,
+}
+
+impl<F: FnMut(ApplyEvent)> Run<'_, F> {
+    /// Sends the requests of one phase; returns how many of its changes failed.
+    async fn phase(&mut self, phase: &Phase) -> usize {
+        (self.on_event)(ApplyEvent::PhaseStarted {
+            phase: phase.name,
+            requests: phase.requests.len(),
+        });
+        let mut phase_failed = 0;
+        for request in &phase.requests {
+            let index = self.request_index;
+            self.request_index += 1;
+            (self.on_event)(ApplyEvent::RequestStarted {
+                phase: phase.name,
+                request: index,
+                entries: request.entries.len(),
+            });
+            tracing::debug!(request = index, phase = ?phase.name, entries = request.entries.len(), "sending action request");
+            let outcome = self.conn.post_actions(&request.entries).await;
+            self.report.requests_sent += 1;
+            let changes = match outcome {
+                Ok(response) => {
+                    self.report
+                        .warnings
+                        .extend(response.warnings.iter().cloned());
+                    let mut changes = results_of_response(
+                        phase.name,
+                        request,
+                        &response,
+                        self.conn.is_test_mode(),
+                    );
+                    mark_unverified(self.plan, &self.created, &mut changes);
+                    changes
+                }
+                Err(error) => {
+                    tracing::warn!(request = index, %error, "action request failed");
+                    self.report.requests_failed += 1;
+                    fail_all(phase.name, request, "request_failed", &error.to_string())
+                }
+            };
+            let failed = changes
+                .iter()
+                .filter(|c| c.status == ChangeStatus::Failed)
+                .count();
+            phase_failed += failed;
+            let succeeded = changes.len() - failed;
+            for change in changes {
+                self.record(change);
+            }
+            (self.on_event)(ApplyEvent::RequestFinished {
+                request: index,
+                succeeded,
+                failed,
+            });
+        }
+        (self.on_event)(ApplyEvent::PhaseFinished {
+            phase: phase.name,
+            failed: phase_failed,
+        });
+        phase_failed
+    }
+
+    /// Records every change of a phase as skipped, sending nothing.
+    fn skip_phase(&mut self, phase: &Phase) {
+        (self.on_event)(ApplyEvent::PhaseSkipped { phase: phase.name });
+        for request in &phase.requests {
+            for id in carried_changes(request) {
+                self.record(ChangeResult {
+                    change: id,
+                    phase: phase.name,
+                    status: ChangeStatus::Skipped,
+                    error_code: None,
+                    message: Some("not sent: an earlier phase had failures".into()),
+                });
+            }
+            self.request_index += 1;
+        }
+    }
+
+    /// Stores a change's result, keeping the first failure when a change spans
+    /// several steps, and reports it.
+    fn record(&mut self, result: ChangeResult) {
+        let Some(slot) = self.results.get_mut(result.change as usize) else {
+            return;
+        };
+        match slot {
+            Some(existing) if existing.status == ChangeStatus::Failed => {}
+            _ => {
+                (self.on_event)(ApplyEvent::Change(result.clone()));
+                *slot = Some(result);
+            }
+        }
+    }
 }
 
 /// In test mode, a "not found" for a user or group that an earlier change of the
@@ -269,89 +356,6 @@ fn depends_on_created(kind: &ChangeKind, created: &HashSet<String>) -> bool {
     names
         .iter()
         .any(|name| created.contains(&name.to_lowercase()))
-}
-
-/// Sends the requests of one phase; returns how many of its changes failed.
-#[allow(clippy::too_many_arguments)]
-async fn run_phase(
-    conn: &Connection,
-    plan: &Plan,
-    created: &HashSet<String>,
-    phase: &Phase,
-    request_index: &mut usize,
-    results: &mut [Option<ChangeResult>],
-    report: &mut ApplyReport,
-    on_event: &mut impl FnMut(ApplyEvent),
-) -> usize {
-    on_event(ApplyEvent::PhaseStarted {
-        phase: phase.name,
-        requests: phase.requests.len(),
-    });
-    let mut phase_failed = 0;
-    for request in &phase.requests {
-        let index = *request_index;
-        *request_index += 1;
-        on_event(ApplyEvent::RequestStarted {
-            phase: phase.name,
-            request: index,
-            entries: request.entries.len(),
-        });
-        tracing::debug!(request = index, phase = ?phase.name, entries = request.entries.len(), "sending action request");
-        let outcome = conn.post_actions(&request.entries).await;
-        report.requests_sent += 1;
-        let changes = match outcome {
-            Ok(response) => {
-                report.warnings.extend(response.warnings.iter().cloned());
-                let mut changes =
-                    results_of_response(phase.name, request, &response, conn.is_test_mode());
-                mark_unverified(plan, created, &mut changes);
-                changes
-            }
-            Err(error) => {
-                tracing::warn!(request = index, %error, "action request failed");
-                report.requests_failed += 1;
-                fail_all(phase.name, request, "request_failed", &error.to_string())
-            }
-        };
-        let failed = changes
-            .iter()
-            .filter(|c| c.status == ChangeStatus::Failed)
-            .count();
-        phase_failed += failed;
-        let succeeded = changes.len() - failed;
-        for change in changes {
-            record(results, on_event, change);
-        }
-        on_event(ApplyEvent::RequestFinished {
-            request: index,
-            succeeded,
-            failed,
-        });
-    }
-    on_event(ApplyEvent::PhaseFinished {
-        phase: phase.name,
-        failed: phase_failed,
-    });
-    phase_failed
-}
-
-/// Stores a change's result, keeping the first failure when a change spans
-/// several steps, and reports it.
-fn record(
-    results: &mut [Option<ChangeResult>],
-    on_event: &mut impl FnMut(ApplyEvent),
-    result: ChangeResult,
-) {
-    let Some(slot) = results.get_mut(result.change as usize) else {
-        return;
-    };
-    match slot {
-        Some(existing) if existing.status == ChangeStatus::Failed => {}
-        _ => {
-            on_event(ApplyEvent::Change(result.clone()));
-            *slot = Some(result);
-        }
-    }
 }
 
 /// Every change carried by a request, once each, in order of first appearance.

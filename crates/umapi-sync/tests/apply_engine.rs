@@ -314,3 +314,52 @@ async fn a_request_that_fails_as_a_whole_fails_only_its_own_changes() {
     assert_eq!(report.succeeded + report.failed, plan.changes.len());
     sandbox.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_after_failed_phase_sends_nothing_after_a_failed_phase() {
+    use umapi_sandbox::observe::EndpointClass;
+    use umapi_sandbox::{Fault, FaultPlan, ScriptedFault};
+
+    let sandbox = sandbox(org(), 5).await;
+    let conn = connect(&sandbox, false);
+    let yaml = launch_state(&Snapshot::read(&conn, |_| {}).await.expect("read"));
+    let (_, plan) = plan_for(&conn, &yaml).await;
+    assert!(plan.phases.len() >= 2, "{:?}", plan.phases);
+    let first_phase_requests = plan.phases[0].requests.len();
+    // Every request of the first phase fails as a whole.
+    sandbox.set_faults(FaultPlan {
+        script: (0..first_phase_requests)
+            .map(|_| ScriptedFault {
+                endpoint: Some(EndpointClass::Action),
+                fault: Fault::Status {
+                    status: 400,
+                    body: None,
+                    retry_after: None,
+                },
+            })
+            .collect(),
+        random: Vec::new(),
+    });
+
+    let mut events = Vec::new();
+    let options = ApplyOptions {
+        stop_after_failed_phase: true,
+    };
+    let report = apply(&conn, &plan, options, |e| events.push(e)).await;
+    assert_eq!(
+        report.requests_sent, first_phase_requests,
+        "nothing sent after the failure"
+    );
+    assert!(report.skipped > 0);
+    assert_eq!(
+        report.succeeded + report.failed + report.skipped,
+        plan.changes.len()
+    );
+    let skipped_phases = events
+        .iter()
+        .filter(|e| matches!(e, ApplyEvent::PhaseSkipped { .. }))
+        .count();
+    assert_eq!(skipped_phases, plan.phases.len() - 1);
+    assert!(!report.is_success());
+    sandbox.shutdown().await;
+}
