@@ -218,8 +218,9 @@ fn one_entry_per_user(plan: &Plan) -> u64 {
     (targets.len() as u64).div_ceil(10)
 }
 
+/// Pacing time at Adobe's rate, as the plan estimates it (a sliding minute).
 fn minutes(requests: u64) -> String {
-    let seconds = requests * 60 / u64::from(RATE);
+    let seconds = umapi_sync::planner::pacing_seconds(requests, RATE) as u64;
     format!("{}m{:02}s", seconds / 60, seconds % 60)
 }
 

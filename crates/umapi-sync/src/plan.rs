@@ -359,7 +359,9 @@ pub struct Estimate {
     /// The configured action rate limit (requests per minute); absent = unlimited.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action_requests_per_minute: Option<u32>,
-    /// Seconds the requests need at that rate (pacing only, not server time).
+    /// Seconds the requests wait for that rate limit (see
+    /// [`crate::planner::pacing_seconds`]: a sliding minute, so the first batch starts
+    /// at once); server time not included.
     pub duration_seconds: f64,
 }
 

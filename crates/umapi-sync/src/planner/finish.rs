@@ -58,10 +58,9 @@ impl Built {
             .collect();
         let packed = self.work.pack();
         let requests: u64 = packed.phases.iter().map(|p| p.requests.len() as u64).sum();
-        let duration_seconds = match options.action_requests_per_minute {
-            Some(rate) if rate > 0 => requests as f64 * 60.0 / f64::from(rate),
-            _ => 0.0,
-        };
+        let duration_seconds = options
+            .action_requests_per_minute
+            .map_or(0.0, |rate| super::pacing_seconds(requests, rate));
         let users = self
             .touched_users
             .into_iter()

@@ -53,6 +53,17 @@ impl Default for PlanOptions {
     }
 }
 
+/// Seconds that `requests` action requests wait for a limit of `per_minute` requests
+/// per sliding minute (how UMAPI counts and how `umapi-core` paces): the first
+/// `per_minute` start at once, each further `per_minute` a minute later. Server time
+/// is not included; `0` for no limit.
+pub fn pacing_seconds(requests: u64, per_minute: u32) -> f64 {
+    if per_minute == 0 || requests == 0 {
+        return 0.0;
+    }
+    ((requests - 1) / u64::from(per_minute)) as f64 * 60.0
+}
+
 /// Plans the changes that take the org in `current` to `desired`.
 ///
 /// Fails with [`Error::Invalid`] when the desired state names profiles or admin

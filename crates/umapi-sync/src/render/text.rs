@@ -113,10 +113,11 @@ pub(crate) fn estimate_line(plan: &Plan) -> String {
     let e = &plan.estimate;
     let phases = plan.phases.len();
     let rate = match e.action_requests_per_minute {
-        Some(rate) => format!(
-            ", about {} at {rate} requests per minute",
+        Some(rate) if e.duration_seconds > 0.0 => format!(
+            ", about {} of waiting at {rate} requests per minute",
             format_duration(e.duration_seconds)
         ),
+        Some(rate) => format!(", no waiting at {rate} requests per minute"),
         None => String::new(),
     };
     format!(
