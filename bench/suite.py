@@ -270,6 +270,160 @@ def side_by_side(args, umapi: Path, python: Path, users: int) -> dict:
     }
 
 
+# ---------------------------------------------------------------- change sets applied
+
+APPLIED_USERS = 20_000  # the org size of the planner bench's change sets
+
+
+def admin(info: dict[str, str], method: str, path: str) -> dict:
+    """Calls the sandbox's /_sandbox/ admin API over its HTTPS listener."""
+    import ssl
+    import urllib.request
+
+    context = ssl.create_default_context(cafile=info["ca_bundle"])
+    request = urllib.request.Request(info["ims_host"].rstrip("/") + "/_sandbox/" + path, method=method)
+    opener = urllib.request.build_opener(
+        urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=context)
+    )
+    with opener.open(request, timeout=60) as response:
+        return json.loads(response.read() or b"{}")
+
+
+def one_entry_per_user(plan: dict) -> int:
+    """Requests Adobe's client and the User Sync Tool would send for the plan's changes:
+    one entry per touched user (and per touched group), ten entries per request."""
+    targets = set()
+    for change in plan.get("changes", []):
+        if change.get("user") is not None:
+            targets.add(("user", json.dumps(change["user"], sort_keys=True)))
+        elif change.get("group") is not None:
+            targets.add(("group", json.dumps(change["group"], sort_keys=True)))
+    return -(-len(targets) // 10)
+
+
+def yaml_list(items: list[str], indent: str) -> str:
+    return "".join(f"{indent}- {json.dumps(item)}\n" for item in items)
+
+
+def change_sets(base: Path) -> list[tuple[str, dict[str, str]]]:
+    """The four change sets of issue 6, as edits of the exported state files:
+    (label, {file name: new text})."""
+    users_text = (base / "users.yaml").read_text()
+    groups_text = (base / "groups.yaml").read_text()
+    settings_text = (base / "settings.yaml").read_text()
+    emails = re.findall(r"^- email: (\S+)$", users_text, flags=re.M)
+    group_part, _, profile_part = groups_text.partition("\nprofiles:\n")
+    user_groups = re.findall(r"^- name: (.+)$", group_part, flags=re.M)
+    profiles = re.findall(r"^- name: (.+)$", profile_part, flags=re.M)
+    if len(emails) < 10_000 or len(user_groups) < 3 or len(profiles) < 12:
+        raise SystemExit("the exported org is too small for the change sets")
+
+    def with_members(text: str, name: str, members: list[str]) -> str:
+        line = f"- name: {name}\n"
+        if line not in text:
+            raise SystemExit(f"`{name}` not found in the exported groups.yaml")
+        return text.replace(line, line + "  members:\n" + yaml_list(members, "  "), 1)
+
+    sets = []
+    # 10,000 existing users added to one existing user group (declared as its members).
+    target = user_groups[0]
+    sets.append((
+        "10,000 existing users added to one user group",
+        {"groups.yaml": with_members(groups_text, target, emails[:10_000])},
+    ))
+    # 1,000 new users with two groups each.
+    new_users = "users:\n" + "".join(
+        f"- email: bench.new{i:04d}@example.com\n  firstname: Bench\n  lastname: New{i}\n"
+        f"  country: US\n  groups:\n" + yaml_list([user_groups[1], user_groups[2]], "  ")
+        for i in range(1_000)
+    )
+    sets.append(("1,000 new users with two groups each", {"bench-new-users.yaml": new_users}))
+    # 2,000 users each added to 12 product profiles (declared as the profiles' members).
+    edited = groups_text
+    for name in profiles[:12]:
+        head, sep, tail = edited.partition("\nprofiles:\n")
+        edited = head + sep + with_members(tail, name, emails[:2_000])
+    sets.append(("2,000 users each added to 12 product profiles", {"groups.yaml": edited}))
+    # 500 users removed from the org: dropped from users.yaml, unlisted users removed.
+    blocks = re.split(r"(?m)^(?=- email: )", users_text)
+    kept = blocks[:1] + blocks[501:]
+    if "unlisted_users: ignore" not in settings_text:
+        raise SystemExit("the exported settings.yaml has no `unlisted_users: ignore` to change")
+    sets.append((
+        "500 users removed from the org",
+        {
+            "users.yaml": "".join(kept),
+            "settings.yaml": settings_text.replace("unlisted_users: ignore", "unlisted_users: remove"),
+        },
+    ))
+    return sets
+
+
+def applied(args, umapi: Path) -> list[dict]:
+    """Applies each change set to a sandbox and counts what the sandbox received."""
+    workdir = WORK / "applied"
+    workdir.mkdir(parents=True, exist_ok=True)
+    print(f"== change sets applied: starting a {APPLIED_USERS:,}-user sandbox", file=sys.stderr, flush=True)
+    sandbox = Sandbox(umapi, APPLIED_USERS, args.groups, args.profiles, workdir)
+    results = []
+    try:
+        info = sandbox.info
+        env = {k: v for k, v in os.environ.items() if k not in ("HTTPS_PROXY", "https_proxy", "RUST_LOG")}
+        env.update(NO_PROXY="127.0.0.1,localhost", NO_COLOR="1", UMAPI_CLIENT_SECRET=sandbox_secret(info))
+        base = workdir / "base"
+        (base / "state").mkdir(parents=True, exist_ok=True)
+        for stale in (base / "state").glob("*"):
+            stale.unlink()
+        (base / "umapi.yaml").write_text(bench_config(info))
+        run = lambda cmd, cwd: subprocess.run(  # noqa: E731
+            [str(umapi), "-c", "umapi.yaml", "--color", "never", *cmd], cwd=cwd, env=env,
+            capture_output=True, text=True,
+        )
+        done = run(["export"], base)
+        if done.returncode != 0:
+            raise SystemExit(f"umapi export failed:\n{done.stderr}")
+        for index, (label, edits) in enumerate(change_sets(base / "state")):
+            print(f"== change sets applied: {label}", file=sys.stderr, flush=True)
+            admin(info, "POST", "reset")
+            case = workdir / f"set-{index + 1}"
+            (case / "state").mkdir(parents=True, exist_ok=True)
+            for stale in (case / "state").glob("*"):
+                stale.unlink()
+            (case / "umapi.yaml").write_text(bench_config(info))
+            for file in (base / "state").glob("*.yaml"):
+                (case / "state" / file.name).write_text(file.read_text())
+            for name, text in edits.items():
+                (case / "state" / name).write_text(text)
+            planned = run(["plan", "--format", "json", "-o", "plan.json"], case)
+            if planned.returncode != 0:
+                raise SystemExit(f"umapi plan failed for `{label}`:\n{planned.stderr[-3000:]}")
+            plan = json.loads((case / "plan.json").read_text())
+            before = admin(info, "GET", "counters")
+            started = time.perf_counter()
+            applied_run = run(["apply", "plan.json", "--report", "report.json"], case)
+            seconds = time.perf_counter() - started
+            after = admin(info, "GET", "counters")
+            (case / "apply.log").write_text(applied_run.stdout + "\n--- stderr ---\n" + applied_run.stderr)
+            converged = run(["plan", "--detailed-exitcode"], case).returncode == 0
+            estimate = plan.get("estimate", {})
+            results.append({
+                "case": label,
+                "apply_code": applied_run.returncode,
+                "apply_seconds": seconds,
+                "sent_requests": after["action_requests"] - before["action_requests"],
+                "sent_entries": after["action_entries"] - before["action_entries"],
+                "failed_entries": after["action_errors"] - before["action_errors"],
+                "planned_requests": estimate.get("requests"),
+                "planned_entries": estimate.get("entries"),
+                "lower_bound": estimate.get("lower_bound_requests"),
+                "one_entry_per_user": one_entry_per_user(plan),
+                "converged": converged,
+            })
+    finally:
+        sandbox.stop()
+    return results
+
+
 # ---------------------------------------------------------------- cargo bench
 
 def parse_tables(text: str) -> list[list[dict[str, str]]]:
@@ -381,6 +535,12 @@ def verdict(ok: bool | None) -> str:
     return "—" if ok is None else ("PASS" if ok else "MISS")
 
 
+def minutes(requests: int) -> str:
+    """How long `requests` action requests take at Adobe's 10 requests per minute."""
+    seconds = requests * 6
+    return f"{seconds // 60}m{seconds % 60:02d}s"
+
+
 def report(results: dict) -> tuple[str, list[tuple[str, bool]]]:
     rows: list[tuple[str, str, str, str, str, str]] = []
     targets: list[tuple[str, bool]] = []
@@ -470,6 +630,32 @@ def report(results: dict) -> tuple[str, list[tuple[str, bool]]]:
             if not any("10,000" in r["case"] and "one user group" in r["case"] for r in bench["change_sets"]):
                 targets.append(("the 10,000-users-to-one-group change set was measured", False))
 
+    for row in results.get("applied") or []:
+        sent, bound, naive = row["sent_requests"], row["lower_bound"] or 0, row["one_entry_per_user"]
+        over = (sent / bound - 1.0) if bound else 0.0
+        fewer = naive / max(sent, 1)
+        is_10k = "10,000" in row["case"] and "one user group" in row["case"]
+        checks = [
+            (f"applied to the sandbox, {row['case']}: apply succeeded and a new plan shows no changes",
+             row["apply_code"] == 0 and row["failed_entries"] == 0 and row["converged"]),
+            (f"applied to the sandbox, {row['case']}: requests sent = requests planned — "
+             f"{sent} vs {row['planned_requests']}", sent == row["planned_requests"]),
+            (f"applied to the sandbox, {row['case']}: requests within {BOUND_SLACK:.0%} of the lower bound — "
+             f"{sent} vs {bound}", sent <= bound * (1 + BOUND_SLACK)),
+        ]
+        if is_10k:
+            checks.append((f"applied to the sandbox, {row['case']}: ≥ {FEWER_TARGET:.0f}× fewer requests than "
+                           f"one entry per user — {fewer:.1f}×", fewer >= FEWER_TARGET))
+        targets.extend(checks)
+        rows.append((
+            f"Applied to a {APPLIED_USERS:,}-user sandbox: {row['case']}",
+            f"{sent} requests, {row['sent_entries']} entries sent ({minutes(sent)} at 10/min)",
+            f"planned {row['planned_requests']}; bound {bound}; one entry/user {naive} ({minutes(naive)})",
+            f"{over:+.1%} vs bound; {fewer:.1f}× fewer",
+            f"= plan; ≤ +{BOUND_SLACK:.0%}" + (f"; ≥ {FEWER_TARGET:.0f}× fewer" if is_10k else ""),
+            verdict(all(ok for _, ok in checks)),
+        ))
+
     m = results["machine"]
     lines = [
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory']} RAM; {m['os']}; {m['rustc']}; "
@@ -496,7 +682,9 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3, help="measured runs per client and size (median)")
     parser.add_argument("--groups", type=int, default=200, help="user groups of the generated org")
     parser.add_argument("--profiles", type=int, default=40, help="product profiles of the generated org")
-    parser.add_argument("--skip-cargo-bench", action="store_true", help="only the side-by-side runs")
+    parser.add_argument("--skip-cargo-bench", action="store_true", help="leave out the planner's cargo bench")
+    parser.add_argument("--skip-applied", action="store_true",
+                        help="leave out applying the change sets to a sandbox")
     parser.add_argument("--report-only", action="store_true",
                         help="print the table of the last run (target/bench/results.json) again")
     args = parser.parse_args()
@@ -510,6 +698,8 @@ def main() -> int:
     results = {"machine": machine(), "orgs": []}
     for size in (int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()):
         results["orgs"].append(side_by_side(args, args.umapi.resolve(), args.python, size))
+    if not args.skip_applied:
+        results["applied"] = applied(args, args.umapi.resolve())
     if not args.skip_cargo_bench:
         results["planner_bench"] = planner_bench(args)
 
