@@ -1,0 +1,361 @@
+//! What happens to each user: declared users against the org, then unlisted ones.
+
+use super::*;
+
+impl<'a> Builder<'a> {
+    pub(super) fn decide(
+        mut self,
+        wanted: Vec<Wanted<'a>>,
+        claimed: Vec<bool>,
+    ) -> Result<Built, Error> {
+        let desired = self.desired;
+        let snapshot = self.snapshot;
+        let settings = &desired.settings;
+        let mut out = Decisions::default();
+
+        // Per-user decisions, keyed for deterministic output.
+        let mut managed_memberships: u64 = 0;
+        for w in &wanted {
+            self.decide_wanted(w, &mut out, &mut managed_memberships);
+        }
+        if !self.diagnostics.is_empty() {
+            return Err(Error::Invalid(std::mem::take(&mut self.diagnostics)));
+        }
+
+        for (index, user) in snapshot.users.iter().enumerate() {
+            if claimed[index] {
+                continue;
+            }
+            if self.user_excluded(user) {
+                continue;
+            }
+            let mut current_managed: Vec<u32> = Vec::new();
+            let mut admin_roles: Vec<&str> = Vec::new();
+            for group in &user.groups {
+                if let Some(info) = self.group_info(group) {
+                    if let Some(m) = info.managed {
+                        current_managed.push(m);
+                    }
+                    if info.admin {
+                        admin_roles.push(group);
+                    }
+                }
+            }
+            managed_memberships += current_managed.len() as u64;
+            match settings.unlisted_users {
+                UnlistedUsers::Ignore => {}
+                UnlistedUsers::RemoveMemberships => {
+                    if current_managed.is_empty() {
+                        continue;
+                    }
+                    current_managed.sort_unstable();
+                    current_managed.dedup();
+                    out.users.push(UserDecision {
+                        key: user.unique_key(),
+                        current: Some(index as u32),
+                        target: target_of_current(
+                            user,
+                            self.shared_users.contains(&(index as u32)),
+                        ),
+                        removes: current_managed,
+                        ..UserDecision::default()
+                    });
+                }
+                UnlistedUsers::Remove | UnlistedUsers::Delete => {
+                    if !admin_roles.is_empty() {
+                        self.warnings.push(format!(
+                            "{} is not declared but holds admin roles ({}); it stays in the org (declare or exclude it, or remove the roles first)",
+                            display_user(&user.target().0, user.target().1.as_deref()),
+                            admin_roles.join(", ")
+                        ));
+                        continue;
+                    }
+                    let mut delete = settings.unlisted_users == UnlistedUsers::Delete;
+                    if delete && user.identity_type == IdentityType::AdobeId {
+                        delete = false;
+                        self.warnings.push(format!(
+                            "{} is an Adobe ID: it is removed from the org, but its account belongs to the user and cannot be deleted",
+                            display_user(&user.target().0, user.target().1.as_deref()),
+                        ));
+                    }
+                    out.users.push(UserDecision {
+                        key: user.unique_key(),
+                        current: Some(index as u32),
+                        target: target_of_current(
+                            user,
+                            self.shared_users.contains(&(index as u32)),
+                        ),
+                        leave: Some((delete, user.identity_type)),
+                        ..UserDecision::default()
+                    });
+                }
+            }
+        }
+
+        // Unlisted user groups.
+        if settings.unlisted_groups == UnlistedGroups::Delete {
+            let declared: HashSet<String> = self
+                .managed
+                .iter()
+                .filter_map(|m| m.current.as_deref().map(lower))
+                .chain(self.managed.iter().map(|m| lower(&m.name)))
+                .collect();
+            for group in &snapshot.groups {
+                let key = lower(&group.name);
+                if group.group_type != GroupType::UserGroup || declared.contains(&key) {
+                    continue;
+                }
+                if self.by_current_lower.get(&key).is_some_and(|i| i.excluded) {
+                    continue;
+                }
+                out.deletes.push((group.name.clone(), group.member_count));
+            }
+        }
+
+        Ok(self.emit(out, managed_memberships))
+    }
+
+    fn decide_wanted(
+        &mut self,
+        w: &Wanted<'a>,
+        out: &mut Decisions,
+        managed_memberships: &mut u64,
+    ) {
+        let desired = self.desired;
+        let snapshot = self.snapshot;
+        let groups: Vec<u32> = w
+            .groups
+            .iter()
+            .copied()
+            .filter(|&m| !self.managed[m as usize].excluded)
+            .collect();
+        match w.current {
+            Some(current) => {
+                let user = &snapshot.users[current as usize];
+                if self.user_excluded(user) {
+                    if w.spec.is_some() {
+                        self.warnings.push(format!(
+                            "{} is declared but excluded by settings.exclude; it is not touched",
+                            display_user(&user.target().0, user.target().1.as_deref())
+                        ));
+                    }
+                    return;
+                }
+                // Key and target are filled in only for users with changes: most
+                // users of a large org have none, and the strings are not free.
+                let mut decision = UserDecision {
+                    current: Some(current),
+                    ..UserDecision::default()
+                };
+                let shown = || {
+                    let (name, domain) = user.target();
+                    display_user(&name, domain.as_deref())
+                };
+                if let Some(spec) = w.spec {
+                    if user.identity_type != IdentityType::Unknown
+                        && user.identity_type != w.identity_type
+                    {
+                        self.warnings.push(format!(
+                            "{} is declared as {} but is {} in the org; UMAPI cannot change an identity type (remove and re-create the user to change it)",
+                            shown(),
+                            w.identity_type, user.identity_type
+                        ));
+                    }
+                    if let (Some(want), Some(have)) = (&spec.country, &user.country)
+                        && !want.eq_ignore_ascii_case(have)
+                    {
+                        self.warnings.push(format!(
+                            "{} is declared with country {want} but has {have} in the org; UMAPI cannot change a country",
+                            shown()
+                        ));
+                    }
+                    let mut fields = Vec::new();
+                    for (field, want, have) in [
+                        ("firstname", &spec.firstname, &user.firstname),
+                        ("lastname", &spec.lastname, &user.lastname),
+                    ] {
+                        if let Some(want) = want
+                            && Some(want) != have.as_ref()
+                        {
+                            fields.push(FieldChange {
+                                field: field.into(),
+                                old: have.clone(),
+                                new: Some(want.clone()),
+                            });
+                        }
+                    }
+                    let mut rename = Vec::new();
+                    if w.renamed_from.is_some() {
+                        let new_email = spec
+                            .email
+                            .clone()
+                            .or_else(|| spec.username.clone().filter(|u| u.contains('@')));
+                        if let Some(new_email) = &new_email
+                            && !user
+                                .email
+                                .as_deref()
+                                .is_some_and(|e| e.eq_ignore_ascii_case(new_email))
+                        {
+                            rename.push(FieldChange {
+                                field: "email".into(),
+                                old: user.email.clone(),
+                                new: Some(new_email.clone()),
+                            });
+                        }
+                        let username_is_email = match (&user.username, &user.email) {
+                            (Some(u), Some(e)) => u.eq_ignore_ascii_case(e),
+                            _ => false,
+                        };
+                        let new_username = match &spec.username {
+                            Some(u) => Some(u.clone()),
+                            None if username_is_email => new_email.clone(),
+                            None => None,
+                        };
+                        if let Some(new_username) = new_username
+                            && !user
+                                .username
+                                .as_deref()
+                                .is_some_and(|u| u.eq_ignore_ascii_case(&new_username))
+                        {
+                            rename.push(FieldChange {
+                                field: "username".into(),
+                                old: user.username.clone(),
+                                new: Some(new_username),
+                            });
+                        }
+                    }
+                    if user.identity_type == IdentityType::AdobeId
+                        && !(fields.is_empty() && rename.is_empty())
+                    {
+                        self.warnings.push(format!(
+                            "{} is an Adobe ID: its names and email belong to the user and cannot be updated through UMAPI",
+                            shown()
+                        ));
+                        fields.clear();
+                        rename.clear();
+                    }
+                    if !rename.is_empty() {
+                        let (user_name, domain) = new_target(spec);
+                        decision.after = Some(UserTarget::new(user_name, domain));
+                    }
+                    decision.update = fields;
+                    decision.rename = rename;
+                }
+                // Memberships within the managed scope.
+                let mut have: Vec<u32> = user
+                    .groups
+                    .iter()
+                    .filter_map(|g| self.group_info(g).and_then(|i| i.managed))
+                    .collect();
+                have.sort_unstable();
+                have.dedup();
+                *managed_memberships += have.len() as u64;
+                decision.adds = difference(&groups, &have);
+                decision.removes = difference(&have, &groups);
+                if decision.is_empty() {
+                    return;
+                }
+                decision.key = user.unique_key();
+                decision.target = target_of_current(user, self.shared_users.contains(&current));
+                out.users.push(decision);
+            }
+            None => {
+                let Some(spec) = w.spec else {
+                    if !groups.is_empty() {
+                        self.warnings.push(format!(
+                            "{} is a member of {} but is neither declared under users nor in the org; declare it under users to create it",
+                            w.reference,
+                            self.managed[groups[0] as usize].name
+                        ));
+                    }
+                    return;
+                };
+                if self.excluded_types.contains(&w.identity_type)
+                    || self.matches_pattern(spec.email.as_deref(), spec.username.as_deref())
+                {
+                    self.warnings.push(format!(
+                        "{} is declared but excluded by settings.exclude; it is not created",
+                        spec.display_identity_fallback()
+                    ));
+                    return;
+                }
+                let location = self.origin(&origin_key(spec));
+                let email = spec
+                    .email
+                    .clone()
+                    .or_else(|| spec.username.clone().filter(|u| u.contains('@')));
+                let Some(email) = email else {
+                    self.diagnostics.push(Diagnostic {
+                        location,
+                        message: format!(
+                            "cannot create {}: it is not in the org and has no email",
+                            spec.display_identity_fallback()
+                        ),
+                        hint: Some("add `email:` to the user".into()),
+                    });
+                    return;
+                };
+                let country = spec
+                    .country
+                    .clone()
+                    .or_else(|| desired.settings.default_country.clone());
+                if w.identity_type == IdentityType::FederatedId && country.is_none() {
+                    self.diagnostics.push(Diagnostic {
+                        location,
+                        message: format!(
+                            "cannot create Federated ID {}: a country is required",
+                            spec.display_identity_fallback()
+                        ),
+                        hint: Some(
+                            "add `country:` to the user, or `settings.default_country`".into(),
+                        ),
+                    });
+                    return;
+                }
+                let fields = CreateUser {
+                    email: email.clone(),
+                    firstname: spec.firstname.clone(),
+                    lastname: spec.lastname.clone(),
+                    country: country.clone(),
+                    option: Some(IfAlreadyExists::Ignore),
+                };
+                let step = match w.identity_type {
+                    IdentityType::FederatedId => UserStep::CreateFederatedId(fields),
+                    IdentityType::EnterpriseId => UserStep::CreateEnterpriseId(fields),
+                    IdentityType::AdobeId => UserStep::AddAdobeId(fields),
+                    IdentityType::Unknown => {
+                        self.diagnostics.push(Diagnostic {
+                            location,
+                            message: format!(
+                                "cannot create {}: unknown identity type",
+                                spec.display_identity_fallback()
+                            ),
+                            hint: Some("use adobeID, enterpriseID or federatedID".into()),
+                        });
+                        return;
+                    }
+                };
+                let (user_name, domain) = new_target(spec);
+                out.users.push(UserDecision {
+                    key: {
+                        let key = identity_key(
+                            spec.email.as_deref(),
+                            spec.username.as_deref(),
+                            spec.domain.as_deref(),
+                        );
+                        if w.identity_type == IdentityType::AdobeId {
+                            format!("{key} (adobeID)")
+                        } else {
+                            key
+                        }
+                    },
+                    current: None,
+                    target: UserTarget::new(user_name, domain),
+                    create: Some((step, w.identity_type, email, country)),
+                    adds: groups,
+                    ..UserDecision::default()
+                });
+            }
+        }
+    }
+}

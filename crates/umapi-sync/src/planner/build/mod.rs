@@ -1,0 +1,530 @@
+//! Applies the planning rules: matches desired users and groups to the snapshot and
+//! decides every change, leaving the packing into requests to [`super::pack`].
+
+mod decide;
+mod emit;
+mod groups;
+
+use std::borrow::Cow;
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use regex::{Regex, RegexBuilder};
+use umapi_core::wire::{
+    CreateUser, GroupType, IdentityType, IfAlreadyExists, UpdateUser, UserStep,
+};
+
+use super::PlanOptions;
+use super::pack::{
+    CreateWork, GroupWork, LeaveWork, MAX_NAMES_PER_LIST, MAX_STEPS_PER_ENTRY, MembershipWork,
+    UpdateWork, UserTarget, Work,
+};
+use crate::error::{Diagnostic, Error};
+use crate::model::{DesiredState, Location, UnlistedGroups, UnlistedUsers, UserSpec};
+use crate::plan::{ChangeId, ChangeKind, FieldChange, GroupKind, NotVerifiable};
+use crate::snapshot::{Snapshot, SnapshotUser, identity_key};
+
+/// A managed group, profile or admin group.
+struct Managed {
+    /// Name as declared (used in requests after the group phase).
+    name: String,
+    kind: GroupKind,
+    /// The group's current name in the org, when it exists (the old name of a rename).
+    current: Option<String>,
+    /// Rename from `current` to `name`.
+    renamed: bool,
+    /// Declared but excluded: never touched.
+    excluded: bool,
+}
+
+/// What a snapshot group name means to the planner.
+#[derive(Clone, Copy)]
+struct GroupInfo {
+    managed: Option<u32>,
+    excluded: bool,
+    admin: bool,
+}
+
+/// A desired user, declared or only named as a member.
+struct Wanted<'a> {
+    spec: Option<&'a UserSpec>,
+    /// The member reference, for users only named in `members:` lists.
+    reference: String,
+    identity_type: IdentityType,
+    /// Managed groups the user should be in (indices into `managed`).
+    groups: Vec<u32>,
+    current: Option<u32>,
+    renamed_from: Option<u32>,
+}
+
+/// Everything decided, ready for limits and packing.
+pub(crate) struct Built {
+    pub changes: Vec<ChangeKind>,
+    pub warnings: Vec<String>,
+    pub not_verifiable: Vec<NotVerifiable>,
+    pub work: Work,
+    /// Touched users by snapshot key: snapshot index (if any) and touched groups
+    /// (lower-cased current names).
+    pub touched_users: BTreeMap<String, (Option<u32>, Vec<String>)>,
+    /// Touched groups by lower-cased name: current type.
+    pub touched_groups: BTreeMap<String, Option<GroupType>>,
+    pub user_removals: u64,
+    pub membership_removals: u64,
+    pub group_deletions: u64,
+    /// Current memberships in managed groups, for percentage limits.
+    pub managed_memberships: u64,
+}
+
+pub(crate) struct Builder<'a> {
+    desired: &'a DesiredState,
+    snapshot: &'a Snapshot,
+    options: &'a PlanOptions,
+    managed: Vec<Managed>,
+    by_declared: HashMap<String, u32>,
+    by_current_exact: HashMap<&'a str, GroupInfo>,
+    by_current_lower: HashMap<String, GroupInfo>,
+    user_patterns: Vec<Regex>,
+    /// Users whose email another account of the org shares.
+    shared_users: HashSet<u32>,
+    excluded_types: Vec<IdentityType>,
+    diagnostics: Vec<Diagnostic>,
+    warnings: Vec<String>,
+    not_verifiable: Vec<NotVerifiable>,
+    /// Group creates/renames/re-assertions in declaration order: (managed index, description, profiles).
+    group_specs: Vec<(u32, Option<String>, Vec<String>)>,
+}
+
+fn lower(s: &str) -> String {
+    s.to_lowercase()
+}
+
+/// The key [`crate::model::DesiredState::origins`] uses for a user.
+fn origin_key(spec: &UserSpec) -> String {
+    match (&spec.username, &spec.email) {
+        (Some(username), _) if username.contains('@') => lower(username),
+        (Some(username), _) => format!(
+            "{} ({})",
+            lower(username),
+            lower(spec.domain.as_deref().unwrap_or_default())
+        ),
+        (None, Some(email)) => lower(email),
+        (None, None) => String::new(),
+    }
+}
+
+/// Lower-cased, borrowing when the text is already lower case (most emails are):
+/// a large org has millions of these.
+fn lower_cow(s: &str) -> Cow<'_, str> {
+    if s.is_ascii() && !s.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Borrowed(s)
+    } else {
+        Cow::Owned(s.to_lowercase())
+    }
+}
+
+/// A user's look-up names (see [`aliases`]).
+type Aliases<'s> = [Option<Cow<'s, str>>; 2];
+
+/// Look-up aliases of a user: email, email-form username, `username (domain)`.
+fn aliases<'s>(
+    email: Option<&'s str>,
+    username: Option<&'s str>,
+    domain: Option<&str>,
+) -> Aliases<'s> {
+    let email = email.filter(|e| !e.is_empty()).map(lower_cow);
+    let username = username.filter(|u| !u.is_empty()).and_then(|username| {
+        if username.contains('@') {
+            let u = lower_cow(username);
+            (email.as_deref() != Some(&*u)).then_some(u)
+        } else {
+            Some(Cow::Owned(format!(
+                "{} ({})",
+                lower(username),
+                lower(domain.unwrap_or_default())
+            )))
+        }
+    });
+    [email, username]
+}
+
+fn display_user(user: &str, domain: Option<&str>) -> String {
+    match domain {
+        Some(domain) => format!("{user} ({domain})"),
+        None => user.to_string(),
+    }
+}
+
+/// How requests name an existing user; `shared` when another account of the org
+/// has the same email.
+fn target_of_current(user: &SnapshotUser, shared: bool) -> UserTarget {
+    let (name, domain) = user.target();
+    let mut target = UserTarget::new(name, domain);
+    target.use_adobe_id = shared && user.identity_type == IdentityType::AdobeId;
+    target
+}
+
+impl<'a> Builder<'a> {
+    pub(crate) fn new(
+        desired: &'a DesiredState,
+        snapshot: &'a Snapshot,
+        options: &'a PlanOptions,
+    ) -> Result<Self, Error> {
+        let settings = &desired.settings;
+        let mut diagnostics = Vec::new();
+        let mut user_patterns = Vec::new();
+        for pattern in &settings.exclude.users {
+            match RegexBuilder::new(pattern).case_insensitive(true).build() {
+                Ok(regex) => user_patterns.push(regex),
+                Err(err) => diagnostics.push(Diagnostic {
+                    location: None,
+                    message: format!(
+                        "settings.exclude.users: invalid regular expression `{pattern}`: {err}"
+                    ),
+                    hint: Some("use Rust regex syntax, e.g. \"^svc-\"".into()),
+                }),
+            }
+        }
+        let mut builder = Builder {
+            desired,
+            snapshot,
+            options,
+            managed: Vec::new(),
+            by_declared: HashMap::new(),
+            by_current_exact: HashMap::with_capacity(snapshot.groups.len()),
+            by_current_lower: HashMap::with_capacity(snapshot.groups.len()),
+            user_patterns,
+            shared_users: HashSet::new(),
+            excluded_types: settings.exclude.types.clone(),
+            diagnostics,
+            warnings: Vec::new(),
+            not_verifiable: Vec::new(),
+            group_specs: Vec::new(),
+        };
+        builder.resolve_groups();
+        Ok(builder)
+    }
+
+    fn origin(&self, key: &str) -> Option<Location> {
+        self.desired.origins.get(key).cloned()
+    }
+
+    fn push_managed(&mut self, managed: Managed) -> u32 {
+        let index = self.managed.len() as u32;
+        self.by_declared.insert(lower(&managed.name), index);
+        self.managed.push(managed);
+        index
+    }
+
+    fn group_info(&self, name: &str) -> Option<GroupInfo> {
+        self.by_current_exact
+            .get(name)
+            .copied()
+            .or_else(|| self.by_current_lower.get(&lower(name)).copied())
+            .or_else(|| {
+                // A membership in a group the group listing did not return: treat
+                // admin-looking names as admin roles, never as managed.
+                name.starts_with('_').then_some(GroupInfo {
+                    managed: None,
+                    excluded: false,
+                    admin: true,
+                })
+            })
+    }
+
+    fn user_excluded(&self, user: &SnapshotUser) -> bool {
+        if self.excluded_types.contains(&user.identity_type) {
+            return true;
+        }
+        if self.matches_pattern(user.email.as_deref(), user.username.as_deref()) {
+            return true;
+        }
+        user.groups
+            .iter()
+            .any(|g| self.group_info(g).is_some_and(|info| info.excluded))
+    }
+
+    fn matches_pattern(&self, email: Option<&str>, username: Option<&str>) -> bool {
+        self.user_patterns.iter().any(|re| {
+            email.is_some_and(|e| re.is_match(e)) || username.is_some_and(|u| re.is_match(u))
+        })
+    }
+
+    /// Decides every change.
+    pub(crate) fn run(mut self) -> Result<Built, Error> {
+        let desired = self.desired;
+        let snapshot = self.snapshot;
+        let settings = &desired.settings;
+
+        // Current users by every alias.
+        let mut current_lookup: HashMap<Cow<'a, str>, u32> =
+            HashMap::with_capacity(snapshot.users.len() * 2);
+        let mut shared_aliases: HashMap<Cow<'a, str>, Vec<u32>> = HashMap::new();
+        for (index, user) in snapshot.users.iter().enumerate() {
+            for alias in aliases(
+                user.email.as_deref(),
+                user.username.as_deref(),
+                user.domain.as_deref(),
+            )
+            .into_iter()
+            .flatten()
+            {
+                match current_lookup.entry(alias) {
+                    Entry::Vacant(slot) => {
+                        slot.insert(index as u32);
+                    }
+                    Entry::Occupied(slot) => {
+                        // An Adobe ID and an org-owned account with the same email.
+                        let first = *slot.get();
+                        self.shared_users.insert(first);
+                        self.shared_users.insert(index as u32);
+                        let candidates = shared_aliases
+                            .entry(slot.key().clone())
+                            .or_insert_with(|| vec![first]);
+                        candidates.push(index as u32);
+                    }
+                }
+            }
+        }
+
+        // Desired users, and every name a `members:` list may use for them.
+        let mut wanted: Vec<Wanted<'a>> = Vec::with_capacity(desired.users.len());
+        let mut wanted_lookup: HashMap<Cow<'a, str>, u32> =
+            HashMap::with_capacity(desired.users.len() * 2);
+        for spec in &desired.users {
+            let index = wanted.len() as u32;
+            let names = aliases(
+                spec.email.as_deref(),
+                spec.username.as_deref(),
+                spec.domain.as_deref(),
+            );
+            let plain_username = spec
+                .username
+                .as_deref()
+                .filter(|u| !u.contains('@'))
+                .map(lower_cow);
+            for name in names.into_iter().chain([plain_username]).flatten() {
+                wanted_lookup.entry(name).or_insert(index);
+            }
+            wanted.push(Wanted {
+                spec: Some(spec),
+                reference: String::new(),
+                identity_type: spec
+                    .identity_type
+                    .or(settings.default_type)
+                    .unwrap_or(IdentityType::FederatedId),
+                groups: Vec::new(),
+                current: None,
+                renamed_from: None,
+            });
+        }
+
+        // Memberships declared on users… (names are nearly always spelled as declared)
+        let declared_exact: HashMap<&str, u32> = desired
+            .groups
+            .iter()
+            .map(|g| &g.name)
+            .chain(desired.profiles.iter().map(|p| &p.name))
+            .chain(desired.admin_groups.iter().map(|p| &p.name))
+            .filter_map(|name| Some((name.as_str(), *self.by_declared.get(&lower(name))?)))
+            .collect();
+        for (index, spec) in desired.users.iter().enumerate() {
+            for group in &spec.groups {
+                let found = declared_exact
+                    .get(group.as_str())
+                    .or_else(|| self.by_declared.get(&lower(group)));
+                match found {
+                    Some(&m) => wanted[index].groups.push(m),
+                    None => self.diagnostics.push(Diagnostic {
+                        location: self.origin(&origin_key(spec)),
+                        message: format!(
+                            "user {} lists `{group}`, which is not declared under groups, profiles or admin_groups",
+                            spec.display_identity_fallback()
+                        ),
+                        hint: Some("declare it, so that umapi manages its members, or remove it from the user".into()),
+                    }),
+                }
+            }
+        }
+        // …and on groups, profiles and admin groups.
+        let member_lists = desired
+            .groups
+            .iter()
+            .map(|g| (&g.name, &g.members))
+            .chain(desired.profiles.iter().map(|p| (&p.name, &p.members)))
+            .chain(desired.admin_groups.iter().map(|p| (&p.name, &p.members)));
+        for (name, members) in member_lists {
+            let Some(&m) = self.by_declared.get(&lower(name)) else {
+                continue;
+            };
+            for member in members {
+                let key = lower_cow(member);
+                let index = match wanted_lookup.get(&*key) {
+                    Some(&index) => index,
+                    None => {
+                        let index = wanted.len() as u32;
+                        wanted_lookup.insert(key, index);
+                        wanted.push(Wanted {
+                            spec: None,
+                            reference: member.clone(),
+                            identity_type: settings
+                                .default_type
+                                .unwrap_or(IdentityType::FederatedId),
+                            groups: Vec::new(),
+                            current: None,
+                            renamed_from: None,
+                        });
+                        index
+                    }
+                };
+                wanted[index as usize].groups.push(m);
+            }
+        }
+        for w in &mut wanted {
+            w.groups.sort_unstable();
+            w.groups.dedup();
+        }
+
+        // Match desired users to the org.
+        let mut claimed: Vec<bool> = vec![false; snapshot.users.len()];
+        for w in wanted.iter_mut() {
+            let (own, previously, domain): (Aliases<'_>, &[String], Option<&str>) = match w.spec {
+                Some(spec) => (
+                    aliases(
+                        spec.email.as_deref(),
+                        spec.username.as_deref(),
+                        spec.domain.as_deref(),
+                    ),
+                    &spec.previously,
+                    spec.domain.as_deref(),
+                ),
+                None => ([Some(lower_cow(&w.reference)), None], &[], None),
+            };
+            let found = own.iter().flatten().find_map(|a| {
+                let first = current_lookup.get(&**a).copied()?;
+                // Where accounts share the email, take the one of the declared type.
+                Some(
+                    shared_aliases
+                        .get(&**a)
+                        .and_then(|candidates| {
+                            candidates.iter().copied().find(|&c| {
+                                !claimed[c as usize]
+                                    && snapshot.users[c as usize].identity_type == w.identity_type
+                            })
+                        })
+                        .unwrap_or(first),
+                )
+            });
+            if let Some(found) = found {
+                if !claimed[found as usize] {
+                    claimed[found as usize] = true;
+                    w.current = Some(found);
+                }
+                continue;
+            }
+            let old = previously.iter().find_map(|p| {
+                let key = lower(p);
+                current_lookup.get(key.as_str()).copied().or_else(|| {
+                    (!p.contains('@'))
+                        .then(|| {
+                            domain.and_then(|d| {
+                                current_lookup
+                                    .get(format!("{key} ({})", lower(d)).as_str())
+                                    .copied()
+                            })
+                        })
+                        .flatten()
+                })
+            });
+            if let Some(old) = old
+                && !claimed[old as usize]
+            {
+                claimed[old as usize] = true;
+                w.current = Some(old);
+                w.renamed_from = Some(old);
+            }
+        }
+
+        if !self.diagnostics.is_empty() {
+            return Err(Error::Invalid(std::mem::take(&mut self.diagnostics)));
+        }
+        self.decide(wanted, claimed)
+    }
+}
+
+/// The target of a declared user after creation or rename.
+fn new_target(spec: &UserSpec) -> (String, Option<String>) {
+    match (&spec.email, &spec.username) {
+        (_, Some(username)) if !username.contains('@') => (username.clone(), spec.domain.clone()),
+        (Some(email), _) => (email.clone(), None),
+        (None, Some(username)) => (username.clone(), None),
+        (None, None) => (String::new(), None),
+    }
+}
+
+/// The profiles that fit in one entry after `leading` other steps, and the rest in
+/// chunks of one entry each.
+fn split_profiles(profiles: &[String], leading: usize) -> (Vec<String>, Vec<Vec<String>>) {
+    let first = (MAX_STEPS_PER_ENTRY - leading) * MAX_NAMES_PER_LIST;
+    let (head, rest) = profiles.split_at(first.min(profiles.len()));
+    let per_entry = MAX_STEPS_PER_ENTRY * MAX_NAMES_PER_LIST;
+    (
+        head.to_vec(),
+        rest.chunks(per_entry).map(<[String]>::to_vec).collect(),
+    )
+}
+
+/// Sorted `a` minus sorted `b`.
+fn difference(a: &[u32], b: &[u32]) -> Vec<u32> {
+    a.iter()
+        .copied()
+        .filter(|x| b.binary_search(x).is_err())
+        .collect()
+}
+
+/// What happens to one user.
+#[derive(Default)]
+struct UserDecision {
+    key: String,
+    current: Option<u32>,
+    /// How requests name the user before the update phase.
+    target: UserTarget,
+    /// How requests name the user after a rename.
+    after: Option<UserTarget>,
+    create: Option<(UserStep, IdentityType, String, Option<String>)>,
+    update: Vec<FieldChange>,
+    rename: Vec<FieldChange>,
+    adds: Vec<u32>,
+    removes: Vec<u32>,
+    leave: Option<(bool, IdentityType)>,
+}
+
+impl UserDecision {
+    fn is_empty(&self) -> bool {
+        self.create.is_none()
+            && self.update.is_empty()
+            && self.rename.is_empty()
+            && self.adds.is_empty()
+            && self.removes.is_empty()
+            && self.leave.is_none()
+    }
+}
+
+#[derive(Default)]
+struct Decisions {
+    users: Vec<UserDecision>,
+    deletes: Vec<(String, Option<u64>)>,
+}
+
+trait DisplayIdentity {
+    fn display_identity_fallback(&self) -> String;
+}
+
+impl DisplayIdentity for UserSpec {
+    fn display_identity_fallback(&self) -> String {
+        match (&self.email, &self.username) {
+            (Some(email), _) => email.clone(),
+            (None, Some(username)) => display_user(username, self.domain.as_deref()),
+            (None, None) => "(no identity)".into(),
+        }
+    }
+}
