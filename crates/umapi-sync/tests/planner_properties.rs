@@ -642,3 +642,43 @@ proptest! {
         prop_assert_eq!(back, a);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    /// Each safety limit stops exactly the plans that go over it.
+    #[test]
+    fn limits_stop_exactly_the_plans_over_them(world in world()) {
+        use umapi_sync::model::Limit;
+        let snapshot = world.snapshot();
+        let desired = world.desired();
+        let options = PlanOptions::default();
+        let free = plan(&desired, &snapshot, &options).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let s = &free.summary;
+        let classes = [
+            ("max_user_removals", s.users_removed + s.users_deleted),
+            ("max_membership_removals", s.memberships_removed),
+            ("max_group_deletions", s.groups_deleted),
+        ];
+        for (name, planned) in classes {
+            for allowed in [planned, planned.saturating_sub(1)] {
+                let mut limited = desired.clone();
+                let limit = Some(Limit::Count(allowed));
+                match name {
+                    "max_user_removals" => limited.settings.limits.max_user_removals = limit,
+                    "max_membership_removals" => limited.settings.limits.max_membership_removals = limit,
+                    _ => limited.settings.limits.max_group_deletions = limit,
+                }
+                match plan(&limited, &snapshot, &options) {
+                    Ok(p) => prop_assert!(planned <= allowed && p.to_json() == free.to_json().replace(&free.desired_state_hash, &p.desired_state_hash)),
+                    Err(umapi_sync::Error::LimitExceeded { limit, planned: n, .. }) => {
+                        prop_assert!(planned > allowed, "{} stopped a plan within it", name);
+                        prop_assert_eq!(limit, name);
+                        prop_assert_eq!(n, planned);
+                    }
+                    Err(other) => return Err(TestCaseError::fail(other.to_string())),
+                }
+            }
+        }
+    }
+}
