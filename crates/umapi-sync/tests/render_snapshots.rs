@@ -92,3 +92,38 @@ fn markdown_stays_under_the_comment_limit_and_says_it_was_cut() {
         "the details block is closed"
     );
 }
+
+#[test]
+fn names_cannot_break_the_markdown() {
+    let org = umapi_sync::snapshot::Snapshot::from_parts(
+        "O",
+        vec![umapi_core::wire::User {
+            email: Some("x@example.com".into()),
+            identity_type: Some(umapi_core::wire::IdentityType::FederatedId),
+            groups: vec!["Evil ``` </details> <b>|".into()],
+            ..Default::default()
+        }],
+        vec![umapi_core::wire::Group {
+            group_id: None,
+            group_name: "Evil ``` </details> <b>|".into(),
+            group_type: umapi_core::wire::GroupType::UserGroup,
+            member_count: None,
+            admin_group_name: None,
+            product_name: None,
+            license_quota: None,
+        }],
+    );
+    let desired = planner_support::desired_from_yaml(
+        "groups: [{name: \"Evil ``` </details> <b>|\"}]\nusers: [{email: x@example.com}]\n",
+    );
+    let md = render::markdown(&plan(&desired, &org, &PlanOptions::default()).unwrap());
+    // One code block, whose fence the name cannot close early …
+    assert_eq!(md.matches("```").count(), 2, "{md}");
+    // … and no raw HTML from names outside it (inside, CommonMark shows it literally).
+    let outside = &md[..md.find("```diff").unwrap()];
+    assert!(
+        !outside.contains("<b>") && !outside.contains("</details>"),
+        "{md}"
+    );
+    assert!(md.trim_end().ends_with("</details>"));
+}

@@ -31,9 +31,13 @@ fn diff_lines(block: &Block, out: &mut Vec<String>) {
     }
 }
 
-/// Keeps text inside inline code and tables from breaking the Markdown.
+/// Keeps names (which come from YAML and the org) from breaking the Markdown:
+/// inline code, tables and HTML.
 fn escape(s: &str) -> String {
-    s.replace('`', "'").replace('|', "\\|")
+    s.replace('`', "'")
+        .replace('|', "\\|")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// Renders the plan as a pull-request comment.
@@ -160,6 +164,12 @@ pub fn markdown(plan: &Plan) -> String {
         let mut lines = Vec::new();
         for block in &all {
             diff_lines(block, &mut lines);
+        }
+        // A name holding a code fence must not end the code block early.
+        for line in &mut lines {
+            if line.contains("```") {
+                *line = line.replace("```", "'''");
+            }
         }
         let open = format!(
             "<details><summary>All changes ({} objects)</summary>\n\n```diff\n",
