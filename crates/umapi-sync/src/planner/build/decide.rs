@@ -275,11 +275,11 @@ impl<'a> Builder<'a> {
                 {
                     self.warnings.push(format!(
                         "{} is declared but excluded by settings.exclude; it is not created",
-                        spec.display_identity_fallback()
+                        spec.display_identity()
                     ));
                     return;
                 }
-                let location = self.origin(&origin_key(spec));
+                let location = self.origin(&spec.key());
                 let email = spec
                     .email
                     .clone()
@@ -289,7 +289,7 @@ impl<'a> Builder<'a> {
                         location,
                         message: format!(
                             "cannot create {}: it is not in the org and has no email",
-                            spec.display_identity_fallback()
+                            spec.display_identity()
                         ),
                         hint: Some("add `email:` to the user".into()),
                     });
@@ -304,7 +304,7 @@ impl<'a> Builder<'a> {
                         location,
                         message: format!(
                             "cannot create Federated ID {}: a country is required",
-                            spec.display_identity_fallback()
+                            spec.display_identity()
                         ),
                         hint: Some(
                             "add `country:` to the user, or `settings.default_country`".into(),
@@ -328,7 +328,7 @@ impl<'a> Builder<'a> {
                             location,
                             message: format!(
                                 "cannot create {}: unknown identity type",
-                                spec.display_identity_fallback()
+                                spec.display_identity()
                             ),
                             hint: Some("use adobeID, enterpriseID or federatedID".into()),
                         });

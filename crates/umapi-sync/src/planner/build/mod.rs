@@ -98,20 +98,6 @@ fn lower(s: &str) -> String {
     s.to_lowercase()
 }
 
-/// The key [`crate::model::DesiredState::origins`] uses for a user.
-fn origin_key(spec: &UserSpec) -> String {
-    match (&spec.username, &spec.email) {
-        (Some(username), _) if username.contains('@') => lower(username),
-        (Some(username), _) => format!(
-            "{} ({})",
-            lower(username),
-            lower(spec.domain.as_deref().unwrap_or_default())
-        ),
-        (None, Some(email)) => lower(email),
-        (None, None) => String::new(),
-    }
-}
-
 /// Lower-cased, borrowing when the text is already lower case (most emails are):
 /// a large org has millions of these.
 fn lower_cow(s: &str) -> Cow<'_, str> {
@@ -335,10 +321,10 @@ impl<'a> Builder<'a> {
                 match found {
                     Some(&m) => wanted[index].groups.push(m),
                     None => self.diagnostics.push(Diagnostic {
-                        location: self.origin(&origin_key(spec)),
+                        location: self.origin(&spec.key()),
                         message: format!(
                             "user {} lists `{group}`, which is not declared under groups, profiles or admin_groups",
-                            spec.display_identity_fallback()
+                            spec.display_identity()
                         ),
                         hint: Some("declare it, so that umapi manages its members, or remove it from the user".into()),
                     }),
@@ -513,18 +499,4 @@ impl UserDecision {
 struct Decisions {
     users: Vec<UserDecision>,
     deletes: Vec<(String, Option<u64>)>,
-}
-
-trait DisplayIdentity {
-    fn display_identity_fallback(&self) -> String;
-}
-
-impl DisplayIdentity for UserSpec {
-    fn display_identity_fallback(&self) -> String {
-        match (&self.email, &self.username) {
-            (Some(email), _) => email.clone(),
-            (None, Some(username)) => display_user(username, self.domain.as_deref()),
-            (None, None) => "(no identity)".into(),
-        }
-    }
 }
