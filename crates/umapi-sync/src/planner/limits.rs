@@ -5,21 +5,6 @@ use crate::error::{Diagnostic, Error};
 use crate::model::{DesiredState, Limit};
 use crate::snapshot::Snapshot;
 
-/// How many of `total` a limit allows, or `None` for a malformed percentage.
-fn allowance(limit: &Limit, total: u64) -> Option<u64> {
-    match limit {
-        Limit::Count(count) => Some(*count),
-        Limit::Percent(text) => {
-            let number: f64 = text.trim().strip_suffix('%')?.trim().parse().ok()?;
-            if !(0.0..=100.0).contains(&number) {
-                return None;
-            }
-            // Rounded down: "5%" of 10 allows none rather than one.
-            Some((total as f64 * number / 100.0).floor() as u64)
-        }
-    }
-}
-
 fn setting(limit: &Limit) -> String {
     match limit {
         Limit::Count(count) => count.to_string(),
@@ -77,7 +62,7 @@ pub(crate) fn check(
     ];
     for (name, limit, action, of_what, planned, total) in classes {
         let Some(limit) = limit else { continue };
-        let Some(allowed) = allowance(limit, total) else {
+        let Some(allowed) = limit.allowance(total) else {
             return Err(Error::Invalid(vec![Diagnostic {
                 location: None,
                 message: format!(
@@ -100,19 +85,4 @@ pub(crate) fn check(
         }
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn percentages_round_down_and_counts_are_absolute() {
-        assert_eq!(allowance(&Limit::Percent("5%".into()), 10), Some(0));
-        assert_eq!(allowance(&Limit::Percent("5%".into()), 100), Some(5));
-        assert_eq!(allowance(&Limit::Percent("2.5%".into()), 1000), Some(25));
-        assert_eq!(allowance(&Limit::Count(3), 1), Some(3));
-        assert_eq!(allowance(&Limit::Percent("five".into()), 10), None);
-        assert_eq!(allowance(&Limit::Percent("150%".into()), 10), None);
-    }
 }
