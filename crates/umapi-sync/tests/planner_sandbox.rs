@@ -262,3 +262,32 @@ async fn executing_a_plan_on_the_sandbox_converges() {
     assert_eq!(linked("Renamed Team"), vec![profiles[0].to_string()]);
     assert_eq!(linked("New Team"), vec![profiles[1].to_string()]);
 }
+
+#[tokio::test]
+async fn a_failing_listing_is_an_error_not_a_partial_snapshot() {
+    use umapi_sandbox::{EndpointClass, Fault, FaultPlan, ScriptedFault};
+    let sandbox = sandbox().await;
+    let conn = connect(&sandbox);
+    // The second users page fails with a 500, which is not retried.
+    sandbox.set_faults(FaultPlan {
+        script: [
+            ScriptedFault {
+                endpoint: Some(EndpointClass::Users),
+                fault: Fault::Delay { ms: 0 },
+            },
+            ScriptedFault {
+                endpoint: Some(EndpointClass::Users),
+                fault: Fault::Status {
+                    status: 500,
+                    body: None,
+                    retry_after: None,
+                },
+            },
+        ]
+        .into(),
+        random: Vec::new(),
+    });
+    let result = Snapshot::read(&conn, |_| {}).await;
+    let err = result.expect_err("a snapshot with a missing page");
+    assert!(matches!(err, umapi_sync::Error::Api(_)), "{err}");
+}
