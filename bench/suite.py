@@ -216,16 +216,20 @@ def side_by_side(args, umapi: Path, python: Path, users: int) -> dict:
         plans: list[Run] = []
         reads: list[Run] = []
         read_only_plans: list[Run] = []
+        validations: list[Run] = []
         counts = None
         for i in range(args.runs):
             # Rotate which goes first so that none always meets a warmer cache.
             order = [("umapi", plans), ("python", reads), ("umapi-read-only", read_only_plans)]
             order = order[i % 3:] + order[:i % 3]
+            # `umapi validate` loads the same state files offline: the desired-state share of a plan.
+            order.append(("umapi-validate", validations))
             for which, runs in order:
                 print(f"== {users:,} users: run {i + 1}/{args.runs}: {which}", file=sys.stderr, flush=True)
                 if which.startswith("umapi"):
                     cwd = read_only if which == "umapi-read-only" else workdir
-                    run = measure(plan_cmd, umapi_env, cwd, workdir / f"{which}-{i}.log", sandbox.proc.pid)
+                    cmd = plan_cmd[:-2] + ["validate"] if which == "umapi-validate" else plan_cmd
+                    run = measure(cmd, umapi_env, cwd, workdir / f"{which}-{i}.log", sandbox.proc.pid)
                     if run.code != 0:
                         raise SystemExit(
                             f"umapi plan exited {run.code} (0 = no changes expected):\n"
@@ -267,6 +271,7 @@ def side_by_side(args, umapi: Path, python: Path, users: int) -> dict:
         "umapi": summary(plans),
         "python": summary(reads),
         "umapi_read_only": summary(read_only_plans),
+        "umapi_validate": summary(validations),
     }
 
 
@@ -536,8 +541,10 @@ def verdict(ok: bool | None) -> str:
 
 
 def minutes(requests: int) -> str:
-    """How long `requests` action requests take at Adobe's 10 requests per minute."""
-    seconds = requests * 6
+    """How long `requests` action requests wait at Adobe's 10 requests per sliding minute:
+    the first ten start at once, each further ten a minute later (as the planner's
+    `pacing_seconds` and umapi-core's pacer count it)."""
+    seconds = (requests - 1) // 10 * 60 if requests > 0 else 0
     return f"{seconds // 60}m{seconds % 60:02d}s"
 
 
@@ -583,6 +590,12 @@ def report(results: dict) -> tuple[str, list[tuple[str, bool]]]:
             f"{p['wall_s'] / r['wall_s']:.2f}× / {p['cpu_s'] / r['cpu_s']:.2f}× / {p['peak_rss_mb'] / r['peak_rss_mb']:.2f}×",
             "", "—",
         ))
+        v = org.get("umapi_validate")
+        if v:
+            rows.append((
+                f"Desired state only, {label}: wall / CPU / peak memory (umapi validate, offline)",
+                f"{v['wall_s']:.2f} s / {v['cpu_s']:.2f} s / {v['peak_rss_mb']:.0f} MB", "", "", "", "—",
+            ))
 
     bench = results.get("planner_bench")
     if bench is not None:
