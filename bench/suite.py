@@ -561,20 +561,20 @@ def report(results: dict) -> tuple[str, list[tuple[str, bool]]]:
         ok = speedup >= SPEEDUP_TARGET if is_100k else None
         rows.append((
             f"Read + plan, {label}: wall time (umapi plan vs Python read)",
-            f"{u['wall_s']:.2f} s", f"{p['wall_s']:.2f} s", f"{speedup:.2f}× faster",
+            f"{u['wall_s']:.2f} s", f"{p['wall_s']:.2f} s", f"{speedup:.2f}×",
             f"≥ {SPEEDUP_TARGET:.0f}×" if is_100k else "", verdict(ok),
         ))
         if ok is not None:
             targets.append((f"100,000 users: umapi plan ≥ {SPEEDUP_TARGET:.0f}× faster than Python (wall) — {speedup:.2f}×", ok))
         rows.append((
             f"Read + plan, {label}: CPU user+sys",
-            f"{u['cpu_s']:.2f} s", f"{p['cpu_s']:.2f} s", f"{p['cpu_s'] / u['cpu_s']:.2f}× less", "", "—",
+            f"{u['cpu_s']:.2f} s", f"{p['cpu_s']:.2f} s", f"{p['cpu_s'] / u['cpu_s']:.2f}×", "", "—",
         ))
         ok = u["peak_rss_mb"] < RSS_TARGET_MB if is_100k else None
         rows.append((
             f"Read + plan, {label}: peak memory (RSS)",
             f"{u['peak_rss_mb']:.0f} MB", f"{p['peak_rss_mb']:.0f} MB",
-            f"{p['peak_rss_mb'] / u['peak_rss_mb']:.2f}× less",
+            f"{p['peak_rss_mb'] / u['peak_rss_mb']:.2f}×",
             f"< {RSS_TARGET_MB:.0f} MB" if is_100k else "", verdict(ok),
         ))
         if ok is not None:
@@ -675,7 +675,7 @@ def report(results: dict) -> tuple[str, list[tuple[str, bool]]]:
         f"Python {m['python']}; commit {m['commit']}; {m['date']}; "
         f"load average {m['load_before']} before, {results.get('load_after', '?')} after",
         "",
-        "| measurement | umapi | reference (Python client / bound) | ratio | target | result |",
+        "| measurement | umapi | reference (Python client / bound) | ratio (reference ÷ umapi; > 1 = umapi better) | target | result |",
         "|---|---:|---:|---:|---|---|",
     ]
     lines += [f"| {' | '.join(r)} |" for r in rows]
