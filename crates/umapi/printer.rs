@@ -79,8 +79,14 @@ impl Printer {
     /// An error with its chain of causes, on stderr.
     pub fn error(&self, error: &anyhow::Error) {
         let mut text = format!("{ERROR}error:{ERROR:#} {error}");
+        let mut previous = error.to_string();
         for cause in error.chain().skip(1) {
-            text.push_str(&format!("\n  {EMPHASIS}caused by:{EMPHASIS:#} {cause}"));
+            let cause = cause.to_string();
+            // Many errors repeat their source in their own message; say it once.
+            if !previous.contains(&cause) {
+                text.push_str(&format!("\n  {EMPHASIS}caused by:{EMPHASIS:#} {cause}"));
+            }
+            previous = cause;
         }
         anstream::eprintln!("{text}");
     }
