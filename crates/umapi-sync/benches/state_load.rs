@@ -54,7 +54,7 @@ fn main() {
     drop(text);
     let before = memory_mib("VmRSS:");
     let started = Instant::now();
-    let state = umapi_sync::state::load(&[one.clone()]).expect("valid state");
+    let state = umapi_sync::state::load(std::slice::from_ref(&one)).expect("valid state");
     let elapsed = started.elapsed();
     let text_len = std::fs::metadata(&one).map(|m| m.len()).unwrap_or(0);
     println!(
