@@ -36,10 +36,16 @@ fn group(name: String, group_type: GroupType) -> Group {
     }
 }
 
+/// One user in 20 is a Federated ID signing in with a username that is not an
+/// email, as in directory-synced orgs (the sandbox's generated orgs have 3.5%).
+fn username(i: usize) -> Option<String> {
+    (i % 20 == 7).then(|| format!("user{i:07}"))
+}
+
 fn wire_user(i: usize, groups: Vec<String>) -> User {
     User {
         email: Some(email(i)),
-        username: Some(email(i)),
+        username: Some(username(i).unwrap_or_else(|| email(i))),
         domain: Some("example.com".into()),
         firstname: Some(format!("First{i}")),
         lastname: Some(format!("Last{i}")),
@@ -53,6 +59,8 @@ fn wire_user(i: usize, groups: Vec<String>) -> User {
 fn spec(i: usize, groups: Vec<String>) -> UserSpec {
     UserSpec {
         email: Some(email(i)),
+        domain: username(i).map(|_| "example.com".into()),
+        username: username(i),
         firstname: Some(format!("First{i}")),
         lastname: Some(format!("Last{i}")),
         country: Some("US".into()),

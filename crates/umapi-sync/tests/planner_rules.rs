@@ -546,3 +546,105 @@ fn an_adobe_id_sharing_an_email_with_an_org_account_is_addressed_as_such() {
     assert_eq!(left.users[0].identity_type, IdentityType::FederatedId);
     assert!(left.users[0].groups.is_empty());
 }
+
+/// A Federated ID signing in with a username that is not an email.
+fn username_user(username: &str, email: Option<&str>) -> umapi_core::wire::User {
+    umapi_core::wire::User {
+        email: email.map(String::from),
+        username: Some(username.into()),
+        domain: Some("x.com".into()),
+        ..user("unused@x.com", &[])
+    }
+}
+
+#[test]
+fn usernames_that_are_not_emails_join_group_lists_by_their_email() {
+    // 1,000 users signing in by email, 50 by username with an email of their own,
+    // 15 by username without an email, and two by username sharing one email.
+    let mut users: Vec<umapi_core::wire::User> = (0..1000)
+        .map(|i| user(&format!("u{i:04}@x.com"), &[]))
+        .collect();
+    let mut yaml = String::from("groups: [{name: Big}]\nusers:\n");
+    for i in 0..1000 {
+        yaml.push_str(&format!("  - {{email: u{i:04}@x.com, groups: [Big]}}\n"));
+    }
+    for i in 0..50 {
+        let email = format!("Named.{i:02}@x.com");
+        users.push(username_user(&format!("n{i:02}"), Some(&email)));
+        yaml.push_str(&format!(
+            "  - {{username: n{i:02}, domain: x.com, email: {email}, groups: [Big]}}\n"
+        ));
+    }
+    for i in 0..15 {
+        users.push(username_user(&format!("solo{i:02}"), None));
+        yaml.push_str(&format!(
+            "  - {{username: solo{i:02}, domain: x.com, groups: [Big]}}\n"
+        ));
+    }
+    for twin in ["twin1", "twin2"] {
+        users.push(username_user(twin, Some("twin@x.com")));
+        yaml.push_str(&format!(
+            "  - {{username: {twin}, domain: x.com, email: twin@x.com, groups: [Big]}}\n"
+        ));
+    }
+    let snapshot = Snapshot::from_parts(
+        "ORG@AdobeOrg",
+        users,
+        vec![group("Big", GroupType::UserGroup)],
+    );
+    let desired = desired_from_yaml(&yaml);
+    let plan = plan(&desired, &snapshot, &PlanOptions::default()).unwrap();
+    assert_eq!(changes(&plan).len(), 1067, "{:?}", &changes(&plan)[..5]);
+
+    let entries: Vec<&Entry> = plan
+        .phases
+        .iter()
+        .flat_map(|p| &p.requests)
+        .flat_map(|r| &r.entries)
+        .collect();
+    let mut listed: Vec<String> = Vec::new();
+    let mut own_entries: Vec<(String, Option<String>)> = Vec::new();
+    for entry in &entries {
+        match entry {
+            Entry::UserGroup(g) => {
+                for step in &g.steps {
+                    if let UserGroupStep::Add(umapi_core::wire::UserGroupTargets::Users { user }) =
+                        step
+                    {
+                        listed.extend(user.iter().cloned());
+                    }
+                }
+            }
+            Entry::User(u) => own_entries.push((u.user.clone(), u.domain.clone())),
+        }
+    }
+    // 1,050 names in group lists (11 entries), and one user entry for each of the
+    // 17 users that no email names unambiguously.
+    assert_eq!(listed.len(), 1050);
+    assert!(listed.contains(&"Named.07@x.com".to_string()));
+    assert!(
+        !listed
+            .iter()
+            .any(|n| n.starts_with("n0") || n.contains("twin"))
+    );
+    own_entries.sort();
+    assert_eq!(own_entries.len(), 17, "{own_entries:?}");
+    assert!(
+        own_entries
+            .iter()
+            .all(|(user, domain)| domain.as_deref() == Some("x.com")
+                && (user.starts_with("solo") || user.starts_with("twin")))
+    );
+    assert_eq!(plan.estimate.entries, 28);
+    // The bound counts the forced user entries apart from the 1,050 names:
+    // 17 + ⌈1,050 / 100⌉ = 28 entries, 3 requests.
+    assert_eq!(plan.estimate.requests, 3);
+    assert_eq!(plan.estimate.lower_bound_requests, 3);
+
+    let mut sim = planner_support::sim::SimOrg::new(snapshot);
+    assert_eq!(sim.apply(&plan, 7), Vec::<String>::new());
+    let after = sim.to_snapshot();
+    assert!(after.users.iter().all(|u| u.groups == vec!["Big"]));
+    let again = umapi_sync::planner::plan(&desired, &after, &PlanOptions::default()).unwrap();
+    assert!(!again.has_changes(), "{:?}", changes(&again));
+}

@@ -36,6 +36,11 @@ pub(crate) struct UserTarget {
     /// An Adobe ID that shares its email with an org-owned account: entries say
     /// `useAdobeID`, or UMAPI would pick the other account.
     pub use_adobe_id: bool,
+    /// For a username that is not an email: the user's email, when no other account
+    /// of the org answers to it. Group member lists name users by email (they carry
+    /// no domain), so this lets such a user join a group entry instead of needing
+    /// an entry of its own.
+    pub list_email: Option<String>,
 }
 
 impl UserTarget {
@@ -46,13 +51,20 @@ impl UserTarget {
             domain,
             key,
             use_adobe_id: false,
+            list_email: None,
         }
     }
 
     /// The name for a group's `add {"user": […]}` list: only users that a bare name
-    /// identifies (no domain, no `useAdobeID`).
+    /// identifies (no `useAdobeID`; for usernames that need a domain, the email).
     fn list_name(&self) -> Option<&str> {
-        (self.domain.is_none() && !self.use_adobe_id).then_some(self.user.as_str())
+        if self.use_adobe_id {
+            None
+        } else if self.domain.is_none() {
+            Some(&self.user)
+        } else {
+            self.list_email.as_deref()
+        }
     }
 
     pub(crate) fn display(&self) -> String {
@@ -544,7 +556,15 @@ impl Work {
 
         let (cover_users, matching) = self.cover_candidate(&by_group, &group_keys, &in_user_entry);
         let prefix_users = self.prefix_candidate(&by_group, &in_user_entry);
-        let lower_bound = (forced_entries + matching).max(div_ceil(ops.len(), NAMES_PER_ENTRY));
+        // Entries holding forced memberships are those users' own entries and carry no
+        // one else's, so the other users' memberships need further entries: at least
+        // one per edge of a matching, and one per 100 names.
+        let other_ops = ops
+            .iter()
+            .filter(|op| !in_user_entry[op.user as usize])
+            .count();
+        let lower_bound = (forced_entries + matching.max(div_ceil(other_ops, NAMES_PER_ENTRY)))
+            .max(div_ceil(ops.len(), NAMES_PER_ENTRY));
         in_user_entry = if cost(&cover_users) <= cost(&prefix_users) {
             cover_users
         } else {
@@ -557,18 +577,24 @@ impl Work {
         let mut user_lists: HashMap<u32, Vec<KeyedName>> = HashMap::new();
         for op in ops {
             let (name, key, _) = &self.group_names[op.group as usize];
-            if in_user_entry[op.user as usize] {
-                user_lists
-                    .entry(op.user)
-                    .or_default()
-                    .push((key.clone(), name.clone(), op.id));
-            } else {
-                let slot = *group_slot.entry(op.group).or_insert_with(|| {
-                    group_lists.push((key.as_str(), op.group, Vec::new()));
-                    group_lists.len() - 1
-                });
-                let target = &self.targets[op.user as usize];
-                group_lists[slot].2.push((target.user.clone(), op.id));
+            // Users without a list name were forced into user entries above.
+            let list_name = self.targets[op.user as usize]
+                .list_name()
+                .filter(|_| !in_user_entry[op.user as usize]);
+            match list_name {
+                None => {
+                    user_lists
+                        .entry(op.user)
+                        .or_default()
+                        .push((key.clone(), name.clone(), op.id))
+                }
+                Some(user_name) => {
+                    let slot = *group_slot.entry(op.group).or_insert_with(|| {
+                        group_lists.push((key.as_str(), op.group, Vec::new()));
+                        group_lists.len() - 1
+                    });
+                    group_lists[slot].2.push((user_name.to_string(), op.id));
+                }
             }
         }
         group_lists.sort_by(|a, b| a.0.cmp(b.0));

@@ -146,6 +146,29 @@ impl SimOrg {
         }
     }
 
+    /// The account a group's member list names: UMAPI looks the name up by email
+    /// (or email-form username) and takes the org-owned account; two org-owned
+    /// accounts answering to it are an error rather than a guess.
+    fn find_list_member(&self, name: &str) -> Result<usize, String> {
+        let org_owned = self
+            .snapshot
+            .users
+            .iter()
+            .filter(|u| u.identity_type != IdentityType::AdobeId)
+            .filter(|u| {
+                u.email.as_deref().is_some_and(|e| eq(e, name))
+                    || u.username
+                        .as_deref()
+                        .is_some_and(|n| n.contains('@') && eq(n, name))
+            })
+            .count();
+        if org_owned > 1 {
+            return Err(format!("error.user.ambiguous {name}"));
+        }
+        self.find_user(name, None, false)
+            .ok_or_else(|| format!("error.user.nonexistent {name}"))
+    }
+
     fn find_group(&self, name: &str) -> Option<usize> {
         self.snapshot.groups.iter().position(|g| eq(&g.name, name))
     }
@@ -312,9 +335,7 @@ impl SimOrg {
                     match t {
                         UserGroupTargets::Users { user } => {
                             for u in user {
-                                let j = self
-                                    .find_user(u, None, false)
-                                    .ok_or_else(|| format!("error.user.nonexistent {u}"))?;
+                                let j = self.find_list_member(u)?;
                                 let groups = &mut self.snapshot.users[j].groups;
                                 groups.retain(|g| !eq(g, &group_name));
                                 if adding {

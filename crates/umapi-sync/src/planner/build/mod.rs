@@ -141,11 +141,14 @@ fn display_user(user: &str, domain: Option<&str>) -> String {
 }
 
 /// How requests name an existing user; `shared` when another account of the org
-/// has the same email.
+/// answers to the same name (its email or email-form username).
 fn target_of_current(user: &SnapshotUser, shared: bool) -> UserTarget {
     let (name, domain) = user.target();
     let mut target = UserTarget::new(name, domain);
     target.use_adobe_id = shared && user.identity_type == IdentityType::AdobeId;
+    if target.domain.is_some() && !shared {
+        target.list_email = user.email.clone().filter(|email| !email.is_empty());
+    }
     target
 }
 
