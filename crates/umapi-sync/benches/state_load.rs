@@ -45,6 +45,27 @@ fn memory_mib(field: &str) -> Option<f64> {
     Some(kib / 1024.0)
 }
 
+/// CPU time (user + system, all threads) this process has used so far, in seconds,
+/// from /proc (Linux only). Unlike wall time, it hardly changes when other programs
+/// share the cores.
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces): utime and stime are the
+    // 12th and 13th, in clock ticks of 1/100 s.
+    let mut fields = stat.rsplit_once(')')?.1.split_whitespace().skip(11);
+    let user: f64 = fields.next()?.parse().ok()?;
+    let system: f64 = fields.next()?.parse().ok()?;
+    Some((user + system) / 100.0)
+}
+
+/// " (0.85 s CPU)", or nothing where /proc is missing.
+fn cpu_since(start: Option<f64>) -> String {
+    match (start, cpu_seconds()) {
+        (Some(start), Some(now)) => format!(" ({:.2} s CPU)", now - start),
+        _ => String::new(),
+    }
+}
+
 fn main() {
     let folder = tempfile::tempdir().expect("temporary folder");
 
@@ -53,12 +74,14 @@ fn main() {
     std::fs::write(&one, &text).expect("write state");
     drop(text);
     let before = memory_mib("VmRSS:");
+    let cpu = cpu_seconds();
     let started = Instant::now();
     let state = umapi_sync::state::load(std::slice::from_ref(&one)).expect("valid state");
     let elapsed = started.elapsed();
+    let cpu = cpu_since(cpu);
     let text_len = std::fs::metadata(&one).map(|m| m.len()).unwrap_or(0);
     println!(
-        "one file:   {} users, {} groups, {:.1} MiB of YAML loaded and validated in {:.2} s ({:.0} users/s)",
+        "one file:   {} users, {} groups, {:.1} MiB of YAML loaded and validated in {:.2} s{cpu} ({:.0} users/s)",
         state.users.len(),
         state.groups.len(),
         text_len as f64 / 1_048_576.0,
@@ -82,11 +105,13 @@ fn main() {
         let text = state_yaml(file * per_file, per_file, file == 0);
         std::fs::write(split.join(format!("users-{file:03}.yaml")), text).expect("write state");
     }
+    let cpu = cpu_seconds();
     let started = Instant::now();
     let state = umapi_sync::state::load(&[split]).expect("valid state");
     let elapsed = started.elapsed();
+    let cpu = cpu_since(cpu);
     println!(
-        "100 files:  {} users, {} groups loaded and validated in {:.2} s",
+        "100 files:  {} users, {} groups loaded and validated in {:.2} s{cpu}",
         state.users.len(),
         state.groups.len(),
         elapsed.as_secs_f64()

@@ -349,11 +349,18 @@ impl DesiredState {
             .targets()
             .map(|target| (target.name().to_lowercase(), Vec::new()))
             .collect();
+        // Many users name the same few groups: each spelling is looked up once, and
+        // the users are collected per spelling before they join the lower-cased list.
+        let mut by_spelling: std::collections::HashMap<&str, Vec<usize>> =
+            std::collections::HashMap::new();
         for (index, user) in self.users.iter().enumerate() {
             for name in &user.groups {
-                if let Some(list) = members.get_mut(&name.to_lowercase()) {
-                    list.push(index);
-                }
+                by_spelling.entry(name).or_default().push(index);
+            }
+        }
+        for (name, users) in by_spelling {
+            if let Some(list) = members.get_mut(&name.to_lowercase()) {
+                list.extend(users);
             }
         }
         let listed: Vec<(String, Vec<usize>)> = self

@@ -2,7 +2,7 @@
 //! them: duplicate definitions, one place for settings, references between users,
 //! groups and profiles, renames, exclusions, and the defaults settings supply.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use umapi_core::wire::IdentityType;
 
@@ -281,12 +281,20 @@ pub(super) fn check_all(
 
     // References from users to groups, from groups to profiles, from members to users
     // (the member sets themselves are built by `DesiredState::reindex`).
+    // Large files name the same few groups on many users: a name seen declared once,
+    // as written, needs no lower-casing and look-up again.
+    let mut declared: HashSet<&str> = HashSet::new();
     for &(_, source, index) in &user_origins {
         let user = &source.content.users[index];
         for (position, name) in user.groups.iter().enumerate() {
+            if declared.contains(name.as_str()) {
+                continue;
+            }
             let location = || entry_location(source, "users", index, "groups", position);
             match names.get(&name.to_lowercase()) {
-                Some(_) => {}
+                Some(_) => {
+                    declared.insert(name);
+                }
                 None if name.eq_ignore_ascii_case(super::rules::ORG_ADMIN) => {} // reported per file
                 None => found.push(undeclared(location(), name, &names, None)),
             }
@@ -463,7 +471,8 @@ fn check_against_settings(
         .collect();
     for &(_, source, index) in users {
         let user = &source.content.users[index];
-        let here = source.location(&[Step::Key("users"), Step::Index(index)]);
+        // Positions are made only for problems: each costs an allocation.
+        let here = || source.location(&[Step::Key("users"), Step::Index(index)]);
         let at = |key: &'static str| {
             source.location(&[Step::Key("users"), Step::Index(index), Step::Key(key)])
         };
@@ -499,7 +508,7 @@ fn check_against_settings(
             && settings.default_country.is_none()
         {
             found.push(problem(
-                here.clone(),
+                here(),
                 format!(
                     "federatedID user `{}` has no `country`, which UMAPI needs to create the user",
                     user.display_identity()
@@ -516,7 +525,7 @@ fn check_against_settings(
                 .any(|identity| regex.is_match(identity));
             if matched {
                 found.push(problem(
-                    here.clone(),
+                    here(),
                     format!(
                         "user `{}` is declared but excluded by the pattern `{pattern}` in `settings.exclude.users`",
                         user.display_identity()
@@ -527,7 +536,7 @@ fn check_against_settings(
         }
         if settings.exclude.types.contains(&identity_type) {
             found.push(problem(
-                here.clone(),
+                here(),
                 format!(
                     "user `{}` is declared but {identity_type} users are excluded in `settings.exclude.types`",
                     user.display_identity()

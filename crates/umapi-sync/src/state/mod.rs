@@ -7,6 +7,7 @@
 //! duplicates) then wait until every file reads cleanly, so no message is a
 //! consequence of another.
 
+mod de;
 mod merge;
 mod rules;
 mod shape;
@@ -82,16 +83,11 @@ pub fn load_sources(
     let mut problems = Vec::new();
     let mut parsed = Vec::with_capacity(sources.len());
     let mut unreadable = false;
-    for (file, text) in sources {
-        match read_one(&schema, file, text) {
-            Ok(source) => {
-                problems.extend(rules::check_file(&source));
-                parsed.push(source);
-            }
-            Err(found) => {
-                unreadable = true;
-                problems.extend(found);
-            }
+    for (read, found) in read_all(&schema, sources) {
+        problems.extend(found);
+        match read {
+            Some(source) => parsed.push(source),
+            None => unreadable = true,
         }
     }
     let state = if unreadable {
@@ -108,6 +104,54 @@ pub fn load_sources(
             Err(Error::Invalid(problems))
         }
     }
+}
+
+/// Reads and checks every file on its own (syntax, shape, per-file rules): in order,
+/// and spread over the available cores when there are several files, since the files
+/// do not depend on each other until they are merged.
+fn read_all<'t>(
+    schema: &serde_json::Value,
+    sources: &'t [(PathBuf, String)],
+) -> Vec<(Option<Source<'t>>, Vec<Diagnostic>)> {
+    let check = |(file, text): &'t (PathBuf, String)| match read_one(schema, file, text) {
+        Ok(source) => {
+            let found = rules::check_file(&source);
+            (Some(source), found)
+        }
+        Err(found) => (None, found),
+    };
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    if sources.len() < 2 || threads < 2 {
+        return sources.iter().map(check).collect();
+    }
+    // Contiguous shares of about equal size in bytes keep the result in file order.
+    let total: usize = sources.iter().map(|(_, text)| text.len()).sum();
+    let share = total.div_ceil(threads).max(1);
+    let mut chunks: Vec<&'t [(PathBuf, String)]> = Vec::with_capacity(threads);
+    let (mut start, mut size) = (0, 0);
+    for (index, (_, text)) in sources.iter().enumerate() {
+        size += text.len();
+        if size >= share && chunks.len() + 1 < threads {
+            chunks.push(&sources[start..=index]);
+            (start, size) = (index + 1, 0);
+        }
+    }
+    if start < sources.len() {
+        chunks.push(&sources[start..]);
+    }
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| scope.spawn(move || chunk.iter().map(check).collect::<Vec<_>>()))
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|worker| match worker.join() {
+                Ok(results) => results,
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    })
 }
 
 /// One state file, parsed.
@@ -205,6 +249,9 @@ impl<'t> Source<'t> {
     }
 }
 
+/// Next line, line separator and paragraph separator: line breaks in YAML 1.1 only.
+const YAML_1_1_BREAKS: [char; 3] = ['\u{85}', '\u{2028}', '\u{2029}'];
+
 fn read_one<'t>(
     schema: &serde_json::Value,
     file: &Path,
@@ -221,16 +268,37 @@ fn read_one<'t>(
     if !found.is_empty() {
         return Err(found);
     }
-    // The positions worth keeping are saved and the tree is dropped before the
-    // typed parse, so the two never take memory at the same time.
+    // The positions worth keeping are saved, then the tree is consumed by the typed
+    // conversion: its text moves into the model, so the file is parsed only once.
     let source = Source::new(file, text, Some(&root), StateFile::default());
-    drop(root);
-    let content = typed_parse(file, text)?;
+    if text.contains(YAML_1_1_BREAKS) {
+        // libyaml (YAML 1.1) reads these characters as line breaks inside text and
+        // yaml-rust2 (YAML 1.2) does not; serde_yaml writes them the 1.1 way, so such
+        // rare files keep being read by serde_yaml, as `umapi export` wrote them.
+        drop(root);
+        let content = typed_parse(file, text)?;
+        return Ok(Source { content, ..source });
+    }
+    let content = de::from_node(root).map_err(|error| {
+        // The shape check passed, so this means the two disagree; still say where.
+        vec![Diagnostic {
+            location: Some(error.mark.map_or_else(
+                || Location {
+                    file: file.to_path_buf(),
+                    line: 1,
+                    column: 1,
+                },
+                |mark| mark.in_file(file),
+            )),
+            message: error.message,
+            hint: None,
+        }]
+    })?;
     Ok(Source { content, ..source })
 }
 
-/// The typed parse with serde_yaml. The shape check has passed, so this failing
-/// means the two disagree; the error is still reported where serde_yaml saw it.
+/// The typed parse with serde_yaml, for documents that are not state files (the
+/// config); the error is reported where serde_yaml saw it.
 pub(crate) fn typed_parse<T: serde::de::DeserializeOwned>(
     file: &Path,
     text: &str,

@@ -9,6 +9,7 @@
 //! `const`, `oneOf` and `anyOf`. Value rules (lengths, patterns) are left to the
 //! validation that follows, which words them better.
 
+use std::borrow::Cow;
 use std::path::Path;
 
 use serde_json::Value as Schema;
@@ -69,11 +70,11 @@ fn scalar_fits(node: &Node, json_type: &str, strict: bool) -> bool {
     }
 }
 
-fn is_bool(text: &str) -> bool {
+pub(super) fn is_bool(text: &str) -> bool {
     matches!(text, "true" | "false" | "True" | "False" | "TRUE" | "FALSE")
 }
 
-fn is_number(text: &str) -> bool {
+pub(super) fn is_number(text: &str) -> bool {
     matches!(
         text,
         ".inf" | ".Inf" | ".INF" | "+.inf" | "-.inf" | "-.Inf" | ".nan" | ".NaN" | ".NAN"
@@ -90,7 +91,7 @@ fn is_typed_plain(text: &str) -> bool {
     is_bool(text) || is_number(text)
 }
 
-fn parse_unsigned(text: &str) -> Option<u64> {
+pub(super) fn parse_unsigned(text: &str) -> Option<u64> {
     let text = text.strip_prefix('+').unwrap_or(text);
     if let Some(hex) = text.strip_prefix("0x") {
         return u64::from_str_radix(hex, 16).ok();
@@ -154,7 +155,60 @@ fn is_specific(noun: &str) -> bool {
     (noun.starts_with("a ") || noun.starts_with("an ")) && !noun.starts_with("an entry of")
 }
 
+/// The JSON types a schema allows, without collecting them.
+#[derive(Clone, Copy)]
+enum Types<'a> {
+    One(&'a str),
+    Many(&'a [Schema]),
+}
+
+impl<'a> Types<'a> {
+    fn of(schema: &'a Schema) -> Option<Self> {
+        match schema.get("type")? {
+            Schema::String(one) => Some(Types::One(one)),
+            Schema::Array(many) => Some(Types::Many(many)),
+            _ => None,
+        }
+    }
+
+    fn iter(self) -> impl Iterator<Item = &'a str> {
+        let (one, many) = match self {
+            Types::One(one) => (Some(one), &[][..]),
+            Types::Many(many) => (None, many),
+        };
+        one.into_iter()
+            .chain(many.iter().filter_map(Schema::as_str))
+    }
+
+    fn contains(self, json_type: &str) -> bool {
+        self.iter().any(|listed| listed == json_type)
+    }
+}
+
 impl<'a> Checker<'a> {
+    /// Whether `node` is a scalar that `schema` takes as it is, with nothing to
+    /// report: the common case, checked without building the nouns for messages.
+    /// Anything else gets the full check.
+    fn plainly_fits(&self, node: &Node, schema: &Schema) -> bool {
+        if !matches!(node.value, Value::Scalar { .. }) {
+            return false;
+        }
+        let Some(keys) = schema.as_object() else {
+            return false;
+        };
+        if ["$ref", "oneOf", "anyOf", "enum", "const"]
+            .iter()
+            .any(|key| keys.contains_key(*key))
+        {
+            return false;
+        }
+        Types::of(schema).is_some_and(|types| {
+            types
+                .iter()
+                .any(|json_type| scalar_fits(node, json_type, self.strict))
+        })
+    }
+
     fn report(&mut self, node: &Node, message: String, hint: Option<String>) {
         self.found.push(Diagnostic {
             location: Some(node.mark.in_file(self.file)),
@@ -165,7 +219,11 @@ impl<'a> Checker<'a> {
 
     /// Follows `$ref`s to the schema they name, and the noun for messages (a noun
     /// that already names the thing, like "a user group", is kept).
-    fn resolve(&self, mut schema: &'a Schema, mut noun: String) -> (&'a Schema, String) {
+    fn resolve<'n>(
+        &self,
+        mut schema: &'a Schema,
+        mut noun: Cow<'n, str>,
+    ) -> (&'a Schema, Cow<'n, str>) {
         while let Some(reference) = schema.get("$ref").and_then(Schema::as_str) {
             let Some(name) = reference.strip_prefix("#/$defs/") else {
                 break;
@@ -176,7 +234,7 @@ impl<'a> Checker<'a> {
                     if let Some(named) = definition_noun(name)
                         && !is_specific(&noun)
                     {
-                        noun = named.to_owned();
+                        noun = Cow::Borrowed(named);
                     }
                 }
                 None => break,
@@ -186,7 +244,7 @@ impl<'a> Checker<'a> {
     }
 
     fn check(&mut self, node: &Node, schema: &'a Schema, noun: &str) {
-        let (schema, noun) = self.resolve(schema, noun.to_owned());
+        let (schema, noun) = self.resolve(schema, Cow::Borrowed(noun));
         if let Some(branches) = schema
             .get("oneOf")
             .or_else(|| schema.get("anyOf"))
@@ -203,17 +261,19 @@ impl<'a> Checker<'a> {
             self.check_enum(node, std::slice::from_ref(value), &noun);
             return;
         }
-        let types: Vec<&str> = match schema.get("type") {
-            Some(Schema::String(one)) => vec![one.as_str()],
-            Some(Schema::Array(many)) => many.iter().filter_map(Schema::as_str).collect(),
-            _ => return,
+        let Some(types) = Types::of(schema) else {
+            return;
         };
         match &node.value {
-            Value::Mapping(_) if types.contains(&"object") => {
-                self.check_object(node, schema, &noun)
-            }
-            Value::Sequence(items) if types.contains(&"array") => {
+            Value::Mapping(_) if types.contains("object") => self.check_object(node, schema, &noun),
+            Value::Sequence(items) if types.contains("array") => {
                 if let Some(item_schema) = schema.get("items") {
+                    if items
+                        .iter()
+                        .all(|item| self.plainly_fits(item, item_schema))
+                    {
+                        return;
+                    }
                     let item_noun = list_item_noun(&noun)
                         .map(str::to_owned)
                         .unwrap_or_else(|| format!("an entry of {noun}"));
@@ -223,14 +283,14 @@ impl<'a> Checker<'a> {
                 }
             }
             // serde_yaml takes an empty value for an empty list or mapping.
-            _ if node.is_null() && (types.contains(&"array") || types.contains(&"object")) => {}
+            _ if node.is_null() && (types.contains("array") || types.contains("object")) => {}
             _ if types
                 .iter()
                 .any(|json_type| scalar_fits(node, json_type, self.strict)) => {}
             Value::Scalar {
                 text,
                 quoted: false,
-            } if types.contains(&"string") && is_typed_plain(text) => {
+            } if types.contains("string") && is_typed_plain(text) => {
                 self.report(
                     node,
                     format!(
@@ -243,12 +303,12 @@ impl<'a> Checker<'a> {
             _ => {
                 let expected: Vec<&str> = types
                     .iter()
-                    .filter(|t| **t != "null")
+                    .filter(|t| *t != "null")
                     .map(|t| type_noun(t))
                     .collect();
-                let hint = if types.contains(&"array") && node.scalar().is_some() {
+                let hint = if types.contains("array") && node.scalar().is_some() {
                     Some("write a list: `[a, b]`, or one `- entry` per line".to_owned())
-                } else if types.contains(&"object") {
+                } else if types.contains("object") {
                     Some("write `key: value` pairs, indented under this key".to_owned())
                 } else {
                     single_value_hint(node)
@@ -352,7 +412,7 @@ impl<'a> Checker<'a> {
         let constants: Option<Vec<Schema>> = others
             .iter()
             .map(|branch| {
-                let (branch, _) = self.resolve(branch, noun.to_owned());
+                let (branch, _) = self.resolve(branch, Cow::Borrowed(noun));
                 branch
                     .get("const")
                     .cloned()
@@ -380,7 +440,7 @@ impl<'a> Checker<'a> {
             if trial.found.is_empty() {
                 return;
             }
-            let (resolved, _) = self.resolve(branch, noun.to_owned());
+            let (resolved, _) = self.resolve(branch, Cow::Borrowed(noun));
             if let Some(json_type) = resolved.get("type").and_then(Schema::as_str) {
                 nouns.push(type_noun(json_type));
             }
@@ -407,7 +467,7 @@ impl<'a> Checker<'a> {
         &self,
         branches: &[&'a Schema],
     ) -> Option<(String, Vec<(String, &'a Schema)>)> {
-        let first = self.resolve(branches.first()?, String::new()).0;
+        let first = self.resolve(branches.first()?, Cow::Borrowed("")).0;
         let properties = first.get("properties")?.as_object()?;
         let tag = properties
             .iter()
@@ -415,7 +475,7 @@ impl<'a> Checker<'a> {
             .map(|(name, _)| name.clone())?;
         let mut choices = Vec::new();
         for branch in branches {
-            let (resolved, _) = self.resolve(branch, String::new());
+            let (resolved, _) = self.resolve(branch, Cow::Borrowed(""));
             let value = resolved
                 .get("properties")?
                 .get(&tag)?
@@ -458,6 +518,7 @@ impl<'a> Checker<'a> {
                 continue;
             }
             match properties.and_then(|properties| properties.get(name)) {
+                Some(property) if self.plainly_fits(value, property) => {}
                 Some(property) => {
                     let child_noun = format!("`{name}`");
                     self.check(value, property, &child_noun);
