@@ -108,12 +108,14 @@ async fn run_script(
         .unwrap_or_else(|e| panic!("{script} printed no JSON ({e}): {stdout}"))
 }
 
-fn tls_config() -> SandboxConfig {
+/// A TLS sandbox whose CA file is its own: the tests run in parallel in one process, and a
+/// shared file would let one test trust the other's certificate.
+fn tls_config(client: &str) -> SandboxConfig {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("python-compat");
     std::fs::create_dir_all(&dir).unwrap();
     SandboxConfig {
         tls: true,
-        ca_cert_path: Some(dir.join(format!("ca-{}.pem", std::process::id()))),
+        ca_cert_path: Some(dir.join(format!("ca-{}-{client}.pem", std::process::id()))),
         user_page_size: 2,
         group_page_size: 2,
         ..Default::default()
@@ -125,7 +127,7 @@ async fn adobe_python_client_3_with_oauth() {
     let python = tokio::task::spawn_blocking(|| venv_python("3.0.1"))
         .await
         .unwrap();
-    let sandbox = Sandbox::start(tls_config(), small_org()).await.unwrap();
+    let sandbox = Sandbox::start(tls_config("v3"), small_org()).await.unwrap();
     let out = run_script(python, "compat_v3.py", &sandbox, &[]).await;
 
     assert_eq!(out["version"], "3.0.1");
@@ -255,7 +257,7 @@ async fn adobe_python_client_2_with_jwt() {
                 .to_public_key_pem(LineEnding::LF)
                 .unwrap(),
         }),
-        ..tls_config()
+        ..tls_config("v2")
     };
     let sandbox = Sandbox::start(config, small_org()).await.unwrap();
     let extra = [
