@@ -324,14 +324,17 @@ impl DesiredState {
     /// reports them as errors).
     pub fn reindex(&mut self) {
         use std::collections::BTreeMap;
-        let mut identities: BTreeMap<String, usize> = BTreeMap::new();
+        // Collected, sorted and built in one go, which is much faster than inserting
+        // one by one in a large org; the first entry of a name wins (the sort is
+        // stable, and `BTreeMap::from_iter` would keep the last).
+        let mut identities: Vec<(String, usize)> = Vec::with_capacity(self.users.len());
         let mut usernames: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         for (index, user) in self.users.iter().enumerate() {
             if let Some(email) = &user.email {
-                identities.entry(email.to_lowercase()).or_insert(index);
+                identities.push((email.to_lowercase(), index));
             }
             if let Some(username) = &user.username {
-                identities.entry(user.key()).or_insert(index);
+                identities.push((user.key(), index));
                 usernames
                     .entry(username.to_lowercase())
                     .or_default()
@@ -340,10 +343,12 @@ impl DesiredState {
         }
         for (username, users) in usernames {
             if let [only] = users.as_slice() {
-                identities.entry(username).or_insert(*only);
+                identities.push((username, *only));
             }
         }
-        self.identities = identities;
+        identities.sort_by(|a, b| a.0.cmp(&b.0));
+        identities.dedup_by(|later, earlier| later.0 == earlier.0);
+        self.identities = identities.into_iter().collect();
 
         let mut members: BTreeMap<String, Vec<usize>> = self
             .targets()
@@ -351,8 +356,8 @@ impl DesiredState {
             .collect();
         // Many users name the same few groups: each spelling is looked up once, and
         // the users are collected per spelling before they join the lower-cased list.
-        let mut by_spelling: std::collections::HashMap<&str, Vec<usize>> =
-            std::collections::HashMap::new();
+        let mut by_spelling: rustc_hash::FxHashMap<&str, Vec<usize>> =
+            rustc_hash::FxHashMap::default();
         for (index, user) in self.users.iter().enumerate() {
             for name in &user.groups {
                 by_spelling.entry(name).or_default().push(index);

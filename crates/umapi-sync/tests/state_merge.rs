@@ -301,3 +301,75 @@ fn hidden_entries_are_skipped_and_link_loops_end() {
     let loaded = umapi_sync::state::load(&[state]).unwrap();
     assert_eq!(loaded.users.len(), 1);
 }
+
+#[test]
+fn many_files_of_uneven_size_merge_in_order_with_their_origins() {
+    // Files are read in parallel shares; the result must not depend on that.
+    let sizes = [1, 40, 2, 3, 120, 1, 7, 60, 5];
+    let sources: Vec<(PathBuf, String)> = sizes
+        .iter()
+        .enumerate()
+        .map(|(file, &users)| {
+            let mut text = String::from("users:\n");
+            for user in 0..users {
+                text.push_str(&format!(
+                    "  - email: f{file}u{user}@example.com\n    country: US\n    groups: [Team {file}]\n"
+                ));
+            }
+            text.push_str(&format!("groups:\n  - name: Team {file}\n"));
+            (PathBuf::from(format!("file-{file}.yaml")), text)
+        })
+        .collect();
+    let state = umapi_sync::state::load_sources(&sources, None).unwrap();
+    let expected: Vec<String> = sizes
+        .iter()
+        .enumerate()
+        .flat_map(|(file, &users)| {
+            (0..users).map(move |user| format!("f{file}u{user}@example.com"))
+        })
+        .collect();
+    let emails: Vec<_> = state
+        .users
+        .iter()
+        .map(|u| u.email.clone().unwrap())
+        .collect();
+    assert_eq!(emails, expected);
+    for (file, &users) in sizes.iter().enumerate() {
+        let last = state
+            .user(&format!("f{file}u{}@example.com", users - 1))
+            .unwrap();
+        assert_eq!(
+            state.origin_of_user(last).unwrap().to_string(),
+            format!("file-{file}.yaml:{}:5", 2 + 3 * (users - 1))
+        );
+        assert_eq!(
+            state
+                .origin_of(&format!("team {file}"))
+                .unwrap()
+                .to_string(),
+            format!("file-{file}.yaml:{}:5", 3 + 3 * users)
+        );
+        assert_eq!(state.members_of(&format!("Team {file}")).count(), users);
+    }
+}
+
+#[test]
+fn problems_in_many_files_are_all_reported_in_file_order() {
+    let sources: Vec<(PathBuf, String)> = (0..6)
+        .map(|file| {
+            (
+                PathBuf::from(format!("file-{file}.yaml")),
+                format!("users:\n  - email: not-an-email-{file}\n    country: US\n"),
+            )
+        })
+        .collect();
+    let Err(Error::Invalid(problems)) = umapi_sync::state::load_sources(&sources, None) else {
+        panic!("invalid emails are errors");
+    };
+    let files: Vec<String> = problems
+        .iter()
+        .map(|p| p.location.as_ref().unwrap().file.display().to_string())
+        .collect();
+    let expected: Vec<String> = (0..6).map(|file| format!("file-{file}.yaml")).collect();
+    assert_eq!(files, expected);
+}

@@ -2,7 +2,10 @@
 //! them: duplicate definitions, one place for settings, references between users,
 //! groups and profiles, renames, exclusions, and the defaults settings supply.
 
-use std::collections::{BTreeMap, HashSet};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use umapi_core::wire::IdentityType;
 
@@ -148,24 +151,34 @@ pub(super) fn check_all(
     }
 
     // Users: each identity (email, username) belongs to one user.
-    let mut identities: BTreeMap<String, (usize, Location)> = BTreeMap::new();
+    // Identities are lower-cased only when they are not already (exports are), and
+    // positions are made only for the origins and for problems: in a large org both
+    // would otherwise cost allocations per user.
+    let mut identities: FxHashMap<Cow<'_, str>, usize> = FxHashMap::default();
     let mut user_origins: Vec<(usize, &Source<'_>, usize)> = Vec::new();
+    let mut origins: Vec<(String, Location)> = Vec::new();
     for source in sources {
         for (index, user) in source.content.users.iter().enumerate() {
             let user_index = users.len();
             let location = source.location(&[Step::Key("users"), Step::Index(index)]);
-            let mut own = Vec::new();
-            if let Some(email) = &user.email {
-                own.push(email.to_lowercase());
-            }
+            let email = user.email.as_deref().map(lower);
+            let key = match (&user.username, &email) {
+                (None, Some(email)) => email.clone().into_owned(),
+                _ => user.key(),
+            };
+            let mut own = Vec::with_capacity(2);
+            own.extend(email);
             if user.username.is_some() {
-                own.push(user.key());
+                own.push(Cow::Owned(key.clone()));
             }
             own.dedup();
             let mut duplicate = false;
             for identity in own {
-                if let Some((_, first)) = identities.get(&identity) {
+                if let Some(&first) = identities.get(&identity) {
                     if !duplicate {
+                        let (_, first_source, first_index) = user_origins[first];
+                        let first =
+                            first_source.location(&[Step::Key("users"), Step::Index(first_index)]);
                         found.push(problem(
                             location.clone(),
                             format!(
@@ -177,14 +190,32 @@ pub(super) fn check_all(
                     }
                     duplicate = true;
                 } else {
-                    identities.insert(identity, (user_index, location.clone()));
+                    identities.insert(identity, user_index);
                 }
             }
-            state.origins.entry(user.key()).or_insert(location);
+            origins.push((key, location));
             users.push(user);
             user_origins.push((user_index, source, index));
         }
     }
+    // The first declaration of a key is its origin; `BTreeMap::from_iter` keeps the
+    // last of equal keys, so later ones are dropped first (the sort is stable).
+    origins.sort_by(|a, b| a.0.cmp(&b.0));
+    origins.dedup_by(|later, earlier| later.0 == earlier.0);
+    state.origins = origins.into_iter().collect();
+    let user_at = |user_index: usize| {
+        let (_, source, index) = user_origins[user_index];
+        source.location(&[Step::Key("users"), Step::Index(index)])
+    };
+    // Suggestions for unknown members go through the identities in order.
+    let sorted_identities = std::cell::OnceCell::new();
+    let sorted_identities = || {
+        sorted_identities.get_or_init(|| {
+            let mut all: Vec<&str> = identities.keys().map(|key| key.as_ref()).collect();
+            all.sort_unstable();
+            all
+        })
+    };
     // Plain usernames (without domain) also name their user in `members:` lists.
     let mut by_username: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (index, user) in users.iter().enumerate() {
@@ -203,15 +234,16 @@ pub(super) fn check_all(
         for (position, earlier) in user.previously.iter().enumerate() {
             let location = || entry_location(source, "users", index, "previously", position);
             let key = earlier.to_lowercase();
-            let other = identities.get(&key).or_else(|| {
+            let other = identities.get(key.as_str()).or_else(|| {
                 by_username
                     .get(&key)
                     .and_then(|users| users.first())
-                    .and_then(|&i| identities.get(&users[i].key()))
+                    .and_then(|&i| identities.get(users[i].key().as_str()))
             });
-            if let Some((other, other_at)) = other
-                && users[*other].key() != user.key()
+            if let Some(&other) = other
+                && users[other].key() != user.key()
             {
+                let other_at = user_at(other);
                 found.push(problem(
                     location(),
                     format!(
@@ -283,7 +315,7 @@ pub(super) fn check_all(
     // (the member sets themselves are built by `DesiredState::reindex`).
     // Large files name the same few groups on many users: a name seen declared once,
     // as written, needs no lower-casing and look-up again.
-    let mut declared: HashSet<&str> = HashSet::new();
+    let mut declared: FxHashSet<&str> = FxHashSet::default();
     for &(_, source, index) in &user_origins {
         let user = &source.content.users[index];
         for (position, name) in user.groups.iter().enumerate() {
@@ -347,10 +379,10 @@ pub(super) fn check_all(
             counters[slot] += 1;
             for (position, member) in list.iter().enumerate() {
                 let location = || entry_location(source, kind.list(), index, "members", position);
-                let key = member.to_lowercase();
-                let resolved = match identities.get(&key) {
+                let key = lower(member);
+                let resolved = match identities.get(key.as_ref()) {
                     Some(_) => Ok(()),
-                    None => match by_username.get(&key).map(Vec::as_slice) {
+                    None => match by_username.get(key.as_ref()).map(Vec::as_slice) {
                         Some([_]) => Ok(()),
                         Some(several) => Err(problem(
                             location(),
@@ -360,7 +392,7 @@ pub(super) fn check_all(
                             ),
                             Some("name the member by email address, or as `username (domain)`"),
                         )),
-                        None => Err(unknown_user(location(), member, &identities)),
+                        None => Err(unknown_user(location(), member, sorted_identities())),
                     },
                 };
                 if let Err(problem) = resolved {
@@ -377,6 +409,18 @@ pub(super) fn check_all(
         state.origins.insert(key, declared.location);
     }
     (state, found)
+}
+
+/// `text` lower-cased, borrowed when it already is.
+fn lower(text: &str) -> Cow<'_, str> {
+    if text
+        .bytes()
+        .any(|byte| byte.is_ascii_uppercase() || !byte.is_ascii())
+    {
+        Cow::Owned(text.to_lowercase())
+    } else {
+        Cow::Borrowed(text)
+    }
 }
 
 /// Where entry `position` of the list `key` of item `index` of the top-level list
@@ -426,11 +470,7 @@ fn undeclared(
     )
 }
 
-fn unknown_user(
-    location: Location,
-    member: &str,
-    identities: &BTreeMap<String, (usize, Location)>,
-) -> Diagnostic {
+fn unknown_user(location: Location, member: &str, identities: &[&str]) -> Diagnostic {
     // In a large org, only addresses in the same domain are candidates: comparing
     // against every user for each unknown member would be slow.
     let domain = member
@@ -438,11 +478,11 @@ fn unknown_user(
         .map(|(_, domain)| domain.to_lowercase());
     let everyone = identities.len() <= 10_000;
     let candidates = identities
-        .keys()
+        .iter()
         .filter(|identity| {
             everyone || identity.rsplit_once('@').map(|(_, d)| d.to_owned()) == domain
         })
-        .map(String::as_str);
+        .copied();
     let hint = suggest::did_you_mean(member, candidates)
         .unwrap_or_else(|| "declare the user under `users:` in a state file".to_owned());
     problem(
