@@ -5,6 +5,10 @@
 //! the stream also stops when the server reports a different page than asked for,
 //! when the page count is reached, or when a page repeats the one before — so it
 //! never loops forever on a server that forgets `lastPage`.
+//!
+//! While the caller works through one page, the next one is already requested (one
+//! page of read-ahead, as a task on the Tokio runtime): a large org's read then costs
+//! about the slower of the server and the caller, not their sum.
 
 use std::collections::VecDeque;
 use std::pin::Pin;
@@ -77,8 +81,54 @@ impl UsersQuery {
     }
 }
 
-type PageFuture<T> = Pin<Box<dyn Future<Output = Result<Page<T>, Error>> + Send>>;
-type Fetch<T> = Arc<dyn Fn(u64) -> PageFuture<T> + Send + Sync>;
+/// One page request on its way, answered with the undecoded response.
+type RawFuture = Pin<Box<dyn Future<Output = Result<RawResponse, Error>> + Send>>;
+/// Requests page `n`.
+type Fetch = Arc<dyn Fn(u64) -> RawFuture + Send + Sync>;
+/// Reads a page out of a response.
+type Decode<T> = fn(&RawResponse) -> Result<Page<T>, Error>;
+
+/// A page request in flight.
+enum InFlight {
+    /// Running as a task, so it makes progress while the caller decodes and
+    /// consumes the page before it.
+    Spawned(tokio::task::JoinHandle<Result<RawResponse, Error>>),
+    /// Outside a Tokio runtime there is nothing to spawn on: polled in place.
+    Local(RawFuture),
+}
+
+impl InFlight {
+    fn start(request: RawFuture) -> Self {
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => InFlight::Spawned(runtime.spawn(request)),
+            Err(_) => InFlight::Local(request),
+        }
+    }
+
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Result<RawResponse, Error>> {
+        match self {
+            InFlight::Local(request) => request.as_mut().poll(cx),
+            InFlight::Spawned(task) => match Pin::new(task).poll(cx) {
+                Poll::Pending => Poll::Pending,
+                Poll::Ready(Ok(result)) => Poll::Ready(result),
+                Poll::Ready(Err(failed)) if failed.is_panic() => {
+                    std::panic::resume_unwind(failed.into_panic())
+                }
+                // Only a runtime shutting down cancels the task (the stream aborts it
+                // only when it no longer wants the page).
+                Poll::Ready(Err(_)) => Poll::Ready(Err(Error::Http(
+                    "the page request was cancelled: the runtime is shutting down".into(),
+                ))),
+            },
+        }
+    }
+
+    fn cancel(self) {
+        if let InFlight::Spawned(task) = self {
+            task.abort();
+        }
+    }
+}
 
 struct Page<T> {
     items: Vec<T>,
@@ -88,15 +138,23 @@ struct Page<T> {
 
 /// A paged list as a stream of items, fetched a page at a time as it is read.
 ///
-/// The first error ends the stream after being yielded.
+/// Nothing is requested before the stream is first polled. After that the next page
+/// is requested while the current one is decoded and handed out (one page of
+/// read-ahead): as soon as a response arrives when its headers say more pages
+/// follow, otherwise once the page is decoded and is not the last. Nothing is
+/// requested past the last page; a caller that stops early leaves at most one
+/// request behind, which dropping the stream cancels. Items, and the first error,
+/// come in page order; the first error ends the stream after being yielded.
 pub struct Paged<T> {
-    fetch: Fetch<T>,
+    fetch: Fetch,
+    decode: Decode<T>,
     next_page: u64,
     buffer: VecDeque<T>,
     /// Length, first and last item of the previous page: enough to recognise the
     /// repeat of it that a server sends past the end, without keeping the page.
     previous: Option<(usize, T, T)>,
-    in_flight: Option<PageFuture<T>>,
+    /// The request for page `next_page`.
+    in_flight: Option<InFlight>,
     done: bool,
     stats: Arc<Mutex<PageStats>>,
 }
@@ -111,10 +169,30 @@ impl<T> std::fmt::Debug for Paged<T> {
     }
 }
 
+impl<T> Drop for Paged<T> {
+    fn drop(&mut self) {
+        if let Some(in_flight) = self.in_flight.take() {
+            in_flight.cancel();
+        }
+    }
+}
+
+/// Whether the headers of page `requested` say that another page follows, so the
+/// next one can be requested before this one is decoded.
+fn more_pages_promised(response: &RawResponse, requested: u64) -> bool {
+    let stats = page_stats(&response.headers);
+    response.status != StatusCode::NOT_FOUND
+        && stats
+            .current_page
+            .is_none_or(|current| current == requested)
+        && stats.page_count.is_some_and(|count| requested + 1 < count)
+}
+
 impl<T: Clone + PartialEq + Send + Unpin + 'static> Paged<T> {
-    fn new(fetch: Fetch<T>) -> Self {
+    fn new(fetch: Fetch, decode: Decode<T>) -> Self {
         Self {
             fetch,
+            decode,
             next_page: 0,
             buffer: VecDeque::new(),
             previous: None,
@@ -135,6 +213,11 @@ impl<T: Clone + PartialEq + Send + Unpin + 'static> Paged<T> {
     /// Reads every remaining item; the first error is returned.
     pub async fn collect_all(self) -> Result<Vec<T>, Error> {
         self.try_collect().await
+    }
+
+    /// Requests page `page`.
+    fn request(&self, page: u64) -> InFlight {
+        InFlight::start((self.fetch)(page))
     }
 
     /// Takes a fetched page in; returns false when it is past the end (not yielded).
@@ -176,6 +259,32 @@ impl<T: Clone + PartialEq + Send + Unpin + 'static> Paged<T> {
         self.buffer.extend(page.items);
         true
     }
+
+    /// Takes in the response for page `next_page`, reading the page after it ahead.
+    fn receive(&mut self, response: RawResponse) -> Result<(), Error> {
+        // Requested before decoding when the headers allow, so that the server works
+        // on the next page while this one is decoded.
+        let ahead = more_pages_promised(&response, self.next_page)
+            .then(|| self.request(self.next_page + 1));
+        let decoded = (self.decode)(&response);
+        drop(response);
+        let wanted = match decoded {
+            Ok(page) => self.accept(page) && !self.done,
+            Err(e) => {
+                if let Some(unwanted) = ahead {
+                    unwanted.cancel();
+                }
+                return Err(e);
+            }
+        };
+        if wanted {
+            self.in_flight = Some(ahead.unwrap_or_else(|| self.request(self.next_page)));
+        } else if let Some(unwanted) = ahead {
+            // The body said otherwise than its headers: that was the last page.
+            unwanted.cancel();
+        }
+        Ok(())
+    }
 }
 
 impl<T: Clone + PartialEq + Send + Unpin + 'static> Stream for Paged<T> {
@@ -190,28 +299,19 @@ impl<T: Clone + PartialEq + Send + Unpin + 'static> Stream for Paged<T> {
             if this.done {
                 return Poll::Ready(None);
             }
-            if this.in_flight.is_none() {
-                let future = (this.fetch)(this.next_page);
-                this.in_flight = Some(future);
-            }
-            let polled = this
-                .in_flight
-                .as_mut()
-                .map(|future| future.as_mut().poll(cx));
-            match polled {
-                Some(Poll::Pending) | None => return Poll::Pending,
-                Some(Poll::Ready(result)) => {
-                    this.in_flight = None;
-                    match result {
-                        Ok(page) => {
-                            this.accept(page);
-                        }
-                        Err(e) => {
-                            this.done = true;
-                            return Poll::Ready(Some(Err(e)));
-                        }
-                    }
-                }
+            let in_flight = match &mut this.in_flight {
+                Some(in_flight) => in_flight,
+                None => this
+                    .in_flight
+                    .insert(InFlight::start((this.fetch)(this.next_page))),
+            };
+            let Poll::Ready(response) = in_flight.poll(cx) else {
+                return Poll::Pending;
+            };
+            this.in_flight = None;
+            if let Err(e) = response.and_then(|response| this.receive(response)) {
+                this.done = true;
+                return Poll::Ready(Some(Err(e)));
             }
         }
     }
@@ -256,14 +356,15 @@ impl Connection {
     pub fn users(&self, query: UsersQuery) -> Paged<User> {
         let conn = self.clone();
         let query = Arc::new(query);
-        Paged::new(Arc::new(move |page| {
+        let fetch: Fetch = Arc::new(move |page| {
             let conn = conn.clone();
             let query = Arc::clone(&query);
-            Box::pin(async move { conn.users_page(&query, page).await })
-        }))
+            Box::pin(async move { conn.users_request(&query, page).await })
+        });
+        Paged::new(fetch, users_page)
     }
 
-    async fn users_page(&self, query: &UsersQuery, page: u64) -> Result<Page<User>, Error> {
+    async fn users_request(&self, query: &UsersQuery, page: u64) -> Result<RawResponse, Error> {
         let page_text = page.to_string();
         let mut segments = vec!["users", self.org_id(), page_text.as_str()];
         if let Some(group) = &query.group {
@@ -285,46 +386,25 @@ impl Connection {
         if url.query() == Some("") {
             url.set_query(None);
         }
-        let response = self
-            .send(EndpointClass::Users, Method::GET, url, None)
-            .await?;
-        if response.status == StatusCode::NOT_FOUND {
-            return Ok(empty_page());
-        }
-        let body: UsersPage = decode(&response, "users page")?;
-        check_result(&body.result, &response)?;
-        Ok(Page {
-            items: body.users,
-            last_page: body.last_page,
-            stats: page_stats(&response.headers),
-        })
+        self.send(EndpointClass::Users, Method::GET, url, None)
+            .await
     }
 
     /// Lists user groups, product profiles and admin groups as a paged stream.
     pub fn groups(&self) -> Paged<Group> {
         let conn = self.clone();
-        Paged::new(Arc::new(move |page| {
+        let fetch: Fetch = Arc::new(move |page| {
             let conn = conn.clone();
-            Box::pin(async move { conn.groups_page(page).await })
-        }))
+            Box::pin(async move { conn.groups_request(page).await })
+        });
+        Paged::new(fetch, groups_page)
     }
 
-    async fn groups_page(&self, page: u64) -> Result<Page<Group>, Error> {
+    async fn groups_request(&self, page: u64) -> Result<RawResponse, Error> {
         let page_text = page.to_string();
         let url = self.url(&["groups", self.org_id(), &page_text]);
-        let response = self
-            .send(EndpointClass::Groups, Method::GET, url, None)
-            .await?;
-        if response.status == StatusCode::NOT_FOUND {
-            return Ok(empty_page());
-        }
-        let body: GroupsPage = decode(&response, "groups page")?;
-        check_result(&body.result, &response)?;
-        Ok(Page {
-            items: body.groups,
-            last_page: body.last_page,
-            stats: page_stats(&response.headers),
-        })
+        self.send(EndpointClass::Groups, Method::GET, url, None)
+            .await
     }
 
     /// Looks up one user by email, or by username plus `domain`. `None` if there is no such user.
@@ -347,6 +427,32 @@ impl Connection {
         check_result(&body.result, &response)?;
         Ok(Some(body.user))
     }
+}
+
+fn users_page(response: &RawResponse) -> Result<Page<User>, Error> {
+    if response.status == StatusCode::NOT_FOUND {
+        return Ok(empty_page());
+    }
+    let body: UsersPage = decode(response, "users page")?;
+    check_result(&body.result, response)?;
+    Ok(Page {
+        items: body.users,
+        last_page: body.last_page,
+        stats: page_stats(&response.headers),
+    })
+}
+
+fn groups_page(response: &RawResponse) -> Result<Page<Group>, Error> {
+    if response.status == StatusCode::NOT_FOUND {
+        return Ok(empty_page());
+    }
+    let body: GroupsPage = decode(response, "groups page")?;
+    check_result(&body.result, response)?;
+    Ok(Page {
+        items: body.groups,
+        last_page: body.last_page,
+        stats: page_stats(&response.headers),
+    })
 }
 
 fn empty_page<T>() -> Page<T> {

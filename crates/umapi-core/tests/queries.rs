@@ -272,6 +272,142 @@ async fn errors_end_the_stream_after_being_yielded() {
     ));
 }
 
+/// Pages requested so far (`users/{ORG}/{page}` paths), in order of arrival.
+async fn requested_user_pages(server: &wiremock::MockServer) -> Vec<String> {
+    let prefix = umapi(&format!("users/{ORG}/"));
+    server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|r| r.url.path().strip_prefix(&prefix).map(String::from))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_next_page_is_requested_while_the_current_one_is_consumed() {
+    let server = server().await;
+    for (page, emails, last) in [
+        (0, vec!["a@x.com", "b@x.com"], false),
+        (1, vec!["c@x.com"], false),
+        (2, vec!["d@x.com"], true),
+    ] {
+        Mock::given(method("GET"))
+            .and(path(umapi(&format!("users/{ORG}/{page}"))))
+            .respond_with(users_page(&emails, last))
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    let conn = connection(&server);
+    let mut users = conn.users(UsersQuery::all());
+    assert!(
+        requested_user_pages(&server).await.is_empty(),
+        "nothing before the first poll"
+    );
+    let first = users.try_next().await.unwrap().unwrap();
+    assert_eq!(first.email.as_deref(), Some("a@x.com"));
+    // Without polling the stream again, page 1 gets requested (page 2 does not).
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    while requested_user_pages(&server).await.len() < 2 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    assert_eq!(requested_user_pages(&server).await, ["0", "1"]);
+    assert_eq!(
+        users.stats().pages_fetched,
+        1,
+        "a page counts once it is taken in"
+    );
+    let rest = users.try_collect::<Vec<_>>().await.unwrap();
+    let emails: Vec<_> = rest.iter().filter_map(|u| u.email.clone()).collect();
+    assert_eq!(emails, ["b@x.com", "c@x.com", "d@x.com"]);
+    // Nothing is read ahead past the last page.
+    assert_eq!(requested_user_pages(&server).await, ["0", "1", "2"]);
+}
+
+#[tokio::test]
+async fn last_page_in_the_body_wins_over_headers_that_promise_more() {
+    let server = server().await;
+    Mock::given(method("GET"))
+        .and(path(umapi(&format!("users/{ORG}/0"))))
+        .respond_with(
+            users_page(&["a@x.com"], true)
+                .insert_header("X-Page-Count", "3")
+                .insert_header("X-Current-Page", "0"),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    // Requested ahead on the headers' word at most; never yielded.
+    Mock::given(method("GET"))
+        .and(path(umapi(&format!("users/{ORG}/1"))))
+        .respond_with(users_page(&["b@x.com"], false))
+        .mount(&server)
+        .await;
+    let users = connection(&server)
+        .users(UsersQuery::all())
+        .collect_all()
+        .await
+        .unwrap();
+    let emails: Vec<_> = users.iter().filter_map(|u| u.email.clone()).collect();
+    assert_eq!(emails, ["a@x.com"]);
+    let pages = requested_user_pages(&server).await;
+    assert!(!pages.contains(&"2".to_string()), "{pages:?}");
+}
+
+#[tokio::test]
+async fn a_stream_dropped_early_leaves_at_most_one_page_behind() {
+    let server = server().await;
+    for page in 0..3 {
+        Mock::given(method("GET"))
+            .and(path(umapi(&format!("users/{ORG}/{page}"))))
+            .respond_with(
+                users_page(&["a@x.com", "b@x.com"], false)
+                    .set_delay(std::time::Duration::from_millis(50)),
+            )
+            .mount(&server)
+            .await;
+    }
+    let conn = connection(&server);
+    let mut users = conn.users(UsersQuery::all());
+    users.try_next().await.unwrap().unwrap();
+    drop(users);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let pages = requested_user_pages(&server).await;
+    assert!(pages == ["0"] || pages == ["0", "1"], "{pages:?}");
+}
+
+#[tokio::test]
+async fn an_error_read_ahead_comes_after_every_item_before_it() {
+    let server = server().await;
+    Mock::given(method("GET"))
+        .and(path(umapi(&format!("users/{ORG}/0"))))
+        .respond_with(users_page(&["a@x.com", "b@x.com", "c@x.com"], false))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(umapi(&format!("users/{ORG}/1"))))
+        .respond_with(ResponseTemplate::new(500))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mut users = connection(&server).users(UsersQuery::all());
+    let mut seen = Vec::new();
+    let error = loop {
+        match users.try_next().await {
+            Ok(Some(user)) => seen.push(user.email.unwrap()),
+            Ok(None) => panic!("the error was not yielded"),
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(seen, ["a@x.com", "b@x.com", "c@x.com"]);
+    assert!(
+        matches!(error, Error::Server { status: 500, .. }),
+        "{error}"
+    );
+    assert!(users.try_next().await.unwrap().is_none());
+}
+
 #[test]
 fn handles_can_move_between_tasks() {
     fn shareable<T: Clone + Send + Sync + 'static>() {}
