@@ -78,6 +78,40 @@ impl Project {
         Ok(self.config.load_state()?)
     }
 
+    /// The desired state, loaded on a blocking thread while `read` (reading the
+    /// org) runs: the YAML parse is CPU-bound and the read mostly waits on the
+    /// network, so together they take about as long as the longer of the two.
+    ///
+    /// Errors are reported as if the two ran one after the other, load first:
+    /// a desired-state error wins over any read error, and when the load fails
+    /// first the unfinished read is dropped (no further requests are sent).
+    /// With the embedded sandbox the two run one after the other.
+    pub async fn desired_state_while<T>(
+        &self,
+        read: impl Future<Output = anyhow::Result<T>>,
+    ) -> anyhow::Result<(DesiredState, T)> {
+        if matches!(self.config.connection, config::Connection::Sandbox(_)) {
+            // The embedded sandbox writes its state file as it starts, and that file
+            // then wins over the seed file: a run stopped by a desired-state error
+            // must not leave one behind. Its orgs are small, so nothing is lost.
+            let desired = self.desired_state()?;
+            return Ok((desired, read.await?));
+        }
+        let config = self.config.clone();
+        let mut load = tokio::task::spawn_blocking(move || config.load_state());
+        let mut read = std::pin::pin!(read);
+        tokio::select! {
+            loaded = &mut load => {
+                let desired = joined(loaded)?;
+                Ok((desired, read.await?))
+            }
+            read_result = &mut read => {
+                let desired = joined(load.await)?;
+                Ok((desired, read_result?))
+            }
+        }
+    }
+
     /// Whether every configured state path exists (a plan file may be applied without them).
     pub fn has_state_files(&self) -> bool {
         self.config.state.iter().all(|path| path.exists())
@@ -209,6 +243,17 @@ pub fn initial_org(
     Ok(generated
         .map(|spec| umapi_sandbox::generate::org(&spec))
         .unwrap_or_default())
+}
+
+/// The result of the blocking load task; a panic there stays a panic.
+fn joined(
+    loaded: Result<Result<DesiredState, umapi_sync::Error>, tokio::task::JoinError>,
+) -> anyhow::Result<DesiredState> {
+    match loaded {
+        Ok(desired) => Ok(desired?),
+        Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+        Err(error) => Err(anyhow::Error::new(error).context("loading the desired state stopped")),
+    }
 }
 
 fn actions_per_minute(options: &ConnectionOptions) -> Option<u32> {

@@ -31,19 +31,29 @@ pub async fn run(config: &Path, args: ApplyArgs, printer: &Printer) -> anyhow::R
              (`umapi apply FILE`)"
         );
     }
-    let source = match saved {
-        // A saved plan carries everything; the state files, when present, must
-        // still be the ones it was made from.
-        Some(plan) if !project.has_state_files() => Source::Saved(Box::new(plan), None),
-        Some(plan) => Source::Saved(Box::new(plan), Some(project.desired_state()?)),
-        None => Source::Fresh(project.desired_state()?),
-    };
-
-    let org = project.connect(args.test_only).await?;
-    let result = async {
+    // A saved plan carries everything; the state files, when present, must
+    // still be the ones it was made from.
+    let needs_desired = saved.is_none() || project.has_state_files();
+    let read = async {
+        let org = project.connect(args.test_only).await?;
         let spinner = ReadSpinner::new(printer);
         let snapshot = org.snapshot(|progress| spinner.update(progress)).await;
         spinner.finish();
+        anyhow::Ok((org, snapshot))
+    };
+    let (desired, (org, snapshot)) = if needs_desired {
+        let (desired, read) = project.desired_state_while(read).await?;
+        (Some(desired), read)
+    } else {
+        (None, read.await?)
+    };
+    let source = match (saved, desired) {
+        (Some(plan), desired) => Source::Saved(Box::new(plan), desired),
+        (None, Some(desired)) => Source::Fresh(desired),
+        (None, None) => unreachable!("the desired state is loaded when there is no saved plan"),
+    };
+
+    let result = async {
         let snapshot = snapshot?;
         let plan = match source {
             Source::Saved(plan, desired) => {

@@ -15,18 +15,20 @@ use crate::project::Project;
 /// Runs `plan`.
 pub async fn run(config: &Path, args: PlanArgs, printer: &Printer) -> anyhow::Result<Outcome> {
     let project = Project::load(config)?;
-    let desired = project.desired_state()?;
-    let snapshot = match &args.snapshot {
-        Some(path) => read_snapshot(path)?,
-        None => {
-            let org = project.connect(false).await?;
-            let spinner = ReadSpinner::new(printer);
-            let snapshot = org.snapshot(|progress| spinner.update(progress)).await;
-            spinner.finish();
-            org.close().await;
-            snapshot?
+    let read = async {
+        match &args.snapshot {
+            Some(path) => read_snapshot(path),
+            None => {
+                let org = project.connect(false).await?;
+                let spinner = ReadSpinner::new(printer);
+                let snapshot = org.snapshot(|progress| spinner.update(progress)).await;
+                spinner.finish();
+                org.close().await;
+                snapshot
+            }
         }
     };
+    let (desired, snapshot) = project.desired_state_while(read).await?;
     let plan = umapi_sync::planner::plan(&desired, &snapshot, &project.plan_options())?;
     printer.result(&render(&plan, args.format(), printer));
     if let Some(out) = &args.out {
