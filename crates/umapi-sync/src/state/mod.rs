@@ -17,7 +17,7 @@ mod tree;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Diagnostic, Error};
-use crate::model::{DesiredState, Location, Settings, StateFile};
+use crate::model::{DesiredState, GroupSpec, Location, ProfileSpec, Settings, StateFile, UserSpec};
 
 pub(crate) use rules::check_settings;
 pub(crate) use shape::check as check_shape;
@@ -172,7 +172,15 @@ pub(crate) struct Source<'t> {
 }
 
 impl<'t> Source<'t> {
-    fn new(file: &Path, text: &'t str, root: Option<&Node>, content: StateFile) -> Self {
+    /// `streamed` holds the positions of the items of the lists that were handed out
+    /// while parsing (and so are missing from `root`).
+    fn new(
+        file: &Path,
+        text: &'t str,
+        root: Option<&Node>,
+        content: StateFile,
+        mut streamed: Vec<(&str, Vec<tree::Mark>)>,
+    ) -> Self {
         let mut top = Vec::new();
         let mut key_marks = Vec::new();
         if let Some(Node {
@@ -183,8 +191,10 @@ impl<'t> Source<'t> {
             for (key, value) in entries {
                 let Some(name) = key.scalar() else { continue };
                 key_marks.push((name.to_owned(), key.mark));
-                let items = match &value.value {
-                    Value::Sequence(items) => (0..items.len())
+                let handed_out = streamed.iter().position(|(list, _)| *list == name);
+                let items = match (&value.value, handed_out) {
+                    (_, Some(at)) => streamed.swap_remove(at).1,
+                    (Value::Sequence(items), None) => (0..items.len())
                         .map(|index| {
                             root.map_or(key.mark, |root| {
                                 root.mark_at(&[Step::Key(name), Step::Index(index)])
@@ -257,43 +267,144 @@ fn read_one<'t>(
     file: &Path,
     text: &'t str,
 ) -> Result<Source<'t>, Vec<Diagnostic>> {
-    let root = tree::parse(file, text).map_err(|problem| vec![problem])?;
+    if text.contains(YAML_1_1_BREAKS) {
+        return read_with_serde_yaml(schema, file, text);
+    }
+    // Each item of the top-level lists is checked and converted as soon as the
+    // parser has read it, then dropped: the file is parsed once, and never held
+    // as a whole tree.
+    let mut items = Items::default();
+    let root = tree::parse_streaming(file, text, &LISTS, &mut |list, item| {
+        items.take(schema, file, list, item)
+    })
+    .map_err(|problem| vec![problem])?;
     let Some(root) = root else {
-        return Ok(Source::new(file, text, None, StateFile::default()));
+        return Ok(Source::new(
+            file,
+            text,
+            None,
+            StateFile::default(),
+            Vec::new(),
+        ));
     };
     if root.is_null() {
-        return Ok(Source::new(file, text, Some(&root), StateFile::default()));
+        return Ok(Source::new(
+            file,
+            text,
+            Some(&root),
+            StateFile::default(),
+            Vec::new(),
+        ));
+    }
+    let mut found = items.found;
+    found.extend(shape::check(schema, &root, file, "a state file", None));
+    if !found.is_empty() {
+        return Err(found);
+    }
+    let source = Source::new(file, text, Some(&root), StateFile::default(), items.marks);
+    // What is left of the tree (settings, and lists written twice) is consumed too.
+    let converted = de::from_node::<StateFile>(root);
+    let (Ok(mut content), false) = (converted, items.unconvertible) else {
+        // The checks passed but a value does not fit its type (a case the checks
+        // do not cover, such as an empty list item): serde_yaml's own message says
+        // which field, as it always has.
+        return read_with_serde_yaml(schema, file, text);
+    };
+    prepend(&mut content.users, items.users);
+    prepend(&mut content.groups, items.groups);
+    prepend(&mut content.profiles, items.profiles);
+    prepend(&mut content.admin_groups, items.admin_groups);
+    Ok(Source { content, ..source })
+}
+
+/// The top-level lists whose items are handed out while parsing.
+const LISTS: [&str; 4] = ["users", "groups", "profiles", "admin_groups"];
+
+/// Puts the items handed out while parsing (from the first time the list was
+/// written) before any that stayed in the tree.
+fn prepend<T>(list: &mut Vec<T>, mut first: Vec<T>) {
+    if list.is_empty() {
+        *list = first;
+    } else {
+        first.append(list);
+        *list = first;
+    }
+}
+
+/// The items of the top-level lists, checked and converted one by one as the
+/// parser hands them out, with their positions.
+#[derive(Default)]
+struct Items {
+    users: Vec<UserSpec>,
+    groups: Vec<GroupSpec>,
+    profiles: Vec<ProfileSpec>,
+    admin_groups: Vec<ProfileSpec>,
+    marks: Vec<(&'static str, Vec<tree::Mark>)>,
+    found: Vec<Diagnostic>,
+    /// An item passed the checks but could not be converted.
+    unconvertible: bool,
+}
+
+impl Items {
+    fn take(&mut self, schema: &serde_json::Value, file: &Path, list: &str, item: Node) {
+        let Some(list) = LISTS.iter().copied().find(|known| *known == list) else {
+            return;
+        };
+        match self.marks.iter_mut().find(|(name, _)| *name == list) {
+            Some((_, marks)) => marks.push(item.mark),
+            None => self.marks.push((list, vec![item.mark])),
+        }
+        let problems = shape::check_list_item(schema, list, &item, file);
+        if !problems.is_empty() || !self.found.is_empty() || self.unconvertible {
+            // The file will not be used: only its problems are collected.
+            self.found.extend(problems);
+            return;
+        }
+        let converted = match list {
+            "users" => de::from_node(item).map(|user| self.users.push(user)),
+            "groups" => de::from_node(item).map(|group| self.groups.push(group)),
+            "profiles" => de::from_node(item).map(|profile| self.profiles.push(profile)),
+            _ => de::from_node(item).map(|admin_group| self.admin_groups.push(admin_group)),
+        };
+        self.unconvertible = converted.is_err();
+    }
+}
+
+/// The way files with YAML 1.1 line breaks in them are read: libyaml (YAML 1.1)
+/// reads these characters as line breaks inside text and yaml-rust2 (YAML 1.2) does
+/// not; serde_yaml writes them the 1.1 way, so such rare files keep being read by
+/// serde_yaml, as `umapi export` wrote them, with the tree for positions and checks.
+fn read_with_serde_yaml<'t>(
+    schema: &serde_json::Value,
+    file: &Path,
+    text: &'t str,
+) -> Result<Source<'t>, Vec<Diagnostic>> {
+    let root = tree::parse(file, text).map_err(|problem| vec![problem])?;
+    let Some(root) = root else {
+        return Ok(Source::new(
+            file,
+            text,
+            None,
+            StateFile::default(),
+            Vec::new(),
+        ));
+    };
+    if root.is_null() {
+        return Ok(Source::new(
+            file,
+            text,
+            Some(&root),
+            StateFile::default(),
+            Vec::new(),
+        ));
     }
     let found = shape::check(schema, &root, file, "a state file", None);
     if !found.is_empty() {
         return Err(found);
     }
-    // The positions worth keeping are saved, then the tree is consumed by the typed
-    // conversion: its text moves into the model, so the file is parsed only once.
-    let source = Source::new(file, text, Some(&root), StateFile::default());
-    if text.contains(YAML_1_1_BREAKS) {
-        // libyaml (YAML 1.1) reads these characters as line breaks inside text and
-        // yaml-rust2 (YAML 1.2) does not; serde_yaml writes them the 1.1 way, so such
-        // rare files keep being read by serde_yaml, as `umapi export` wrote them.
-        drop(root);
-        let content = typed_parse(file, text)?;
-        return Ok(Source { content, ..source });
-    }
-    let content = de::from_node(root).map_err(|error| {
-        // The shape check passed, so this means the two disagree; still say where.
-        vec![Diagnostic {
-            location: Some(error.mark.map_or_else(
-                || Location {
-                    file: file.to_path_buf(),
-                    line: 1,
-                    column: 1,
-                },
-                |mark| mark.in_file(file),
-            )),
-            message: error.message,
-            hint: None,
-        }]
-    })?;
+    let source = Source::new(file, text, Some(&root), StateFile::default(), Vec::new());
+    drop(root);
+    let content = typed_parse(file, text)?;
     Ok(Source { content, ..source })
 }
 
@@ -426,6 +537,87 @@ mod tests {
             state.origin_of("engineering").unwrap().to_string(),
             "org.yaml:20:5"
         );
+    }
+
+    /// Damaged copies of every fixture: the streaming reader must report exactly
+    /// what checking the whole tree reports, and read the same values as serde_yaml.
+    mod agreement {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        const FIXTURES: [&str; 7] = [
+            VALID,
+            include_str!("../../tests/fixtures/state/errors/identities.yaml"),
+            include_str!("../../tests/fixtures/state/errors/names.yaml"),
+            include_str!("../../tests/fixtures/state/errors/references.yaml"),
+            include_str!("../../tests/fixtures/state/errors/settings.yaml"),
+            include_str!("../../tests/fixtures/state/errors/shape.yaml"),
+            include_str!("../../tests/fixtures/state/errors/syntax.yaml"),
+        ];
+
+        fn damaged() -> impl Strategy<Value = String> {
+            (
+                0..FIXTURES.len(),
+                any::<prop::sample::Index>(),
+                0usize..40,
+                "[ -~\n]{0,12}",
+            )
+                .prop_map(|(fixture, start, length, insert)| {
+                    let base = FIXTURES[fixture];
+                    let mut start = start.index(base.len() + 1);
+                    while !base.is_char_boundary(start) {
+                        start -= 1;
+                    }
+                    let mut end = (start + length).min(base.len());
+                    while !base.is_char_boundary(end) {
+                        end -= 1;
+                    }
+                    format!("{}{}{}", &base[..start], insert, &base[end..])
+                })
+        }
+
+        fn outcome(
+            read: Result<Source<'_>, Vec<Diagnostic>>,
+        ) -> Result<(StateFile, Vec<Location>, Vec<Diagnostic>), Vec<Diagnostic>> {
+            read.map(|source| {
+                let marks = source
+                    .top
+                    .iter()
+                    .flat_map(|(_, mark, items)| std::iter::once(mark).chain(items))
+                    .map(|mark| mark.in_file(&source.file))
+                    .collect();
+                let found = rules::check_file(&source);
+                (source.content, marks, found)
+            })
+            .map_err(|mut found| {
+                sort(&mut found);
+                found
+            })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+            #[test]
+            fn streaming_reads_what_the_whole_tree_reads(text in damaged()) {
+                let schema = crate::schema::state_schema();
+                let file = Path::new("damaged.yaml");
+                let streamed = outcome(read_one(&schema, file, &text));
+                let whole = outcome(read_with_serde_yaml(&schema, file, &text));
+                // The one difference allowed: syntax that yaml-rust2 (which every
+                // check and position always came from) accepts and libyaml reads
+                // otherwise or refuses, such as `$` in an anchor name or `?` in a flow
+                // list, was an error only because serde_yaml read the file again.
+                let only_libyaml_refused = match &whole {
+                    Err(found) => typed_parse::<StateFile>(file, &text).err().as_ref() == Some(found),
+                    Ok(_) => false,
+                };
+                if !(streamed.is_ok() && only_libyaml_refused) {
+                    prop_assert_eq!(streamed, whole, "{}", text);
+                }
+            }
+        }
     }
 
     #[test]

@@ -42,6 +42,38 @@ pub(crate) fn check(
     checker.found
 }
 
+/// Checks one item of the top-level list `list` of a document whose root `schema`
+/// is given, as [`check`] would while checking the whole document.
+pub(crate) fn check_list_item(
+    schema: &Schema,
+    list: &str,
+    item: &Node,
+    file: &Path,
+) -> Vec<Diagnostic> {
+    let Some(item_schema) = schema
+        .get("properties")
+        .and_then(|properties| properties.get(list))
+        .and_then(|property| property.get("items"))
+    else {
+        return Vec::new();
+    };
+    let mut checker = Checker {
+        root: schema,
+        file,
+        guard: None,
+        found: Vec::new(),
+        strict: false,
+    };
+    if !checker.plainly_fits(item, item_schema) {
+        let list_noun = format!("`{list}`");
+        let noun = list_item_noun(&list_noun)
+            .map(str::to_owned)
+            .unwrap_or_else(|| format!("an entry of {list_noun}"));
+        checker.check(item, item_schema, &noun);
+    }
+    checker.found
+}
+
 struct Checker<'a> {
     root: &'a Schema,
     file: &'a Path,

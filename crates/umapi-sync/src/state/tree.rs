@@ -155,7 +155,30 @@ pub(crate) fn is_null_text(text: &str) -> bool {
 /// Parses `text` into a tree. `Ok(None)` for a file without any document (empty or
 /// only comments). A syntax error or a second document is one diagnostic.
 pub(crate) fn parse(file: &Path, text: &str) -> Result<Option<Node>, Diagnostic> {
-    let mut builder = Builder::default();
+    parse_streaming(file, text, &[], &mut |_, _| {})
+}
+
+/// Like [`parse`], but each item of the top-level lists named in `lists` (the first
+/// time such a key is written, in the first document) is handed to `on_item` as
+/// soon as it is complete, with the list's name, and left out of the tree, whose
+/// list stays empty. A large file then never exists as a whole tree: each item can
+/// be checked and converted while the next is read.
+pub(crate) fn parse_streaming(
+    file: &Path,
+    text: &str,
+    lists: &[&str],
+    on_item: &mut dyn FnMut(&str, Node),
+) -> Result<Option<Node>, Diagnostic> {
+    let mut builder = Builder {
+        lists,
+        on_item,
+        streaming: None,
+        streamed: Vec::new(),
+        documents: Vec::new(),
+        open: Vec::new(),
+        pending_keys: Vec::new(),
+        anchors: HashMap::new(),
+    };
     let mut parser = Parser::new_from_str(text);
     if let Err(error) = parser.load(&mut builder, true) {
         // libyaml (inside serde_yaml) words syntax errors better, naming where an
@@ -199,8 +222,15 @@ pub(crate) fn parse(file: &Path, text: &str) -> Result<Option<Node>, Diagnostic>
 }
 
 /// Collects parser events into nodes.
-#[derive(Default)]
-struct Builder {
+struct Builder<'l, 's> {
+    /// Top-level lists whose items go to `on_item`.
+    lists: &'l [&'l str],
+    on_item: &'s mut dyn FnMut(&str, Node),
+    /// The list whose items are being handed out.
+    streaming: Option<&'l str>,
+    /// Lists already handed out (a key written twice is kept in the tree, where the
+    /// checks report it).
+    streamed: Vec<&'l str>,
     documents: Vec<Node>,
     /// Open sequences and mappings, innermost last, with their anchor ids.
     open: Vec<(Node, usize)>,
@@ -209,10 +239,16 @@ struct Builder {
     anchors: HashMap<usize, Node>,
 }
 
-impl Builder {
+impl<'l> Builder<'l, '_> {
     fn push_value(&mut self, node: Node, anchor: usize) {
         if anchor > 0 {
             self.anchors.insert(anchor, node.clone());
+        }
+        if let Some(list) = self.streaming
+            && self.open.len() == 2
+        {
+            (self.on_item)(list, node);
+            return;
         }
         let Some((parent, _)) = self.open.last_mut() else {
             self.documents.push(node);
@@ -242,19 +278,42 @@ impl Builder {
     }
 
     fn open(&mut self, node: Node, anchor: usize) {
+        if matches!(node.value, Value::Sequence(_))
+            && let Some(list) = self.list_opening()
+        {
+            self.streaming = Some(list);
+            self.streamed.push(list);
+        }
         self.open.push((node, anchor));
         self.pending_keys.push(None);
+    }
+
+    /// The name of the top-level list a sequence opening now is the value of, if its
+    /// items are to be handed out.
+    fn list_opening(&self) -> Option<&'l str> {
+        if !self.documents.is_empty() || self.open.len() != 1 {
+            return None;
+        }
+        if !matches!(self.open[0].0.value, Value::Mapping(_)) {
+            return None;
+        }
+        let key = self.pending_keys.first()?.as_ref()?.scalar()?;
+        let list = *self.lists.iter().find(|list| **list == key)?;
+        (!self.streamed.contains(&list)).then_some(list)
     }
 
     fn close(&mut self) {
         if let Some((node, anchor)) = self.open.pop() {
             self.pending_keys.pop();
+            if self.open.len() == 1 {
+                self.streaming = None;
+            }
             self.push_value(node, anchor);
         }
     }
 }
 
-impl MarkedEventReceiver for Builder {
+impl MarkedEventReceiver for Builder<'_, '_> {
     fn on_event(&mut self, event: Event, marker: Marker) {
         let mark = Mark::from_marker(marker);
         match event {
