@@ -5,6 +5,9 @@
 //! its member count. It is built from UMAPI queries or read from a JSON file, and is
 //! always sorted so that the same org gives the same snapshot byte for byte.
 
+use std::borrow::Cow;
+use std::cmp::Ordering;
+
 use serde::{Deserialize, Serialize};
 use umapi_core::wire::{self, GroupType, IdentityType};
 
@@ -75,14 +78,37 @@ pub struct SnapshotGroup {
 /// The lower-cased key that identifies a user: the email, or for accounts without
 /// one the username (with `@domain` appended when the username is not an email).
 pub fn identity_key(email: Option<&str>, username: Option<&str>, domain: Option<&str>) -> String {
+    identity_key_cow(email, username, domain).into_owned()
+}
+
+/// [`identity_key`], borrowing when the email or username is already lower case (most
+/// are): sorting a large org needs one key per user.
+fn identity_key_cow<'a>(
+    email: Option<&'a str>,
+    username: Option<&'a str>,
+    domain: Option<&str>,
+) -> Cow<'a, str> {
     match (email, username) {
-        (Some(email), _) if !email.is_empty() => email.to_lowercase(),
-        (_, Some(username)) if username.contains('@') => username.to_lowercase(),
+        (Some(email), _) if !email.is_empty() => lower(email),
+        (_, Some(username)) if username.contains('@') => lower(username),
         (_, Some(username)) => match domain {
-            Some(domain) => format!("{}@{}", username.to_lowercase(), domain.to_lowercase()),
-            None => username.to_lowercase(),
+            Some(domain) => Cow::Owned(format!(
+                "{}@{}",
+                username.to_lowercase(),
+                domain.to_lowercase()
+            )),
+            None => lower(username),
         },
-        _ => String::new(),
+        _ => Cow::Borrowed(""),
+    }
+}
+
+/// Lower-cased, without allocating when it already is.
+fn lower(text: &str) -> Cow<'_, str> {
+    if text.is_ascii() && !text.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Borrowed(text)
+    } else {
+        Cow::Owned(text.to_lowercase())
     }
 }
 
@@ -104,7 +130,11 @@ impl Default for SnapshotUser {
 impl SnapshotUser {
     /// The lower-cased identity key (see [`identity_key`]).
     pub fn key(&self) -> String {
-        identity_key(
+        self.key_cow().into_owned()
+    }
+
+    fn key_cow(&self) -> Cow<'_, str> {
+        identity_key_cow(
             self.email.as_deref(),
             self.username.as_deref(),
             self.domain.as_deref(),
@@ -168,9 +198,66 @@ impl SnapshotGroup {
     }
 }
 
+/// Orders names as `(name.to_lowercase(), name)` does: case-insensitively, ties
+/// broken by the exact spelling. ASCII names (nearly all) are compared in place.
+fn cmp_names(a: &str, b: &str) -> Ordering {
+    let folded = if a.is_ascii() && b.is_ascii() {
+        a.bytes()
+            .map(|c| c.to_ascii_lowercase())
+            .cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
+    } else {
+        a.to_lowercase().cmp(&b.to_lowercase())
+    };
+    folded.then_with(|| a.cmp(b))
+}
+
 /// Sorts names case-insensitively, ties broken by the exact spelling.
 pub(crate) fn sort_names(names: &mut [String]) {
-    names.sort_by_cached_key(|n| (n.to_lowercase(), n.clone()));
+    let in_order = |a: &String, b: &String| cmp_names(a, b) != Ordering::Greater;
+    // Listings and snapshot files are usually in order already.
+    if !names.is_sorted_by(in_order) {
+        names.sort_unstable_by(|a, b| cmp_names(a, b));
+    }
+}
+
+/// Sorts users by [`SnapshotUser::key`], then username and domain (input order for
+/// full ties), computing each key once and borrowing those already lower case.
+fn sort_users(users: &mut [SnapshotUser]) {
+    let order: Vec<usize> = {
+        let keys: Vec<Cow<'_, str>> = users.iter().map(SnapshotUser::key_cow).collect();
+        let cmp = |&a: &usize, &b: &usize| {
+            let (x, y) = (&users[a], &users[b]);
+            keys[a]
+                .cmp(&keys[b])
+                .then_with(|| x.username.cmp(&y.username))
+                .then_with(|| x.domain.cmp(&y.domain))
+                .then(a.cmp(&b))
+        };
+        let mut order: Vec<usize> = (0..users.len()).collect();
+        if order.is_sorted_by(|a, b| cmp(a, b) != Ordering::Greater) {
+            return;
+        }
+        order.sort_unstable_by(cmp);
+        order
+    };
+    permute(users, order);
+}
+
+/// Rearranges `items` so that position `i` holds the item that was at `order[i]`,
+/// by swapping along the permutation's cycles.
+fn permute<T>(items: &mut [T], mut order: Vec<usize>) {
+    for start in 0..items.len() {
+        let mut at = start;
+        loop {
+            let from = order[at];
+            order[at] = at;
+            if from == start {
+                break;
+            }
+            items.swap(at, from);
+            at = from;
+        }
+    }
 }
 
 /// Progress of [`Snapshot::read`], reported as pages arrive.
@@ -201,8 +288,9 @@ impl Snapshot {
         mut users: Vec<SnapshotUser>,
         mut groups: Vec<SnapshotGroup>,
     ) -> Self {
-        users.sort_by_cached_key(|u| (u.key(), u.username.clone(), u.domain.clone()));
-        groups.sort_by_cached_key(|g| (g.name.to_lowercase(), g.name.clone()));
+        sort_users(&mut users);
+        // Stable: a user group and a profile may share a name.
+        groups.sort_by(|a, b| cmp_names(&a.name, &b.name));
         Snapshot {
             format_version: SNAPSHOT_FORMAT_VERSION,
             org_id,
@@ -333,6 +421,89 @@ mod tests {
         snap.to_writer(&mut buf).unwrap();
         let back = Snapshot::from_reader(buf.as_slice()).unwrap();
         assert_eq!(back, snap);
+    }
+
+    /// Names with case variants, non-ASCII letters, and ties only the spelling breaks.
+    const NAMES: [&str; 12] = [
+        "b",
+        "B",
+        "a",
+        "A",
+        "Ab",
+        "aB",
+        "Äb",
+        "äb",
+        "zeta",
+        "Σίγμα",
+        "σίγμα",
+        "",
+    ];
+
+    #[test]
+    fn names_sort_as_their_lower_case_then_spelling() {
+        let mut names: Vec<String> = NAMES.iter().rev().map(|n| n.to_string()).collect();
+        let mut reference = names.clone();
+        reference.sort_by_key(|n| (n.to_lowercase(), n.clone()));
+        sort_names(&mut names);
+        assert_eq!(names, reference);
+        for a in NAMES {
+            for b in NAMES {
+                assert_eq!(
+                    cmp_names(a, b),
+                    (a.to_lowercase(), a).cmp(&(b.to_lowercase(), b)),
+                    "{a} vs {b}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn users_sort_by_key_username_and_domain() {
+        // Pseudo-random users: emails or usernames in mixed case, some sharing a key.
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let mut users: Vec<SnapshotUser> = (0..500)
+            .map(|_| {
+                let name = NAMES[next(NAMES.len() as u64) as usize];
+                let n = next(40);
+                let domain = Some(["x.com", "X.com", "y.org"][next(3) as usize].to_string());
+                match next(4) {
+                    0 => SnapshotUser {
+                        email: Some(format!("{name}{n}@x.com")),
+                        username: Some(format!("{name}{n}@X.com")),
+                        domain,
+                        ..Default::default()
+                    },
+                    1 => SnapshotUser {
+                        email: Some(format!("{name}{n}@x.com")),
+                        username: Some(format!("{name}{n}")),
+                        domain,
+                        ..Default::default()
+                    },
+                    2 => SnapshotUser {
+                        username: Some(format!("{name}{n}")),
+                        domain,
+                        ..Default::default()
+                    },
+                    _ => SnapshotUser {
+                        username: Some(format!("{name}{n}@y.org")),
+                        ..Default::default()
+                    },
+                }
+            })
+            .collect();
+        let mut reference = users.clone();
+        reference.sort_by_key(|u| (u.key(), u.username.clone(), u.domain.clone()));
+        sort_users(&mut users);
+        assert_eq!(users, reference);
+        // Already in order: unchanged.
+        sort_users(&mut users);
+        assert_eq!(users, reference);
     }
 
     #[test]
