@@ -65,10 +65,11 @@ pub(crate) fn check_list_item(
         strict: false,
     };
     if !checker.plainly_fits(item, item_schema) {
+        // As the whole-document check names the items of the list `list`.
         let list_noun = format!("`{list}`");
         let noun = list_item_noun(&list_noun)
-            .map(str::to_owned)
-            .unwrap_or_else(|| format!("an entry of {list_noun}"));
+            .map(Cow::Borrowed)
+            .unwrap_or_else(|| Cow::Owned(format!("an entry of {list_noun}")));
         checker.check(item, item_schema, &noun);
     }
     checker.found
@@ -222,7 +223,7 @@ impl<'a> Checker<'a> {
     /// report: the common case, checked without building the nouns for messages.
     /// Anything else gets the full check.
     fn plainly_fits(&self, node: &Node, schema: &Schema) -> bool {
-        if !matches!(node.value, Value::Scalar { .. }) {
+        if matches!(node.value, Value::Mapping(_)) {
             return false;
         }
         let Some(keys) = schema.as_object() else {
@@ -234,11 +235,23 @@ impl<'a> Checker<'a> {
         {
             return false;
         }
-        Types::of(schema).is_some_and(|types| {
-            types
+        let Some(types) = Types::of(schema) else {
+            return false;
+        };
+        match &node.value {
+            // A list of plain values, like a user's `groups`.
+            Value::Sequence(items) => {
+                types.contains("array")
+                    && keys.get("items").is_some_and(|item_schema| {
+                        items
+                            .iter()
+                            .all(|item| self.plainly_fits(item, item_schema))
+                    })
+            }
+            _ => types
                 .iter()
-                .any(|json_type| scalar_fits(node, json_type, self.strict))
-        })
+                .any(|json_type| scalar_fits(node, json_type, self.strict)),
+        }
     }
 
     fn report(&mut self, node: &Node, message: String, hint: Option<String>) {
