@@ -468,12 +468,13 @@ impl Connection {
             stats.retry_wait_intended += intended;
             stats.retry_wait_slept += actual;
         }
-        tracing::info!(
+        tracing::warn!(
             request_id,
-            attempt = attempts,
-            failure = %failure.what,
-            intended_delay_ms = intended.as_millis() as u64,
-            "retrying UMAPI request"
+            "{}; retrying in {:.1}s (attempt {} of {})",
+            failure.what,
+            actual.as_secs_f64(),
+            attempts + 1,
+            policy.max_attempts
         );
         tokio::time::sleep(actual).await;
         Ok(())
