@@ -158,6 +158,33 @@ impl StepError {
     }
 }
 
+/// Appends the names of one `add`/`remove` list (`"key": ["name", …]`) of step `at`; anything
+/// but an array of non-empty strings is refused with `invalid_item_code`, as UMAPI does.
+fn push_names(
+    into: &mut Vec<String>,
+    key: &str,
+    value: &Value,
+    at: usize,
+    invalid_item_code: &'static str,
+) -> Result<(), StepError> {
+    let Some(items) = value.as_array() else {
+        return Err(fail(
+            at,
+            "error.command.add_remove.list_not_array",
+            format!("the value of `{key}` must be a JSON array"),
+        ));
+    };
+    for item in items {
+        match item.as_str() {
+            Some(name) if !name.is_empty() => into.push(name.to_string()),
+            _ => {
+                return Err(fail(at, invalid_item_code, "lists hold non-empty strings"));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn fail(step: usize, code: &'static str, message: impl Into<String>) -> StepError {
     StepError {
         step,
@@ -769,25 +796,7 @@ impl Run<'_> {
                     ));
                 }
             }
-            let Some(list) = v.as_array() else {
-                return Err(fail(
-                    at,
-                    "error.command.add_remove.list_not_array",
-                    format!("the value of `{k}` must be a JSON array"),
-                ));
-            };
-            for item in list {
-                match item.as_str() {
-                    Some(s) if !s.is_empty() => names.push(s.to_string()),
-                    _ => {
-                        return Err(fail(
-                            at,
-                            "error.group.invalid_list",
-                            "group lists hold non-empty strings",
-                        ));
-                    }
-                }
-            }
+            push_names(&mut names, k, v, at, "error.group.invalid_list")?;
         }
         if names.is_empty() {
             return Err(fail(
@@ -1301,25 +1310,7 @@ impl Run<'_> {
                         all_profiles = true;
                         continue;
                     }
-                    let Some(items) = v.as_array() else {
-                        return Err(fail(
-                            at,
-                            "error.command.add_remove.list_not_array",
-                            format!("the value of `{k}` must be a JSON array"),
-                        ));
-                    };
-                    for item in items {
-                        match item.as_str() {
-                            Some(s) if !s.is_empty() => list.push(s.to_string()),
-                            _ => {
-                                return Err(fail(
-                                    at,
-                                    "error.usergroup.user_list.invalid",
-                                    "lists hold non-empty strings",
-                                ));
-                            }
-                        }
-                    }
+                    push_names(list, k, v, at, "error.usergroup.user_list.invalid")?;
                 }
             }
             _ => {
