@@ -1,16 +1,16 @@
 //! An org that cannot be reached: the client's retries are shown on stderr
-//! at the default verbosity, so a run that waits is not silent.
+//! at the default verbosity, so a run that waits is not silent, and the
+//! `retry:` block of `umapi.yaml` bounds how long it waits.
 //!
-//! `umapi.yaml` has no retry policy setting, so the run would retry for about
-//! a minute with the default policy; the test reads stderr until the first
-//! retry line appears and then stops the process.
+//! With the default policy the run would retry for about a minute, so that test
+//! reads stderr until the first retry line appears and then stops the process.
 
 mod common;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::Project;
 
@@ -22,8 +22,9 @@ fn closed_port() -> u16 {
     listener.local_addr().expect("address").port()
 }
 
-#[test]
-fn a_refused_connection_is_retried_visibly_at_the_default_level() {
+/// The quickstart project with an oauth connection to a closed loopback port
+/// (`extra` is appended to the `connection:` block), and its base URL.
+fn unreachable_project(extra: &str) -> (Project, String) {
     let project = Project::example("quickstart");
     let base = format!("http://127.0.0.1:{}", closed_port());
     project.write(
@@ -31,16 +32,29 @@ fn a_refused_connection_is_retried_visibly_at_the_default_level() {
         &format!(
             "connection:\n  kind: oauth\n  org_id: \"0123456789ABCDEF01234567@AdobeOrg\"\n  \
              client_id: unreachable-client\n  ims_host: {base}\n  \
-             umapi_endpoint: {base}/v2/usermanagement\n"
+             umapi_endpoint: {base}/v2/usermanagement\n{extra}"
         ),
     );
-    let mut child = Command::new(env!("CARGO_BIN_EXE_umapi"))
+    (project, base)
+}
+
+/// `umapi plan` in `project`, at the default verbosity, with the secret set.
+fn plan_command(project: &Project) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_umapi"));
+    command
         .current_dir(project.path())
         .env_remove("RUST_LOG")
         .env("UMAPI_CLIENT_SECRET", SECRET)
         .env("NO_COLOR", "1")
         .args(["-c", "umapi.yaml", "plan"])
-        .stdin(Stdio::null())
+        .stdin(Stdio::null());
+    command
+}
+
+#[test]
+fn a_refused_connection_is_retried_visibly_at_the_default_level() {
+    let (project, _) = unreachable_project("");
+    let mut child = plan_command(&project)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -78,4 +92,36 @@ fn a_refused_connection_is_retried_visibly_at_the_default_level() {
         seen.iter().all(|earlier| !earlier.contains(SECRET)),
         "{seen:#?}"
     );
+}
+
+#[test]
+fn the_retry_block_bounds_the_attempts_and_the_run_fails_soon() {
+    let (project, base) =
+        unreachable_project("  retry: {max_attempts: 2, initial_backoff_seconds: 0}\n");
+    let started = Instant::now();
+    let output = plan_command(&project).output().expect("run umapi");
+    let took = started.elapsed();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    // One retry whose wait is only the client's jitter (at most 1 s); the
+    // default policy would take about a minute.
+    assert!(took < Duration::from_secs(20), "took {took:?}: {stderr}");
+    let error = stderr
+        .lines()
+        .skip_while(|line| !line.starts_with("error:"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(error.contains("unavailable after 2 attempts"), "{stderr}");
+    assert!(error.contains(&base), "the endpoint is not named: {stderr}");
+    assert!(error.contains("refused"), "{stderr}");
+    assert_eq!(
+        stderr.matches("retrying in").count(),
+        1,
+        "one retry expected: {stderr}"
+    );
+    assert!(stderr.contains("(attempt 2 of 2)"), "{stderr}");
+    assert!(!stderr.contains(SECRET), "{stderr}");
+    assert!(!stdout.contains(SECRET), "{stdout}");
 }

@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use umapi_core::{Connection, JwtCredentials, RateLimits};
+use umapi_core::{Connection, JwtCredentials, RateLimits, RetryPolicy};
 use umapi_sandbox::{OrgSpec, OrgState, Sandbox, SandboxConfig, SandboxHandle};
-use umapi_sync::config::{self, Config, ConnectionOptions, SandboxConnection};
+use umapi_sync::config::{self, Config, ConnectionOptions, RetryConfig, SandboxConnection};
 use umapi_sync::model::DesiredState;
 use umapi_sync::planner::PlanOptions;
 use umapi_sync::snapshot::{ReadProgress, Snapshot};
@@ -295,5 +295,52 @@ fn with_options(
             window: defaults.window,
         });
     }
+    if let Some(retry) = &options.retry {
+        builder = builder.retry_policy(retry_policy(retry));
+    }
     builder
+}
+
+/// The client's retry policy with the fields `umapi.yaml` sets; `Config::load`
+/// has checked the numbers, so an unreadable one cannot reach here (it would
+/// keep the default).
+fn retry_policy(retry: &RetryConfig) -> RetryPolicy {
+    let defaults = RetryPolicy::default();
+    let or_default =
+        |value: Option<f64>, default| value.and_then(config::seconds).unwrap_or(default);
+    RetryPolicy {
+        max_attempts: retry.max_attempts.unwrap_or(defaults.max_attempts),
+        initial_backoff: or_default(retry.initial_backoff_seconds, defaults.initial_backoff),
+        max_backoff: or_default(retry.max_backoff_seconds, defaults.max_backoff),
+        max_total_wait: or_default(retry.max_total_wait_seconds, defaults.max_total_wait),
+        ..defaults
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_retry_block_overrides_only_the_fields_it_sets() {
+        assert_eq!(
+            retry_policy(&RetryConfig::default()),
+            RetryPolicy::default()
+        );
+        let policy = retry_policy(&RetryConfig {
+            max_attempts: Some(2),
+            initial_backoff_seconds: Some(0.5),
+            max_backoff_seconds: None,
+            max_total_wait_seconds: Some(90.0),
+        });
+        assert_eq!(
+            policy,
+            RetryPolicy {
+                max_attempts: 2,
+                initial_backoff: Duration::from_millis(500),
+                max_total_wait: Duration::from_secs(90),
+                ..RetryPolicy::default()
+            }
+        );
+    }
 }

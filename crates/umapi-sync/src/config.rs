@@ -121,6 +121,9 @@ pub struct ConnectionOptions {
     /// Requests per minute (default: Adobe's published limits).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_limits: Option<RateLimitsConfig>,
+    /// How failed requests are retried (default: the client's retry policy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<RetryConfig>,
 }
 
 /// Requests per minute per kind of call; omitted ones keep Adobe's limits
@@ -137,6 +140,44 @@ pub struct RateLimitsConfig {
     /// Action requests per minute.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actions_per_minute: Option<u32>,
+}
+
+/// How often and how long to retry a request that failed for a transient reason
+/// (throttling, gateway errors, timeouts, refused connections); omitted fields
+/// keep the client's defaults (6 attempts, 2 s back-off doubling up to 60 s,
+/// 30 minutes of waiting at most).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RetryConfig {
+    /// Tries per request, the first included (1 = never retry).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_attempts: Option<u32>,
+    /// Wait before the second try when the server says nothing, in seconds;
+    /// doubled for every further try.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initial_backoff_seconds: Option<f64>,
+    /// Cap of the doubling wait, in seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_backoff_seconds: Option<f64>,
+    /// Give up when the waits of one request would add up to more, in seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_total_wait_seconds: Option<f64>,
+}
+
+impl RetryConfig {
+    /// The `*_seconds` fields, by key.
+    fn durations(&self) -> [(&'static str, Option<f64>); 3] {
+        [
+            ("initial_backoff_seconds", self.initial_backoff_seconds),
+            ("max_backoff_seconds", self.max_backoff_seconds),
+            ("max_total_wait_seconds", self.max_total_wait_seconds),
+        ]
+    }
+}
+
+/// A number of seconds as a duration; `None` unless it is 0 or more and fits.
+pub fn seconds(value: f64) -> Option<std::time::Duration> {
+    std::time::Duration::try_from_secs_f64(value).ok()
 }
 
 /// The local sandbox, seeded from one file and persisting to another.
@@ -456,6 +497,38 @@ fn check_connection(
                     ])),
                     message: format!("`{key}` must be at least 1"),
                     hint: Some("omit it to keep Adobe's published limit".to_owned()),
+                });
+            }
+        }
+    }
+    if let Some(retry) = &options.retry {
+        let at_retry = |key: &'static str| {
+            Some(at(&[
+                Step::Key("connection"),
+                Step::Key("retry"),
+                Step::Key(key),
+            ]))
+        };
+        if retry.max_attempts == Some(0) {
+            problems.push(Diagnostic {
+                location: at_retry("max_attempts"),
+                message: "`max_attempts` must be at least 1".to_owned(),
+                hint: Some("1 means never retry; omit it for the default (6)".to_owned()),
+            });
+        }
+        for (key, value) in retry.durations() {
+            if let Some(value) = value
+                && seconds(value).is_none()
+            {
+                let message = if value.is_finite() && value > 0.0 {
+                    format!("`{key}` is too large to be a number of seconds")
+                } else {
+                    format!("`{key}` must be a number of seconds, 0 or more")
+                };
+                problems.push(Diagnostic {
+                    location: at_retry(key),
+                    message,
+                    hint: Some("write it like 0, 1.5 or 30; omit it for the default".to_owned()),
                 });
             }
         }

@@ -178,6 +178,91 @@ fn mistakes_in_the_connection_point_at_the_line() {
 }
 
 #[test]
+fn the_retry_block_of_oauth_and_jwt_connections() {
+    let (_folder, result) = load(
+        "connection:\n  kind: oauth\n  org_id: 1@AdobeOrg\n  client_id: abc\n  retry:\n    \
+         max_attempts: 2\n    initial_backoff_seconds: 0\n    max_backoff_seconds: 2.5\n    \
+         max_total_wait_seconds: 90\n",
+    );
+    let Connection::Oauth(oauth) = result.unwrap().connection else {
+        panic!("not oauth")
+    };
+    assert_eq!(
+        oauth.options.retry,
+        Some(config::RetryConfig {
+            max_attempts: Some(2),
+            initial_backoff_seconds: Some(0.0),
+            max_backoff_seconds: Some(2.5),
+            max_total_wait_seconds: Some(90.0),
+        })
+    );
+
+    let (_folder, result) = load(
+        "connection:\n  kind: jwt\n  org_id: 1@AdobeOrg\n  client_id: key\n  \
+         technical_account_id: TA@techacct.adobe.com\n  retry: {max_attempts: 1}\n",
+    );
+    let Connection::Jwt(jwt) = result.unwrap().connection else {
+        panic!("not jwt")
+    };
+    let retry = jwt.options.retry.unwrap();
+    assert_eq!(retry.max_attempts, Some(1));
+    assert_eq!(
+        retry.initial_backoff_seconds, None,
+        "unset fields stay unset"
+    );
+
+    let (_folder, result) =
+        load("connection:\n  kind: oauth\n  org_id: 1@AdobeOrg\n  client_id: abc\n");
+    let Connection::Oauth(oauth) = result.unwrap().connection else {
+        panic!("not oauth")
+    };
+    assert_eq!(oauth.options.retry, None);
+}
+
+#[test]
+fn a_negative_retry_wait_is_reported_at_its_value() {
+    assert_eq!(
+        problems(
+            "connection:\n  kind: oauth\n  org_id: 1@AdobeOrg\n  client_id: abc\n  retry:\n    \
+             max_backoff_seconds: -1\n"
+        ),
+        "DIR/umapi.yaml:6:26: `max_backoff_seconds` must be a number of seconds, 0 or more\n  \
+         hint: write it like 0, 1.5 or 30; omit it for the default"
+    );
+}
+
+#[test]
+fn mistakes_in_the_retry_block_point_at_the_line() {
+    insta::assert_snapshot!(
+        "retry_bad_values",
+        problems(
+            "connection:\n  kind: jwt\n  org_id: 1@AdobeOrg\n  client_id: abc\n  \
+             technical_account_id: TA@techacct.adobe.com\n  retry:\n    max_attempts: 0\n    \
+             initial_backoff_seconds: .nan\n    max_backoff_seconds: 1e300\n    \
+             max_total_wait_seconds: .inf\n"
+        )
+    );
+    insta::assert_snapshot!(
+        "retry_unknown_keys",
+        problems(
+            "connection:\n  kind: oauth\n  org_id: 1@AdobeOrg\n  client_id: abc\n  retry:\n    \
+             max_backoff: 10\n    jitter_seconds: 0\n"
+        )
+    );
+    insta::assert_snapshot!(
+        "retry_wrong_types",
+        problems(
+            "connection:\n  kind: oauth\n  org_id: 1@AdobeOrg\n  client_id: abc\n  \
+             retry: {max_attempts: -2, initial_backoff_seconds: soon}\n"
+        )
+    );
+    insta::assert_snapshot!(
+        "retry_on_the_sandbox",
+        problems("connection:\n  kind: sandbox\n  retry: {max_attempts: 2}\n")
+    );
+}
+
+#[test]
 fn settings_in_umapi_yaml_are_checked_where_they_are_written() {
     insta::assert_snapshot!(problems(
         "connection:\n  kind: sandbox\nsettings:\n  default_country: us\n  limits:\n    max_group_deletions: \"200%\"\n  \
