@@ -114,6 +114,11 @@ fn the_retry_block_bounds_the_attempts_and_the_run_fails_soon() {
         .collect::<Vec<_>>()
         .join("\n");
     assert!(error.contains("unavailable after 2 attempts"), "{stderr}");
+    // The token exchange comes first: the error blames the identity service, not UMAPI.
+    assert!(
+        error.contains("the identity service at"),
+        "the failing service is not named: {stderr}"
+    );
     assert!(error.contains(&base), "the endpoint is not named: {stderr}");
     assert!(error.contains("refused"), "{stderr}");
     assert_eq!(

@@ -563,7 +563,18 @@ impl Connection {
             self.wait_before_retry(attempts, &mut waited, started, failure, &request_id)
                 .await
                 .map_err(|e| Error::Auth {
-                    message: e.to_string(),
+                    // Say which service was out of reach: the token exchange is not UMAPI.
+                    message: match e {
+                        Error::Unavailable {
+                            attempts,
+                            elapsed,
+                            last,
+                            ..
+                        } => format!(
+                            "the identity service at {url} was unavailable after {attempts} attempts over {elapsed:?}: {last}"
+                        ),
+                        other => other.to_string(),
+                    },
                     status: None,
                 })?;
         }
