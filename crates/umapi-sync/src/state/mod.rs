@@ -262,6 +262,11 @@ impl<'t> Source<'t> {
 /// Next line, line separator and paragraph separator: line breaks in YAML 1.1 only.
 const YAML_1_1_BREAKS: [char; 3] = ['\u{85}', '\u{2028}', '\u{2029}'];
 
+/// The source of a file that declares nothing: empty, or only `~`.
+fn declares_nothing<'t>(file: &Path, text: &'t str, root: Option<&Node>) -> Source<'t> {
+    Source::new(file, text, root, StateFile::default(), Vec::new())
+}
+
 fn read_one<'t>(
     schema: &serde_json::Value,
     file: &Path,
@@ -278,24 +283,10 @@ fn read_one<'t>(
         items.take(schema, file, list, item)
     })
     .map_err(|problem| vec![problem])?;
-    let Some(root) = root else {
-        return Ok(Source::new(
-            file,
-            text,
-            None,
-            StateFile::default(),
-            Vec::new(),
-        ));
+    let root = match root {
+        Some(root) if !root.is_null() => root,
+        nothing => return Ok(declares_nothing(file, text, nothing.as_ref())),
     };
-    if root.is_null() {
-        return Ok(Source::new(
-            file,
-            text,
-            Some(&root),
-            StateFile::default(),
-            Vec::new(),
-        ));
-    }
     let mut found = items.found;
     found.extend(shape::check(schema, &root, file, "a state file", None));
     if !found.is_empty() {
@@ -380,24 +371,10 @@ fn read_with_serde_yaml<'t>(
     text: &'t str,
 ) -> Result<Source<'t>, Vec<Diagnostic>> {
     let root = tree::parse(file, text).map_err(|problem| vec![problem])?;
-    let Some(root) = root else {
-        return Ok(Source::new(
-            file,
-            text,
-            None,
-            StateFile::default(),
-            Vec::new(),
-        ));
+    let root = match root {
+        Some(root) if !root.is_null() => root,
+        nothing => return Ok(declares_nothing(file, text, nothing.as_ref())),
     };
-    if root.is_null() {
-        return Ok(Source::new(
-            file,
-            text,
-            Some(&root),
-            StateFile::default(),
-            Vec::new(),
-        ));
-    }
     let found = shape::check(schema, &root, file, "a state file", None);
     if !found.is_empty() {
         return Err(found);
