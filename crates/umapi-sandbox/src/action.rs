@@ -702,13 +702,7 @@ impl Run<'_> {
             ));
         }
         if let Some(e) = email {
-            let users = &self.state.users;
-            let taken = self.index.candidates(e).any(|j| {
-                j != i
-                    && j < users.len()
-                    && users[j].identity_type != IdentityType::AdobeId
-                    && same(&users[j].email, e)
-            });
+            let taken = self.taken_by_another(i, e, |other| same(&other.email, e));
             if taken {
                 return Err(fail(
                     at,
@@ -728,13 +722,8 @@ impl Run<'_> {
             } else {
                 current.domain.as_str()
             };
-            let users = &self.state.users;
-            let taken = self.index.candidates(n).any(|j| {
-                j != i
-                    && j < users.len()
-                    && users[j].identity_type != IdentityType::AdobeId
-                    && same(&users[j].username, n)
-                    && same(&users[j].domain, domain)
+            let taken = self.taken_by_another(i, n, |other| {
+                same(&other.username, n) && same(&other.domain, domain)
             });
             if taken {
                 return Err(fail(
@@ -766,6 +755,24 @@ impl Run<'_> {
         self.index.insert(i, &self.state.users[i]);
         self.changed = true;
         Ok(())
+    }
+
+    /// Whether an org-owned account other than user `i`, found under `name` in the
+    /// index, passes `matches`: emails and usernames are unique among those accounts
+    /// (an Adobe ID may share them).
+    fn taken_by_another(
+        &self,
+        i: usize,
+        name: &str,
+        matches: impl Fn(&UserRecord) -> bool,
+    ) -> bool {
+        let users = &self.state.users;
+        self.index.candidates(name).any(|j| {
+            j != i
+                && j < users.len()
+                && users[j].identity_type != IdentityType::AdobeId
+                && matches(&users[j])
+        })
     }
 
     /// Reads the group names of a user's add/remove step, accepting every list name clients use.
