@@ -145,10 +145,8 @@ impl Project {
         match &self.config.connection {
             config::Connection::Sandbox(sandbox) => {
                 let handle = self.start_sandbox(sandbox).await?;
-                let conn = Connection::builder(handle.org_id())
-                    .oauth(handle.client_id(), handle.client_secret())
-                    .umapi_endpoint(handle.umapi_endpoint())
-                    .ims_host(handle.ims_host())
+                let conn = handle
+                    .connection_builder()
                     .rate_limits(RateLimits::unlimited())
                     .test_mode(test_mode)
                     .user_agent(user_agent)

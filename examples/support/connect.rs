@@ -78,10 +78,8 @@ pub async fn connect() -> anyhow::Result<Example> {
         "(UMAPI_ORG_ID is not set: using an in-process sandbox at {})",
         sandbox.base_url()
     );
-    let conn = Connection::builder(sandbox.org_id())
-        .oauth(sandbox.client_id(), sandbox.client_secret())
-        .umapi_endpoint(sandbox.umapi_endpoint())
-        .ims_host(sandbox.ims_host())
+    let conn = sandbox
+        .connection_builder()
         .rate_limits(RateLimits::unlimited())
         .build()?;
     Ok(Example {

@@ -9,7 +9,7 @@
 use std::time::Instant;
 
 use futures::TryStreamExt;
-use umapi_core::{Connection, RateLimits, UsersQuery};
+use umapi_core::{RateLimits, UsersQuery};
 use umapi_sandbox::{OrgSpec, Sandbox, SandboxConfig, generate};
 
 /// Resident memory of this process, and its high-water mark, in MiB (Linux only).
@@ -39,10 +39,8 @@ async fn main() {
         seed: 1,
     });
     let sandbox = Sandbox::start(SandboxConfig::default(), org).await.unwrap();
-    let conn = Connection::builder(sandbox.org_id())
-        .oauth(sandbox.client_id(), sandbox.client_secret())
-        .umapi_endpoint(sandbox.umapi_endpoint())
-        .ims_host(sandbox.ims_host())
+    let conn = sandbox
+        .connection_builder()
         .rate_limits(RateLimits::unlimited())
         .build()
         .unwrap();

@@ -38,10 +38,8 @@ async fn sandbox(config: SandboxConfig) -> SandboxHandle {
 }
 
 fn connect(sandbox: &SandboxHandle) -> Connection {
-    Connection::builder(sandbox.org_id())
-        .oauth(sandbox.client_id(), sandbox.client_secret())
-        .umapi_endpoint(sandbox.umapi_endpoint())
-        .ims_host(sandbox.ims_host())
+    sandbox
+        .connection_builder()
         .retry_policy(RetryPolicy::no_delay())
         .rate_limits(RateLimits::unlimited())
         .timeout(Duration::from_secs(5))
@@ -248,10 +246,8 @@ async fn injected_faults_are_survived() {
         .into(),
         random: Vec::new(),
     });
-    let conn = Connection::builder(sandbox.org_id())
-        .oauth(sandbox.client_id(), sandbox.client_secret())
-        .umapi_endpoint(sandbox.umapi_endpoint())
-        .ims_host(sandbox.ims_host())
+    let conn = sandbox
+        .connection_builder()
         .retry_policy(RetryPolicy::no_delay())
         .rate_limits(RateLimits::unlimited())
         .timeout(Duration::from_millis(300))
@@ -372,10 +368,8 @@ async fn tls_is_verified_unless_a_ca_bundle_is_given_or_checks_are_off() {
 async fn test_mode_changes_nothing() {
     let sandbox = sandbox(SandboxConfig::default()).await;
     let before = sandbox.state();
-    let conn = Connection::builder(sandbox.org_id())
-        .oauth(sandbox.client_id(), sandbox.client_secret())
-        .umapi_endpoint(sandbox.umapi_endpoint())
-        .ims_host(sandbox.ims_host())
+    let conn = sandbox
+        .connection_builder()
         .rate_limits(RateLimits::unlimited())
         .test_mode(true)
         .build()

@@ -11,7 +11,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 use tokio::task::{JoinHandle, JoinSet};
 use tower::ServiceExt;
-use umapi_core::Secret;
+use umapi_core::{Connection, ConnectionBuilder, Secret};
 
 use crate::app::{DropConnection, SharedState, router};
 use crate::config::SandboxConfig;
@@ -193,6 +193,20 @@ impl SandboxHandle {
     /// The client secret the sandbox accepts.
     pub fn client_secret(&self) -> Secret {
         self.shared.config().client_secret.clone()
+    }
+
+    /// A `umapi-core` connection builder aimed at this sandbox: its org, its OAuth
+    /// credentials, its endpoints and, with TLS, its CA certificate. Callers add their
+    /// own retry policy, rate limits and timeouts.
+    pub fn connection_builder(&self) -> ConnectionBuilder {
+        let builder = Connection::builder(self.org_id())
+            .oauth(self.client_id(), self.client_secret())
+            .umapi_endpoint(self.umapi_endpoint())
+            .ims_host(self.ims_host());
+        match self.ca_cert_path() {
+            Some(ca) => builder.ca_bundle(ca),
+            None => builder,
+        }
     }
 
     /// With TLS: the file holding the CA certificate clients must trust.

@@ -18,10 +18,8 @@ async fn sandbox(org: OrgState, seed: u64) -> SandboxHandle {
 }
 
 fn connect(sandbox: &SandboxHandle, test_mode: bool) -> Connection {
-    Connection::builder(sandbox.org_id())
-        .oauth(sandbox.client_id(), sandbox.client_secret())
-        .umapi_endpoint(sandbox.umapi_endpoint())
-        .ims_host(sandbox.ims_host())
+    sandbox
+        .connection_builder()
         .rate_limits(RateLimits::unlimited())
         .retry_policy(RetryPolicy::no_delay())
         .test_mode(test_mode)

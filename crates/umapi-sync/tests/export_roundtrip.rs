@@ -2,7 +2,7 @@
 //! orgs with every kind of user (Adobe, Enterprise and Federated IDs, usernames
 //! that are not emails) and admin roles.
 
-use umapi_core::{Connection, RateLimits, RetryPolicy};
+use umapi_core::{RateLimits, RetryPolicy};
 use umapi_sandbox::{OrgSpec, Sandbox, SandboxConfig};
 use umapi_sync::planner::{PlanOptions, plan};
 use umapi_sync::snapshot::Snapshot;
@@ -14,10 +14,8 @@ async fn exported_org_plans_to_no_changes(spec: OrgSpec) {
     )
     .await
     .expect("sandbox");
-    let conn = Connection::builder(sandbox.org_id())
-        .oauth(sandbox.client_id(), sandbox.client_secret())
-        .umapi_endpoint(sandbox.umapi_endpoint())
-        .ims_host(sandbox.ims_host())
+    let conn = sandbox
+        .connection_builder()
         .rate_limits(RateLimits::unlimited())
         .retry_policy(RetryPolicy::no_delay())
         .build()

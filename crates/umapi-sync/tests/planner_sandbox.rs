@@ -31,10 +31,8 @@ async fn sandbox() -> SandboxHandle {
 }
 
 fn connect(sandbox: &SandboxHandle) -> Connection {
-    Connection::builder(sandbox.org_id())
-        .oauth(sandbox.client_id(), sandbox.client_secret())
-        .umapi_endpoint(sandbox.umapi_endpoint())
-        .ims_host(sandbox.ims_host())
+    sandbox
+        .connection_builder()
         .retry_policy(RetryPolicy::no_delay())
         .rate_limits(RateLimits::unlimited())
         .timeout(Duration::from_secs(10))
