@@ -19,17 +19,10 @@ use crate::wire::{
     UserGroupTargets, UserStep,
 };
 
-/// Most names UMAPI accepts in one `add`/`remove` list.
-pub const MAX_NAMES_PER_STEP: usize = 10;
-/// Most steps UMAPI accepts in one entry.
-pub const MAX_STEPS_PER_ENTRY: usize = 10;
-/// Most entries UMAPI accepts in one request.
-pub const MAX_ENTRIES_PER_REQUEST: usize = 10;
-
-const MAX_EMAIL_LEN: usize = 60;
-const MAX_NAME_LEN: usize = 250;
-const MAX_GROUP_NAME_LEN: usize = 255;
-const ORG_ADMIN_GROUP: &str = "_org_admin";
+pub use crate::protocol::{
+    MAX_ENTRIES_PER_REQUEST, MAX_NAMES_PER_LIST as MAX_NAMES_PER_STEP, MAX_STEPS_PER_ENTRY,
+};
+use crate::protocol::{self, Violation};
 
 /// One failed command, as the server reported it, mapped back to the action it came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -160,88 +153,36 @@ fn argument(message: impl Into<String>) -> Error {
     Error::Argument(message.into())
 }
 
+fn rule(result: Result<(), Violation>) -> Result<(), Error> {
+    result.map_err(|v| argument(v.message))
+}
+
 fn check_email(email: &str) -> Result<(), Error> {
-    let (local, domain) = email
-        .split_once('@')
-        .ok_or_else(|| argument(format!("`{email}` is not an email address: it has no `@`")))?;
-    if local.is_empty() || domain.is_empty() || domain.contains('@') {
-        return Err(argument(format!(
-            "`{email}` is not an email address: expected exactly one `@` with text on both sides"
-        )));
-    }
-    if email.chars().any(char::is_whitespace) {
-        return Err(argument(format!(
-            "`{email}` is not an email address: it contains whitespace"
-        )));
-    }
-    if email.chars().count() > MAX_EMAIL_LEN {
-        return Err(argument(format!(
-            "email `{email}` is longer than UMAPI's limit of {MAX_EMAIL_LEN} characters"
-        )));
-    }
-    Ok(())
+    rule(protocol::check_email(email))
 }
 
 fn check_domain(domain: &str) -> Result<(), Error> {
-    if domain.is_empty() || domain.contains('@') || domain.chars().any(char::is_whitespace) {
-        return Err(argument(format!(
-            "`{domain}` is not a domain name (expected something like `example.com`)"
-        )));
-    }
-    Ok(())
+    rule(protocol::check_domain(domain))
 }
 
 fn check_username(username: &str) -> Result<(), Error> {
-    if username.is_empty() || username.chars().any(char::is_whitespace) {
-        return Err(argument(format!(
-            "username `{username}` must be non-empty and contain no whitespace"
-        )));
-    }
-    if username.contains('@') {
-        check_email(username)?;
-    }
-    Ok(())
+    rule(protocol::check_username(username))
 }
 
 fn check_person_name(what: &str, value: &str) -> Result<(), Error> {
-    if value.chars().count() > MAX_NAME_LEN {
-        return Err(argument(format!(
-            "{what} `{value}` is longer than UMAPI's limit of {MAX_NAME_LEN} characters"
-        )));
-    }
-    Ok(())
+    rule(protocol::check_person_name(what, value))
 }
 
 fn check_country(country: &str) -> Result<(), Error> {
-    let ok = country.len() == 2 && country.chars().all(|c| c.is_ascii_uppercase());
-    if !ok {
-        return Err(argument(format!(
-            "country `{country}` must be a two-letter upper-case ISO 3166 code such as `US` or `GB`"
-        )));
-    }
-    Ok(())
+    rule(protocol::check_country(country))
 }
 
 fn check_group_name(name: &str) -> Result<(), Error> {
-    if name.trim().is_empty() {
-        return Err(argument("a group name must not be empty"));
-    }
-    if name.chars().count() > MAX_GROUP_NAME_LEN {
-        return Err(argument(format!(
-            "group name `{name}` is longer than UMAPI's limit of {MAX_GROUP_NAME_LEN} characters"
-        )));
-    }
-    Ok(())
+    rule(protocol::check_group_name(name))
 }
 
 fn check_user_group_name(name: &str) -> Result<(), Error> {
-    check_group_name(name)?;
-    if name.starts_with('_') {
-        return Err(argument(format!(
-            "user group name `{name}` must not start with `_` (names starting with `_` are reserved for Adobe's admin groups)"
-        )));
-    }
-    Ok(())
+    rule(protocol::check_user_group_name(name))
 }
 
 fn collect_names<I, S>(names: I, what: &str) -> Result<Vec<String>, Error>
@@ -257,15 +198,7 @@ where
 }
 
 fn check_not_org_admin(groups: &[String]) -> Result<(), Error> {
-    if groups
-        .iter()
-        .any(|g| g.eq_ignore_ascii_case(ORG_ADMIN_GROUP))
-    {
-        return Err(argument(format!(
-            "`{ORG_ADMIN_GROUP}` (system administrators) cannot be assigned or removed through UMAPI"
-        )));
-    }
-    Ok(())
+    rule(protocol::check_not_reserved(groups))
 }
 
 /// Splits a step list into chunks of at most [`MAX_STEPS_PER_ENTRY`], so that one
@@ -311,8 +244,9 @@ impl UserAction {
         Self::new(id_type, Some(email), None, None, identity_error)
     }
 
-    /// A user identified by username and domain (Federated or Enterprise IDs whose
-    /// sign-in name is not an email). Adobe IDs cannot be named this way.
+    /// A user identified by username and domain (Federated IDs whose username is not an
+    /// email). Adobe IDs, and usernames that are email addresses, cannot be named this way:
+    /// UMAPI identifies those users by email only.
     pub fn with_username(
         id_type: IdentityType,
         username: impl Into<String>,
@@ -326,6 +260,12 @@ impl UserAction {
             ))
         } else if id_type == IdentityType::Unknown {
             Some("the identity type must be adobeID, enterpriseID or federatedID".to_owned())
+        } else if protocol::is_email_shaped(&username) {
+            // UMAPI reads an email-shaped `user` as an email: sending this username would
+            // name whichever account has it as its email.
+            Some(format!(
+                "username `{username}` is an email address, and UMAPI never identifies a user by such a username; use UserAction::with_email with the user's email"
+            ))
         } else {
             check_username(&username)
                 .and_then(|()| check_domain(&domain))
@@ -572,12 +512,10 @@ impl UserAction {
     /// the same user. An action with no steps has no entries.
     pub fn entries(&self) -> Vec<Entry> {
         let (user, domain) = match (&self.username, &self.domain) {
-            // A username that is an email identifies the user on its own.
-            (Some(username), Some(domain)) if !username.contains('@') => {
+            (Some(username), Some(domain)) if !protocol::is_email_shaped(username) => {
                 (username.clone(), Some(domain.clone()))
             }
-            (Some(username), _) => (username.clone(), None),
-            (None, _) => (self.email.clone().unwrap_or_default(), None),
+            _ => (self.email.clone().unwrap_or_default(), None),
         };
         chunk_steps(&self.steps())
             .into_iter()

@@ -23,6 +23,7 @@ use serde::de::DeserializeOwned;
 use crate::connection::{Connection, RawResponse};
 use crate::error::Error;
 use crate::rate::EndpointClass;
+use crate::protocol;
 use crate::wire::{Group, GroupsPage, User, UserResponse, UsersPage};
 
 /// What the page headers said, as of the last page fetched.
@@ -447,6 +448,10 @@ fn groups_page(response: &RawResponse) -> Result<Page<Group>, Error> {
         return Ok(empty_page());
     }
     let body: GroupsPage = decode(response, "groups page")?;
+    if body.last_page && body.result.eq_ignore_ascii_case(protocol::PAGE_NOT_FOUND_RESULT) {
+        // The groups query answers a page past the end with 200 and this result.
+        return Ok(empty_page());
+    }
     check_result(&body.result, response)?;
     Ok(Page {
         items: body.groups,

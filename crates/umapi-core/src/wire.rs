@@ -90,29 +90,93 @@ pub struct User {
     pub groups: Vec<String>,
 }
 
-/// Kind of a group as the groups query reports it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+/// Kind of a group as the groups query reports it (`type`), with Adobe's names.
+///
+/// A type this client does not know is kept, with its name, as [`GroupType::Unknown`];
+/// such groups are read but never managed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum GroupType {
-    /// A user group, managed through `usergroup` actions.
+    /// `USER_GROUP`: a user group, managed through `usergroup` actions.
     UserGroup,
-    /// A product profile (product configuration).
+    /// `PRODUCT_PROFILE`: a product profile (product configuration).
     ProductProfile,
-    /// The system administrators group `_org_admin`.
-    SystemAdminGroup,
-    /// Administrators of a user group (`_admin_<group>`).
-    UserAdminGroup,
-    /// Administrators of a product profile (`_product_admin_<profile>` and friends).
-    ProductAdminGroup,
-    /// Administrators of a product.
-    ProductProfileAdminGroup,
-    /// Deployment administrators.
+    /// `SYSADMIN_GROUP`: the system administrators (`_org_admin`).
+    SysadminGroup,
+    /// `DEPLOYMENT_ADMIN_GROUP`: the deployment administrators (`_deployment_admin`).
     DeploymentAdminGroup,
-    /// Support administrators.
+    /// `SUPPORT_ADMIN_GROUP`: the support administrators (`_support_admin`).
     SupportAdminGroup,
-    /// Any other kind.
-    #[serde(other)]
-    Other,
+    /// `PRODUCT_ADMIN_GROUP`: administrators of a product (`_product_admin_<product>`).
+    ProductAdminGroup,
+    /// `PROFILE_ADMIN_GROUP`: administrators of a product profile (`_admin_<profile>`).
+    ProfileAdminGroup,
+    /// `USER_ADMIN_GROUP`: administrators of a user group (`_admin_<group>`).
+    UserAdminGroup,
+    /// `DEVELOPER_GROUP`: developers of a product profile (`_developer_<profile>`).
+    DeveloperGroup,
+    /// Any other type, with the name UMAPI gave it.
+    Unknown(String),
+}
+
+impl GroupType {
+    /// Adobe's name of the type (`USER_GROUP`, …).
+    pub fn as_str(&self) -> &str {
+        match self {
+            GroupType::UserGroup => "USER_GROUP",
+            GroupType::ProductProfile => "PRODUCT_PROFILE",
+            GroupType::SysadminGroup => "SYSADMIN_GROUP",
+            GroupType::DeploymentAdminGroup => "DEPLOYMENT_ADMIN_GROUP",
+            GroupType::SupportAdminGroup => "SUPPORT_ADMIN_GROUP",
+            GroupType::ProductAdminGroup => "PRODUCT_ADMIN_GROUP",
+            GroupType::ProfileAdminGroup => "PROFILE_ADMIN_GROUP",
+            GroupType::UserAdminGroup => "USER_ADMIN_GROUP",
+            GroupType::DeveloperGroup => "DEVELOPER_GROUP",
+            GroupType::Unknown(name) => name,
+        }
+    }
+
+    /// The type named `name` (Adobe's names; anything else is [`GroupType::Unknown`]).
+    pub fn from_name(name: &str) -> GroupType {
+        match name {
+            "USER_GROUP" => GroupType::UserGroup,
+            "PRODUCT_PROFILE" => GroupType::ProductProfile,
+            "SYSADMIN_GROUP" => GroupType::SysadminGroup,
+            "DEPLOYMENT_ADMIN_GROUP" => GroupType::DeploymentAdminGroup,
+            "SUPPORT_ADMIN_GROUP" => GroupType::SupportAdminGroup,
+            "PRODUCT_ADMIN_GROUP" => GroupType::ProductAdminGroup,
+            "PROFILE_ADMIN_GROUP" => GroupType::ProfileAdminGroup,
+            "USER_ADMIN_GROUP" => GroupType::UserAdminGroup,
+            "DEVELOPER_GROUP" => GroupType::DeveloperGroup,
+            other => GroupType::Unknown(other.to_string()),
+        }
+    }
+
+    /// Whether this is one of Adobe's admin or developer group types.
+    pub fn is_admin(&self) -> bool {
+        !matches!(
+            self,
+            GroupType::UserGroup | GroupType::ProductProfile | GroupType::Unknown(_)
+        )
+    }
+}
+
+impl std::fmt::Display for GroupType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for GroupType {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for GroupType {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        Ok(GroupType::from_name(&name))
+    }
 }
 
 /// A user group, product profile or admin group as the groups query returns it.
@@ -133,6 +197,13 @@ pub struct Group {
     /// Name of the admin group that administers this group.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub admin_group_name: Option<String>,
+    /// For `USER_ADMIN_GROUP`: the user group it grants admin rights over.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_group_name: Option<String>,
+    /// For `PROFILE_ADMIN_GROUP` (and Adobe's `PRODUCT_ADMIN_GROUP`/`DEVELOPER_GROUP`
+    /// examples): the product profile or product it is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product_profile_name: Option<String>,
     /// For product profiles: the product's name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product_name: Option<String>,
@@ -374,12 +445,14 @@ pub enum UserGroupStep {
 /// A user entry of an action request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserEntry {
-    /// Email, or username for non-email Federated IDs.
+    /// The user's email; or, for a Federated ID whose username is not an email, its
+    /// username (with `domain`). An email-shaped value is always read as an email.
     pub user: String,
     /// Domain, for usernames that are not emails.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
-    /// Prefer the Adobe ID when an Adobe ID and an org-owned account share the email.
+    /// `true`: `user` names the Adobe ID even when an Enterprise or Federated ID has the
+    /// same email (without it, UMAPI picks the org-owned account).
     #[serde(
         default,
         rename = "useAdobeID",
@@ -534,6 +607,50 @@ mod tests {
         let group: Group =
             serde_json::from_value(json!({"groupName": "G", "type": "NEW_KIND", "memberCount": 3}))
                 .unwrap();
-        assert_eq!(group.group_type, GroupType::Other);
+        assert_eq!(group.group_type, GroupType::Unknown("NEW_KIND".into()));
+        // kept as it came, so that writing it back does not invent a type
+        assert_eq!(serde_json::to_value(&group).unwrap()["type"], "NEW_KIND");
+        assert!(!group.group_type.is_admin());
+    }
+
+    #[test]
+    fn group_types_are_adobes() {
+        // group.md: "__type:__ _string_; The group type. One of: USER_GROUP,
+        // PRODUCT_PROFILE, SYSADMIN_GROUP, DEPLOYMENT_ADMIN_GROUP, SUPPORT_ADMIN_GROUP,
+        // PRODUCT_ADMIN_GROUP, PROFILE_ADMIN_GROUP, USER_ADMIN_GROUP, DEVELOPER_GROUP"
+        let names = [
+            "USER_GROUP",
+            "PRODUCT_PROFILE",
+            "SYSADMIN_GROUP",
+            "DEPLOYMENT_ADMIN_GROUP",
+            "SUPPORT_ADMIN_GROUP",
+            "PRODUCT_ADMIN_GROUP",
+            "PROFILE_ADMIN_GROUP",
+            "USER_ADMIN_GROUP",
+            "DEVELOPER_GROUP",
+        ];
+        for name in names {
+            let t: GroupType = serde_json::from_value(json!(name)).unwrap();
+            assert!(!matches!(t, GroupType::Unknown(_)), "{name}");
+            assert_eq!(serde_json::to_value(&t).unwrap(), json!(name));
+        }
+    }
+
+    #[test]
+    fn admin_groups_name_what_they_administer() {
+        // group.md: "The following field is returned for groups of type
+        // `USER_ADMIN_GROUP`: userGroupName" and "for groups of type
+        // `PROFILE_ADMIN_GROUP`: productProfileName".
+        let groups: Vec<Group> = serde_json::from_value(json!([
+            {"type": "USER_ADMIN_GROUP", "groupName": "_admin_Eng", "memberCount": 1,
+             "userGroupName": "Eng"},
+            {"type": "PROFILE_ADMIN_GROUP", "groupName": "_admin_All Apps", "memberCount": 0,
+             "productProfileName": "All Apps"}
+        ]))
+        .unwrap();
+        assert_eq!(groups[0].group_type, GroupType::UserAdminGroup);
+        assert_eq!(groups[0].user_group_name.as_deref(), Some("Eng"));
+        assert_eq!(groups[1].group_type, GroupType::ProfileAdminGroup);
+        assert_eq!(groups[1].product_profile_name.as_deref(), Some("All Apps"));
     }
 }

@@ -102,6 +102,49 @@ async fn every_user_and_group_is_read_once_across_pages() {
 }
 
 #[tokio::test]
+async fn a_groups_page_that_vanished_ends_the_listing() {
+    // group.md answers a page past the end with {"lastPage": true, "result": "Not found"}.
+    // Page 1 is asked for while page 0 is read (the headers promise it); the sandbox holds
+    // that request back while the org shrinks to one page of groups.
+    let sandbox = sandbox(small_pages()).await;
+    sandbox.set_faults(FaultPlan {
+        script: [
+            ScriptedFault {
+                endpoint: Some(EndpointClass::Groups),
+                fault: Fault::Pass,
+            },
+            ScriptedFault {
+                endpoint: Some(EndpointClass::Groups),
+                fault: Fault::Delay { ms: 300 },
+            },
+        ]
+        .into(),
+        ..FaultPlan::default()
+    });
+    let conn = connect(&sandbox);
+    let mut groups = conn.groups();
+    let first = futures::TryStreamExt::try_next(&mut groups)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut state = sandbox.state();
+    state.user_groups.truncate(1);
+    state.product_profiles.clear();
+    state.admin_groups.clear();
+    sandbox.set_state(state).unwrap();
+    let rest: Vec<_> = futures::TryStreamExt::try_collect(groups).await.unwrap();
+    assert_eq!(1 + rest.len(), small_pages().group_page_size, "page 0 only");
+    assert_eq!(first.group_type, GroupType::UserGroup);
+    let past_the_end = sandbox
+        .request_log()
+        .into_iter()
+        .filter(|r| r.endpoint == EndpointClass::Groups)
+        .count();
+    assert_eq!(past_the_end, 2, "page 1 was asked for and ended the listing");
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
 async fn split_lists_steps_and_batches_pass_a_server_that_enforces_the_limits() -> Result<(), Error>
 {
     let sandbox = sandbox(SandboxConfig::default()).await;

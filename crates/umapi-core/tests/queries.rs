@@ -118,6 +118,49 @@ async fn a_page_that_reports_another_page_number_is_past_the_end() {
 }
 
 #[tokio::test]
+async fn a_groups_page_past_the_end_ends_the_listing() {
+    // group.md, "Response to request for an out-of-bounds page number" (a 200 OK example):
+    // {"lastPage": true, "result": "Not found"}
+    let server = server().await;
+    Mock::given(method("GET"))
+        .and(path(umapi(&format!("groups/{ORG}/0"))))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"result": "success", "lastPage": false, "groups": [
+                {"groupName": "G", "type": "USER_GROUP", "memberCount": 2},
+                {"groupName": "_admin_G", "type": "USER_ADMIN_GROUP", "memberCount": 1,
+                 "userGroupName": "G"}
+            ]}),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(umapi(&format!("groups/{ORG}/1"))))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"lastPage": true, "result": "Not found"})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let groups = connection(&server).groups().collect_all().await.unwrap();
+    let names: Vec<_> = groups.iter().map(|g| g.group_name.as_str()).collect();
+    assert_eq!(names, ["G", "_admin_G"]);
+    assert_eq!(groups[1].group_type, GroupType::UserAdminGroup);
+    assert_eq!(groups[1].user_group_name.as_deref(), Some("G"));
+}
+
+#[tokio::test]
+async fn not_found_without_last_page_is_an_error() {
+    let server = server().await;
+    Mock::given(method("GET"))
+        .and(path(umapi(&format!("groups/{ORG}/0"))))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"result": "Not found"})))
+        .mount(&server)
+        .await;
+    let err = connection(&server).groups().collect_all().await.unwrap_err();
+    assert!(err.to_string().contains("Not found"), "{err}");
+}
+
+#[tokio::test]
 async fn not_found_means_empty() {
     let server = server().await;
     Mock::given(method("GET"))

@@ -52,8 +52,49 @@ pub(crate) struct Inner {
     pub faults: Mutex<FaultPlan>,
     pub limiter: Mutex<Limiter>,
     pub rng: Mutex<StdRng>,
-    pub persist: Mutex<Option<PathBuf>>,
+    pub persist: Mutex<Option<StateFile>>,
     pub started: Instant,
+}
+
+/// The state file being written, and the lock that keeps other sandboxes off it.
+pub(crate) struct StateFile {
+    path: PathBuf,
+    /// Held (with an exclusive lock) as long as the sandbox runs.
+    _lock: std::fs::File,
+}
+
+impl StateFile {
+    /// The lock file of a state file: `<state file>.lock` next to it. The state file itself
+    /// cannot carry the lock, because every save replaces it with a new file (a rename).
+    fn lock_path(path: &std::path::Path) -> PathBuf {
+        let mut name = path.file_name().unwrap_or_default().to_os_string();
+        name.push(".lock");
+        path.with_file_name(name)
+    }
+
+    /// Takes the exclusive lock of `path`, or says who holds it.
+    fn open(path: PathBuf) -> Result<StateFile, Error> {
+        let lock = Self::lock_path(&path);
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock)
+            .map_err(|source| Error::StateFile {
+                action: "lock",
+                path: lock.clone(),
+                source,
+            })?;
+        match file.try_lock() {
+            Ok(()) => Ok(StateFile { path, _lock: file }),
+            Err(std::fs::TryLockError::WouldBlock) => Err(Error::StateFileLocked { path, lock }),
+            Err(std::fs::TryLockError::Error(source)) => Err(Error::StateFile {
+                action: "lock",
+                path: lock,
+                source,
+            }),
+        }
+    }
 }
 
 /// Locks a mutex, recovering the data if a panicking holder poisoned it (a test thread that
@@ -142,19 +183,24 @@ impl SharedState {
         lock(&self.0.tokens).clear();
     }
 
-    /// Writes the org to `path` now and after every committed change.
+    /// Writes the org to `path` now and after every committed change. The sandbox holds an
+    /// exclusive lock on `<path>.lock` while it runs, so that two sandboxes never write one
+    /// state file (and lose each other's changes): the second is refused with
+    /// [`Error::StateFileLocked`].
     pub fn persist_to(&self, path: impl Into<PathBuf>) -> Result<(), Error> {
         let path = path.into();
         let org = lock(&self.0.org);
-        org.save_atomic(&path)?;
-        *lock(&self.0.persist) = Some(path);
-        Ok(())
+        let mut persist = lock(&self.0.persist);
+        if persist.as_ref().is_none_or(|current| current.path != path) {
+            *persist = Some(StateFile::open(path)?);
+        }
+        let file = persist.as_ref().expect("set above");
+        org.save_atomic(&file.path)
     }
 
     pub(crate) fn persist_locked(&self, org: &OrgState) -> Result<(), Error> {
-        let path = lock(&self.0.persist).clone();
-        match path {
-            Some(p) => org.save_atomic(&p),
+        match &*lock(&self.0.persist) {
+            Some(file) => org.save_atomic(&file.path),
             None => Ok(()),
         }
     }
@@ -182,7 +228,7 @@ pub fn router(state: SharedState) -> Router {
         .fallback(umapi::not_found)
         .layer(middleware::from_fn_with_state(state.clone(), gate));
     Router::new()
-        .nest("/_sandbox", admin::routes())
+        .nest("/_sandbox", admin::routes(state.clone()))
         .merge(umapi_routes)
         .with_state(state)
 }

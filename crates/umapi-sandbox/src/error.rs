@@ -30,6 +30,17 @@ pub enum Error {
         /// What serde found wrong.
         message: String,
     },
+    /// Another sandbox (in this process or another) holds the state file's lock.
+    #[error(
+        "state file {path} is in use by another sandbox (its lock file {lock} is held); \
+         stop that sandbox, or give this one another state file"
+    )]
+    StateFileLocked {
+        /// The state file.
+        path: PathBuf,
+        /// The lock file next to it.
+        lock: PathBuf,
+    },
     /// The configuration is inconsistent.
     #[error("invalid sandbox configuration: {0}")]
     Config(String),

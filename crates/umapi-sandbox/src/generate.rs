@@ -2,10 +2,11 @@
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use umapi_core::protocol;
 use umapi_core::wire::IdentityType;
 
 use crate::state::{
-    AdminGroupRecord, ORG_ADMIN, OrgState, ProductProfileRecord, UserGroupRecord, UserRecord,
+    AdminGroupRecord, OrgState, ProductProfileRecord, UserGroupRecord, UserRecord,
 };
 
 /// Size and seed of a generated org.
@@ -127,20 +128,20 @@ pub fn org(spec: &OrgSpec) -> OrgState {
 
     let mut admin_groups = vec![AdminGroupRecord {
         group_id: fresh_id(),
-        name: ORG_ADMIN.into(),
+        name: protocol::ORG_ADMIN_GROUP.into(),
         group_type: None,
     }];
     for g in user_groups.iter().take(3) {
         admin_groups.push(AdminGroupRecord {
             group_id: fresh_id(),
-            name: format!("_admin_{}", g.name),
+            name: protocol::admin_group_for(&g.name),
             group_type: None,
         });
     }
     for p in product_profiles.iter().take(2) {
         admin_groups.push(AdminGroupRecord {
             group_id: fresh_id(),
-            name: format!("_product_admin_{}", p.name),
+            name: protocol::admin_group_for(&p.name),
             group_type: None,
         });
     }
@@ -187,7 +188,7 @@ pub fn org(spec: &OrgSpec) -> OrgState {
             );
         }
         if n < 3 {
-            join(ORG_ADMIN, &mut groups);
+            join(protocol::ORG_ADMIN_GROUP, &mut groups);
         } else if n % 997 == 5 && admin_groups.len() > 1 {
             join(
                 &admin_groups[1 + n % (admin_groups.len() - 1)].name,
@@ -263,7 +264,7 @@ mod tests {
         let admins = state
             .users
             .iter()
-            .filter(|u| u.groups.iter().any(|g| g == ORG_ADMIN))
+            .filter(|u| u.groups.iter().any(|g| g == protocol::ORG_ADMIN_GROUP))
             .count();
         assert_eq!(admins, 3);
         let non_email = state

@@ -34,6 +34,7 @@ pub mod state;
 mod tls;
 mod umapi;
 
+pub use action::{ActionLimits, ExecOptions, RequestRejected};
 pub use app::{DropConnection, SharedState, router};
 pub use config::{JwtConfig, RateLimitConfig, SandboxConfig};
 pub use error::Error;

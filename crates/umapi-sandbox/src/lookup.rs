@@ -1,22 +1,42 @@
-//! An index of users by lower-cased email and username, so that action entries and single-user
+//! An index of users by the keys that identify them (email, and username with domain when
+//! the username is not an email) and by username, so that action entries and single-user
 //! lookups in orgs of 100,000 users do not scan the whole list. The sandbox keeps it next to
 //! the org and updates it with every change the action endpoint makes.
 
 use std::collections::HashMap;
 
-use crate::state::{UserRecord, key, pick_user, user_matches};
+use umapi_core::identity::{UserKey, normalize};
 
-/// Positions in `OrgState::users`, by lower-cased email and by lower-cased username.
+use crate::state::{UserRecord, pick_user};
+
+/// Positions in `OrgState::users`, by identifying key and by normalised username.
 #[derive(Debug, Clone, Default)]
 pub struct UserIndex {
-    by_name: HashMap<String, Vec<usize>>,
+    by_key: HashMap<UserKey, Vec<usize>>,
+    by_username: HashMap<String, Vec<usize>>,
+}
+
+fn add(positions: &mut Vec<usize>, i: usize) {
+    if !positions.contains(&i) {
+        positions.push(i);
+    }
+}
+
+fn shift(positions: &mut Vec<usize>, i: usize) {
+    positions.retain(|p| *p != i);
+    for p in positions.iter_mut() {
+        if *p > i {
+            *p -= 1;
+        }
+    }
 }
 
 impl UserIndex {
     /// Indexes every user.
     pub fn build(users: &[UserRecord]) -> UserIndex {
         let mut index = UserIndex {
-            by_name: HashMap::with_capacity(users.len() * 2),
+            by_key: HashMap::with_capacity(users.len() * 2),
+            by_username: HashMap::with_capacity(users.len()),
         };
         for (i, u) in users.iter().enumerate() {
             index.insert(i, u);
@@ -24,51 +44,56 @@ impl UserIndex {
         index
     }
 
-    /// Records the user at position `i` under its current email and username. Keys it no
+    /// Records the user at position `i` under its current keys and username. Keys it no
     /// longer has may stay behind: lookups check every candidate against the record.
     pub fn insert(&mut self, i: usize, user: &UserRecord) {
-        for name in [&user.email, &user.username] {
-            let positions = self.by_name.entry(key(name)).or_default();
-            if !positions.contains(&i) {
-                positions.push(i);
-            }
+        for key in user.keys() {
+            add(self.by_key.entry(key).or_default(), i);
         }
+        add(self.by_username.entry(normalize(&user.username)).or_default(), i);
     }
 
     /// Accounts for `users.remove(i)`: drops position `i` and shifts the ones after it.
     pub fn remove(&mut self, i: usize) {
-        for positions in self.by_name.values_mut() {
-            positions.retain(|p| *p != i);
-            for p in positions.iter_mut() {
-                if *p > i {
-                    *p -= 1;
-                }
-            }
+        for positions in self.by_key.values_mut() {
+            shift(positions, i);
         }
-        self.by_name.retain(|_, positions| !positions.is_empty());
+        for positions in self.by_username.values_mut() {
+            shift(positions, i);
+        }
+        self.by_key.retain(|_, positions| !positions.is_empty());
+        self.by_username.retain(|_, positions| !positions.is_empty());
     }
 
-    /// Positions that may hold a user with this email or username (unverified: check the record).
-    pub fn candidates(&self, name: &str) -> impl Iterator<Item = usize> + '_ {
-        self.by_name.get(&key(name)).into_iter().flatten().copied()
+    /// Positions that may hold a user with this email (unverified: check the record).
+    pub fn with_email(&self, email: &str) -> impl Iterator<Item = usize> + '_ {
+        self.by_key
+            .get(&UserKey::email(email))
+            .into_iter()
+            .flatten()
+            .copied()
+    }
+
+    /// Positions that may hold a user with this username, email-shaped or not
+    /// (unverified: check the record).
+    pub fn with_username(&self, username: &str) -> impl Iterator<Item = usize> + '_ {
+        self.by_username
+            .get(&normalize(username))
+            .into_iter()
+            .flatten()
+            .copied()
     }
 
     /// The same answer as `OrgState::find_user`, without scanning.
-    pub fn find(
-        &self,
-        users: &[UserRecord],
-        user: &str,
-        domain: Option<&str>,
-        prefer_adobe_id: bool,
-    ) -> Option<usize> {
+    pub fn find(&self, users: &[UserRecord], key: &UserKey, prefer_adobe_id: bool) -> Option<usize> {
         let mut hits: Vec<usize> = self
-            .by_name
-            .get(&key(user))
+            .by_key
+            .get(key)
             .map(|positions| {
                 positions
                     .iter()
                     .copied()
-                    .filter(|&i| i < users.len() && user_matches(&users[i], user, domain))
+                    .filter(|&i| i < users.len() && users[i].has_key(key))
                     .collect()
             })
             .unwrap_or_default();
@@ -133,17 +158,19 @@ mod tests {
                 "nobody@example.com".to_string(),
             ];
             for name in &names {
-                for prefer in [false, true] {
-                    assert_eq!(
-                        index.find(&state.users, name, None, prefer),
-                        state.find_user(name, None, prefer),
-                        "{name} prefer {prefer}"
-                    );
+                let keys = [
+                    UserKey::from_request(name, None),
+                    UserKey::from_request(name, Some(&probe.domain)),
+                ];
+                for key in keys.iter().flatten() {
+                    for prefer in [false, true] {
+                        assert_eq!(
+                            index.find(&state.users, key, prefer),
+                            state.find_user(key, prefer),
+                            "{key} prefer {prefer}"
+                        );
+                    }
                 }
-                assert_eq!(
-                    index.find(&state.users, name, Some(&probe.domain), false),
-                    state.find_user(name, Some(&probe.domain), false)
-                );
             }
         }
     }

@@ -31,6 +31,8 @@ pub struct SandboxHandle {
     scheme: &'static str,
     ca_cert_path: Option<PathBuf>,
     ca_cert_pem: Option<String>,
+    /// The private directory holding the default CA file; removed with the handle.
+    _ca_dir: Option<tempfile::TempDir>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
@@ -63,24 +65,17 @@ impl Sandbox {
         let addr = listener
             .local_addr()
             .map_err(|source| Error::Bind { addr, source })?;
-        let (acceptor, ca_cert_pem, ca_cert_path) = if config.tls {
+        let (acceptor, ca_cert_pem, ca_cert_path, ca_dir) = if config.tls {
             let setup = tls::make()?;
-            let path = config.ca_cert_path.clone().unwrap_or_else(|| {
-                std::env::temp_dir().join(format!("umapi-sandbox-{}-ca.pem", addr.port()))
-            });
-            std::fs::write(&path, &setup.ca_pem).map_err(|e| {
-                Error::Tls(format!(
-                    "cannot write the certificate to {}: {e}",
-                    path.display()
-                ))
-            })?;
+            let (path, dir) = tls::write_ca(&setup.ca_pem, config.ca_cert_path.as_deref())?;
             (
                 Some(tokio_rustls::TlsAcceptor::from(setup.server_config)),
                 Some(setup.ca_pem),
                 Some(path),
+                dir,
             )
         } else {
-            (None, None, None)
+            (None, None, None, None)
         };
         let scheme = if config.tls { "https" } else { "http" };
         let shared = SharedState::new(config, initial);
@@ -94,6 +89,7 @@ impl Sandbox {
             scheme,
             ca_cert_path,
             ca_cert_pem,
+            _ca_dir: ca_dir,
             stop: Some(stop),
             task: Some(task),
         })
@@ -209,7 +205,9 @@ impl SandboxHandle {
         }
     }
 
-    /// With TLS: the file holding the CA certificate clients must trust.
+    /// With TLS: the file holding the CA certificate clients must trust. Unless
+    /// `SandboxConfig::ca_cert_path` chose it, it lies in a private temporary directory that
+    /// is removed when the sandbox stops.
     pub fn ca_cert_path(&self) -> Option<&Path> {
         self.ca_cert_path.as_deref()
     }

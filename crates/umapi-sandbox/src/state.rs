@@ -7,11 +7,14 @@ use std::io::Write;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
+use umapi_core::identity::{self, UserKey};
+use umapi_core::protocol;
 use umapi_core::wire::{self, GroupType, IdentityType};
 
 use crate::Error;
 
-/// The whole org. Names compare case-insensitively everywhere, as in UMAPI.
+/// The whole org. Names, emails and usernames compare case-insensitively (and in Unicode
+/// NFC) everywhere, as in UMAPI.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct OrgState {
     /// Users of the org, in listing order.
@@ -23,7 +26,8 @@ pub struct OrgState {
     /// Product profiles (cannot be created through the API).
     #[serde(default)]
     pub product_profiles: Vec<ProductProfileRecord>,
-    /// Admin groups (`_org_admin`, `_admin_<group>`, `_product_admin_<profile>`, …).
+    /// Admin groups (`_org_admin`, `_admin_<group or profile>`, `_product_admin_<product>`,
+    /// `_developer_<profile>`, …).
     #[serde(default)]
     pub admin_groups: Vec<AdminGroupRecord>,
 }
@@ -69,7 +73,8 @@ pub struct UserGroupRecord {
     /// Product profiles whose entitlements the members inherit (write-only through UMAPI).
     #[serde(default)]
     pub profiles: Vec<String>,
-    /// Managed by a directory sync: names and members cannot change through the API.
+    /// Read-only (synced from a directory or shared by another org): it cannot be renamed
+    /// or deleted and its members cannot change through the API.
     #[serde(default)]
     pub read_only: bool,
 }
@@ -99,20 +104,29 @@ pub struct AdminGroupRecord {
     pub group_id: u64,
     /// Name, starting with `_`.
     pub name: String,
-    /// Kind; derived from the name when absent.
+    /// Adobe's group type; derived from the name when absent.
     #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
     pub group_type: Option<GroupType>,
 }
 
-/// The protected system administrators group.
-pub const ORG_ADMIN: &str = "_org_admin";
+impl UserRecord {
+    /// Whether `key` identifies this user: its email, or its username and domain when the
+    /// username is not an email.
+    pub fn has_key(&self, key: &UserKey) -> bool {
+        match (key.as_email(), key.as_username()) {
+            (Some(email), _) => identity::normalize(&self.email) == email,
+            (None, Some((username, domain))) => {
+                !protocol::is_email_shaped(&self.username)
+                    && identity::normalize(&self.username) == username
+                    && identity::normalize(&self.domain) == domain
+            }
+            (None, None) => false,
+        }
+    }
 
-/// Whether `u` is the user an action entry or lookup names: by username and domain when a
-/// domain is given, otherwise by email or username.
-pub fn user_matches(u: &UserRecord, user: &str, domain: Option<&str>) -> bool {
-    match domain {
-        Some(d) => same(&u.username, user) && same(&u.domain, d),
-        None => same(&u.email, user) || same(&u.username, user),
+    /// Every key that identifies this user (see [`UserKey::all_of`]).
+    pub fn keys(&self) -> Vec<UserKey> {
+        UserKey::all_of(&self.email, &self.username, &self.domain)
     }
 }
 
@@ -144,18 +158,14 @@ pub enum GroupRef {
     Admin(usize),
 }
 
-/// Case-insensitive key of a name or email.
+/// The normal form of a name or email (see [`identity::normalize`]).
 pub fn key(name: &str) -> String {
-    name.to_lowercase()
+    identity::normalize(name)
 }
 
-/// Case-insensitive equality, without allocating for ASCII names.
+/// Whether two names or emails are the same once normalised, without allocating for ASCII.
 pub fn same(a: &str, b: &str) -> bool {
-    if a.is_ascii() && b.is_ascii() {
-        a.eq_ignore_ascii_case(b)
-    } else {
-        key(a) == key(b)
-    }
+    identity::same_identifier(a, b)
 }
 
 impl OrgState {
@@ -226,21 +236,15 @@ impl OrgState {
         }
     }
 
-    /// Finds a user the way UMAPI resolves the `user` of an action entry or a lookup:
-    /// by username and domain when a domain is given, otherwise by email or username.
-    /// When an Adobe ID and an org-owned account share the email, the org-owned one wins
-    /// unless `prefer_adobe_id`.
-    pub fn find_user(
-        &self,
-        user: &str,
-        domain: Option<&str>,
-        prefer_adobe_id: bool,
-    ) -> Option<usize> {
+    /// Finds the user `key` identifies, as UMAPI resolves the `user` of an action entry or
+    /// a lookup. When an Adobe ID and an org-owned account share the email, the org-owned
+    /// one wins unless `prefer_adobe_id`.
+    pub fn find_user(&self, key: &UserKey, prefer_adobe_id: bool) -> Option<usize> {
         let hits = self
             .users
             .iter()
             .enumerate()
-            .filter(|(_, u)| user_matches(u, user, domain))
+            .filter(|(_, u)| u.has_key(key))
             .map(|(i, _)| i);
         pick_user(&self.users, hits, prefer_adobe_id)
     }
@@ -339,24 +343,26 @@ impl OrgState {
         }
     }
 
-    /// The kind of an admin group, from its record or its name.
-    pub fn admin_group_type(group: &AdminGroupRecord) -> GroupType {
-        if let Some(t) = &group.group_type {
-            return t.clone();
-        }
-        let n = group.name.as_str();
-        if n == ORG_ADMIN {
-            GroupType::SystemAdminGroup
-        } else if n.starts_with("_product_admin_") {
-            GroupType::ProductAdminGroup
-        } else if n.starts_with("_admin_") {
-            GroupType::UserAdminGroup
-        } else if n.starts_with("_deployment_admin") {
-            GroupType::DeploymentAdminGroup
-        } else if n.starts_with("_support_admin") {
-            GroupType::SupportAdminGroup
-        } else {
-            GroupType::Other
+    /// The type of an admin group (from its record or its name) and the group it is
+    /// about, if any.
+    pub fn admin_group_type(&self, group: &AdminGroupRecord) -> (GroupType, Option<String>) {
+        let administers_profile = |target: &str| {
+            self.product_profiles
+                .iter()
+                .any(|p| same(&p.name, target))
+        };
+        let by_name = protocol::admin_group_type(&group.name, false).map(|(kind, target)| {
+            let kind = if kind == GroupType::UserAdminGroup && administers_profile(target) {
+                GroupType::ProfileAdminGroup
+            } else {
+                kind
+            };
+            (kind, (!target.is_empty()).then(|| target.to_string()))
+        });
+        match (&group.group_type, by_name) {
+            (Some(kind), by_name) => (kind.clone(), by_name.and_then(|(_, target)| target)),
+            (None, Some(found)) => found,
+            (None, None) => (GroupType::Unknown("UNKNOWN".into()), None),
         }
     }
 
@@ -369,8 +375,10 @@ impl OrgState {
                 *counts.entry(key(g)).or_default() += 1;
             }
         }
-        let admin_of = |prefix: &str, name: &str| {
-            let wanted = key(&format!("{prefix}{name}"));
+        // group.md, adminGroupName: "The name is in the format `_admin_user-group-name` or
+        // `_admin_product-profile-name`."
+        let admin_of = |name: &str| {
+            let wanted = key(&protocol::admin_group_for(name));
             self.admin_groups
                 .iter()
                 .find(|a| key(&a.name) == wanted)
@@ -386,7 +394,9 @@ impl OrgState {
                 group_name: g.name.clone(),
                 group_type: GroupType::UserGroup,
                 member_count: count(&g.name),
-                admin_group_name: admin_of("_admin_", &g.name),
+                admin_group_name: admin_of(&g.name),
+                user_group_name: None,
+                product_profile_name: None,
                 product_name: None,
                 license_quota: None,
             });
@@ -397,18 +407,33 @@ impl OrgState {
                 group_name: p.name.clone(),
                 group_type: GroupType::ProductProfile,
                 member_count: count(&p.name),
-                admin_group_name: admin_of("_product_admin_", &p.name),
+                admin_group_name: admin_of(&p.name),
+                user_group_name: None,
+                product_profile_name: None,
                 product_name: Some(p.product_name.clone()),
                 license_quota: Some(p.license_quota.clone()),
             });
         }
         for a in &self.admin_groups {
+            let (group_type, target) = self.admin_group_type(a);
+            // group.md: "userGroupName" for `USER_ADMIN_GROUP`, "productProfileName" for
+            // `PROFILE_ADMIN_GROUP` (and, in its example, for product admin and developer
+            // groups).
+            let (user_group_name, product_profile_name) = match group_type {
+                GroupType::UserAdminGroup => (target, None),
+                GroupType::ProfileAdminGroup
+                | GroupType::ProductAdminGroup
+                | GroupType::DeveloperGroup => (None, target),
+                _ => (None, None),
+            };
             out.push(wire::Group {
                 group_id: Some(a.group_id),
                 group_name: a.name.clone(),
-                group_type: Self::admin_group_type(a),
+                group_type,
                 member_count: count(&a.name),
                 admin_group_name: None,
+                user_group_name,
+                product_profile_name,
                 product_name: None,
                 license_quota: None,
             });
@@ -444,9 +469,10 @@ mod tests {
             ],
             ..Default::default()
         };
-        assert_eq!(state.find_user("a@X.com", None, false), Some(1));
-        assert_eq!(state.find_user("a@x.com", None, true), Some(0));
-        assert_eq!(state.find_user("b@x.com", None, false), None);
+        let key = UserKey::email("a@X.com");
+        assert_eq!(state.find_user(&key, false), Some(1));
+        assert_eq!(state.find_user(&key, true), Some(0));
+        assert_eq!(state.find_user(&UserKey::email("b@x.com"), false), None);
     }
 
     #[test]

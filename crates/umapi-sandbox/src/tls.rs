@@ -2,6 +2,8 @@
 //! clients that insist on HTTPS (Adobe's Python client always uses https for IMS) can talk to
 //! the sandbox after trusting one PEM file.
 
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
@@ -68,4 +70,87 @@ pub(crate) fn make() -> Result<TlsSetup, Error> {
         ca_pem: ca_cert.pem(),
         server_config: Arc::new(config),
     })
+}
+
+/// Writes the CA certificate for clients to trust: to `chosen` when given (through a
+/// temporary file renamed over it, so that a symlink planted there is replaced, not
+/// followed), else to `ca.pem` in a new private temporary directory (random name, owner-only
+/// on Unix), returned so that it lives, and is removed, with the sandbox.
+pub(crate) fn write_ca(
+    pem: &str,
+    chosen: Option<&Path>,
+) -> Result<(PathBuf, Option<tempfile::TempDir>), Error> {
+    let write_error = |path: &Path, e: std::io::Error| {
+        Error::Tls(format!(
+            "cannot write the certificate to {}: {e}",
+            path.display()
+        ))
+    };
+    match chosen {
+        Some(path) => {
+            let dir = match path.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p,
+                _ => Path::new("."),
+            };
+            let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| write_error(path, e))?;
+            tmp.write_all(pem.as_bytes())
+                .map_err(|e| write_error(path, e))?;
+            tmp.persist(path).map_err(|e| write_error(path, e.error))?;
+            Ok((path.to_path_buf(), None))
+        }
+        None => {
+            let dir = tempfile::Builder::new()
+                .prefix("umapi-sandbox-")
+                .tempdir()
+                .map_err(|e| write_error(&std::env::temp_dir(), e))?;
+            let path = dir.path().join("ca.pem");
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+                .map_err(|e| write_error(&path, e))?;
+            file.write_all(pem.as_bytes())
+                .map_err(|e| write_error(&path, e))?;
+            Ok((path, Some(dir)))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_ca_file_is_private_and_goes_away() {
+        let (path, dir) = write_ca("PEM", None).unwrap();
+        let dir = dir.expect("a private directory");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "PEM");
+        assert!(path.starts_with(dir.path()));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path()).unwrap().permissions().mode();
+            assert_eq!(mode & 0o077, 0, "only the owner may enter: {mode:o}");
+        }
+        let (second, _other) = write_ca("PEM", None).unwrap();
+        assert_ne!(second, path, "no fixed name");
+        drop(dir);
+        assert!(!path.exists());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_chosen_path_that_is_a_symlink_is_replaced_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "precious").unwrap();
+        let link = dir.path().join("ca.pem");
+        std::os::unix::fs::symlink(&victim, &link).unwrap();
+        let (path, none) = write_ca("PEM", Some(&link)).unwrap();
+        assert!(none.is_none());
+        assert_eq!(path, link);
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+        assert_eq!(std::fs::read_to_string(&link).unwrap(), "PEM");
+        assert!(!std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    }
 }

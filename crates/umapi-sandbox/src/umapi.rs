@@ -10,6 +10,8 @@ use bytes::Bytes;
 use rand::seq::SliceRandom;
 use serde::Serialize;
 use serde_json::{Value, json};
+use umapi_core::identity::UserKey;
+use umapi_core::protocol::{self, is_email_shaped};
 use umapi_core::wire;
 
 use crate::action::{self, ActionLimits};
@@ -50,7 +52,9 @@ fn bad_page(page: &str) -> Response {
     )
 }
 
-/// One page of `items`: past the end returns the last page again, as UMAPI does.
+/// One page of `items`: past the end returns the last page again, as UMAPI does for users
+/// (getUsersWithPage.md: "Page numbers greater than what exist will return the last page of
+/// users.").
 struct PageOf<'a, T> {
     items: &'a [T],
     page: usize,
@@ -209,9 +213,25 @@ pub(crate) async fn one_user(
     let org = lock(&state.0.org);
     let mut index = lock(&state.0.user_index);
     let index = index.get_or_insert_with(|| UserIndex::build(&org.users));
-    let found = match domain {
-        Some(d) if !user.contains('@') => index.find(&org.users, &user, Some(d), false),
-        _ => index.find(&org.users, &user, None, false),
+    // getUser.md: "For AdobeID, Enterprise and email-federated users this should be the full
+    // email address including domain. For username-Federated users, this should be the
+    // username." The optional domain is `AdobeID` for Adobe IDs.
+    let found = if is_email_shaped(&user) {
+        let adobe_id = domain.is_some_and(|d| d.eq_ignore_ascii_case("AdobeID"));
+        index.find(&org.users, &UserKey::email(&user), adobe_id)
+    } else {
+        match domain {
+            Some(d) => index.find(&org.users, &UserKey::username(&user, d), false),
+            // Without a domain the username alone must name the user.
+            None => index
+                .with_username(&user)
+                .filter(|&i| {
+                    i < org.users.len()
+                        && !is_email_shaped(&org.users[i].username)
+                        && same(&org.users[i].username, &user)
+                })
+                .min(),
+        }
     };
     match found {
         Some(i) => {
@@ -245,7 +265,17 @@ pub(crate) async fn groups(
         return bad_page(&page);
     };
     let all = lock(&state.0.org).wire_groups();
-    let p = page_of(&all, page, state.config().group_page_size);
+    let size = state.config().group_page_size.max(1);
+    let pages = all.len().div_ceil(size).max(1);
+    if page >= pages {
+        // group.md, "Response to request for an out-of-bounds page number" (under 200 OK):
+        // {"lastPage": true, "result": "Not found"}
+        return json_response(
+            StatusCode::OK,
+            &json!({"lastPage": true, "result": protocol::PAGE_NOT_FOUND_RESULT}),
+        );
+    }
+    let p = page_of(&all, page, size);
     let body = wire::GroupsPage {
         result: "success".into(),
         last_page: p.last,

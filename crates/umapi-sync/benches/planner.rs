@@ -31,6 +31,8 @@ fn group(name: String, group_type: GroupType) -> Group {
         group_type,
         member_count: None,
         admin_group_name: None,
+        user_group_name: None,
+        product_profile_name: None,
         product_name: None,
         license_quota: None,
     }

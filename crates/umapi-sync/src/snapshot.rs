@@ -411,6 +411,8 @@ mod tests {
                 group_type: GroupType::UserGroup,
                 member_count: Some(1),
                 admin_group_name: None,
+                user_group_name: None,
+                product_profile_name: None,
                 product_name: None,
                 license_quota: None,
             }],

@@ -235,7 +235,7 @@ impl World {
                 b if b < USER_GROUPS => GroupType::UserGroup,
                 b if b < ADMIN_BIT => GroupType::ProductProfile,
                 ADMIN_BIT => GroupType::UserAdminGroup,
-                _ => GroupType::SystemAdminGroup,
+                _ => GroupType::SysadminGroup,
             };
             groups.push(umapi_core::wire::Group {
                 group_id: None,
@@ -243,6 +243,8 @@ impl World {
                 group_type,
                 member_count: None,
                 admin_group_name: None,
+                user_group_name: None,
+                product_profile_name: None,
                 product_name: None,
                 license_quota: None,
             });

@@ -33,6 +33,8 @@ fn group(name: &str, group_type: GroupType) -> umapi_core::wire::Group {
         group_type,
         member_count: None,
         admin_group_name: None,
+        user_group_name: None,
+        product_profile_name: None,
         product_name: None,
         license_quota: None,
     }
@@ -56,7 +58,7 @@ fn org() -> Snapshot {
             group("Old", GroupType::UserGroup),
             group("PP", GroupType::ProductProfile),
             group("_admin_Eng", GroupType::UserAdminGroup),
-            group("_org_admin", GroupType::SystemAdminGroup),
+            group("_org_admin", GroupType::SysadminGroup),
         ],
     )
 }

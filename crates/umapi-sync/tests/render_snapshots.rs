@@ -68,6 +68,8 @@ fn markdown_stays_under_the_comment_limit_and_says_it_was_cut() {
         group_type: umapi_core::wire::GroupType::UserGroup,
         member_count: None,
         admin_group_name: None,
+        user_group_name: None,
+        product_profile_name: None,
         product_name: None,
         license_quota: None,
     };
@@ -109,6 +111,8 @@ fn names_cannot_break_the_markdown() {
             group_type: umapi_core::wire::GroupType::UserGroup,
             member_count: None,
             admin_group_name: None,
+            user_group_name: None,
+            product_profile_name: None,
             product_name: None,
             license_quota: None,
         }],
