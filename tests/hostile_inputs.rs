@@ -218,7 +218,7 @@ const CASES: &[(&str, Case)] = &[
             )],
             remove: &[],
             located: "users.yaml:2:12",
-            says: "email",
+            says: "expected text here, found a list",
         },
     ),
     (
