@@ -18,9 +18,16 @@ impl std::fmt::Display for Diagnostic {
         if let Some(location) = &self.location {
             write!(f, "{location}: ")?;
         }
-        f.write_str(&self.message)?;
+        // Values quoted from the files are shown with their hidden characters
+        // escaped, so a message cannot reorder or erase what the terminal shows.
+        for (index, line) in self.message.split('\n').enumerate() {
+            if index > 0 {
+                f.write_str("\n")?;
+            }
+            f.write_str(&crate::state::escape_hidden(line))?;
+        }
         if let Some(hint) = &self.hint {
-            write!(f, "\n  hint: {hint}")?;
+            write!(f, "\n  hint: {}", crate::state::escape_hidden(hint))?;
         }
         Ok(())
     }

@@ -101,7 +101,7 @@ fn files_that_are_not_yaml_or_not_text_are_clear_errors() {
     assert_eq!(
         text,
         format!(
-            "{}:1:1: the file is not UTF-8 text\n  hint: save it as UTF-8",
+            "{}:1:1: the file is not UTF-8 text: the character here (byte 0xFF) is not UTF-8\n  hint: save it as UTF-8 (files from spreadsheets or older editors may be Latin-1 or UTF-16)",
             path.display()
         )
     );
@@ -129,4 +129,129 @@ fn limits_that_are_neither_counts_nor_percentages() {
         })
         .collect();
     insta::assert_snapshot!(rendered.join("\n"));
+}
+
+#[test]
+fn names_and_emails_with_control_or_direction_characters() {
+    let text = problems(&[fixture("errors/hidden.yaml")]);
+    // What is shown never holds the characters themselves.
+    assert!(
+        !text.chars().any(|c| c.is_control() && c != '\n' || ('\u{202A}'..='\u{202E}').contains(&c)),
+        "{text}"
+    );
+    insta::assert_snapshot!(text);
+}
+
+/// A folder (and its files) for the path checks, with `settings.yaml` holding one user.
+fn state_folder() -> tempfile::TempDir {
+    let folder = tempfile::tempdir().unwrap();
+    std::fs::write(
+        folder.path().join("users.yaml"),
+        "users:\n  - email: ada@example.com\n    country: GB\n",
+    )
+    .unwrap();
+    folder
+}
+
+/// `problems` with the temporary folder's path written as `[STATE]`.
+fn redacted(paths: &[PathBuf], folder: &std::path::Path) -> String {
+    let real = folder.canonicalize().unwrap();
+    problems(paths)
+        .replace(&real.display().to_string(), "[STATE]")
+        .replace(&folder.display().to_string(), "[STATE]")
+}
+
+#[test]
+fn an_empty_state_folder_is_an_error_not_an_empty_org() {
+    let folder = state_folder();
+    let empty = folder.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    std::fs::write(empty.join("notes.txt"), "users:\n").unwrap();
+    insta::assert_snapshot!(redacted(
+        &[folder.path().to_path_buf(), empty],
+        folder.path()
+    ));
+}
+
+#[test]
+fn yaml_extensions_are_recognised_in_any_case() {
+    let folder = state_folder();
+    std::fs::write(
+        folder.path().join("MORE.YAML"),
+        "users:\n  - email: grace@example.com\n    country: US\n",
+    )
+    .unwrap();
+    std::fs::write(folder.path().join("Groups.Yml"), "groups:\n  - name: Eng\n").unwrap();
+    let state = umapi_sync::state::load(&[folder.path().to_path_buf()]).unwrap();
+    assert_eq!(state.users.len(), 2);
+    assert_eq!(state.groups.len(), 1);
+}
+
+#[test]
+fn a_file_or_folder_reached_twice_is_named() {
+    let folder = state_folder();
+    let file = folder.path().join("users.yaml");
+    insta::assert_snapshot!(
+        "file_listed_twice",
+        redacted(&[file.clone(), file.clone()], folder.path())
+    );
+    insta::assert_snapshot!(
+        "file_in_listed_folder",
+        redacted(&[folder.path().to_path_buf(), file], folder.path())
+    );
+    #[cfg(unix)]
+    {
+        let sub = folder.path().join("sub");
+        std::fs::create_dir(&sub).unwrap();
+        std::os::unix::fs::symlink(folder.path(), sub.join("loop")).unwrap();
+        insta::assert_snapshot!(
+            "symbolic_link_loop",
+            redacted(&[folder.path().to_path_buf()], folder.path())
+        );
+    }
+}
+
+#[test]
+fn no_users_with_a_policy_that_removes_unlisted_users() {
+    let rendered: Vec<String> = ["remove", "delete", "remove_memberships", "ignore"]
+        .iter()
+        .map(|policy| {
+            let yaml = format!(
+                "settings:\n  unlisted_users: {policy}\ngroups:\n  - name: Eng\n"
+            );
+            match umapi_sync::state::load_str("settings.yaml", &yaml) {
+                Err(error) => format!("{policy} => {error}"),
+                Ok(_) => format!("{policy} => accepted"),
+            }
+        })
+        .collect();
+    insta::assert_snapshot!(rendered.join("\n"));
+    // One declared user anywhere is enough.
+    let state = umapi_sync::state::load_sources(
+        &[
+            (PathBuf::from("settings.yaml"), "settings:\n  unlisted_users: delete\n".to_owned()),
+            (
+                PathBuf::from("users.yaml"),
+                "users:\n  - email: ada@example.com\n    country: GB\n".to_owned(),
+            ),
+        ],
+        None,
+    );
+    assert!(state.is_ok(), "{state:?}");
+}
+
+#[test]
+fn a_byte_that_is_not_utf8_is_located() {
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("latin1.yaml");
+    // "Zoë" in Latin-1: 0xEB on line 3, after `    firstname: Zo`.
+    let mut bytes = b"users:\n  - email: zoe@example.com\n    firstname: Zo".to_vec();
+    bytes.extend([0xEB, b'\n']);
+    std::fs::write(&path, bytes).unwrap();
+    let text = problems(std::slice::from_ref(&path));
+    assert!(
+        text.starts_with(&format!("{}:3:18: ", path.display())),
+        "{text}"
+    );
+    assert!(text.contains("0xEB"), "{text}");
 }

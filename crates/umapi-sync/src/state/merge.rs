@@ -13,7 +13,7 @@ use super::rules::{problem, user_pattern};
 use super::tree::Step;
 use super::{ExternalSettings, Source, suggest};
 use crate::error::Diagnostic;
-use crate::model::{DesiredState, Location, Settings, UserSpec};
+use crate::model::{DesiredState, Location, Settings, UnlistedUsers, UserSpec};
 
 /// What kind of thing a managed name is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,6 +98,42 @@ pub(super) fn check_all(
                 }
             }
         }
+    }
+
+    // An org emptied by mistake: with nothing under `users:` in any file (members of
+    // groups and profiles must be declared users, so none can be declared either), a
+    // policy that removes unlisted users would remove every user of the org.
+    let removes = matches!(
+        state.settings.unlisted_users,
+        UnlistedUsers::Remove | UnlistedUsers::Delete
+    );
+    // The policy is not the default, so it was written somewhere.
+    if removes
+        && sources.iter().all(|source| source.content.users.is_empty())
+        && let Some(settings_at) = &settings_at
+    {
+        let policy = match state.settings.unlisted_users {
+            UnlistedUsers::Delete => "delete",
+            _ => "remove",
+        };
+        let in_state_file = sources
+            .iter()
+            .find(|source| external.is_none() && source.content.settings.is_some());
+        let location = match in_state_file {
+            Some(source) => source.location(&[Step::Key("settings"), Step::Key("unlisted_users")]),
+            None => settings_at.clone(),
+        };
+        found.push(problem(
+            location,
+            format!(
+                "no user is declared, and `unlisted_users: {policy}` would {policy} every user \
+                 of the org"
+            ),
+            Some(
+                "declare the users (`umapi export` writes them from the org), or set \
+                 `unlisted_users: ignore` while you migrate",
+            ),
+        ));
     }
 
     // Managed names: each declared once, across user groups, profiles and admin groups.

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{Diagnostic, Error};
 use crate::model::{DesiredState, GroupSpec, Location, ProfileSpec, Settings, StateFile, UserSpec};
 
-pub(crate) use rules::check_settings;
+pub(crate) use rules::{check_settings, escape_hidden};
 pub(crate) use shape::check as check_shape;
 pub(crate) use tree::{Node, Step, Value, parse as parse_tree};
 
@@ -31,6 +31,14 @@ pub struct ExternalSettings {
     /// Where the `settings:` key was written.
     pub location: Location,
 }
+
+/// The most bytes of state files read in one load, all files together: 1 GiB, about
+/// seven million users (a million users take about 150 MB). Each file is read whole
+/// into memory, so a path naming the wrong file or folder must not exhaust it.
+pub const MAX_STATE_BYTES: u64 = 1 << 30;
+
+/// The most state files read in one load.
+pub const MAX_STATE_FILES: usize = 100_000;
 
 /// Loads, merges and validates the state files at `paths`: each a file or a folder,
 /// whose `*.yaml` and `*.yml` files (recursively, in name order) are read.
@@ -44,29 +52,96 @@ pub fn load_with_settings(
     paths: &[PathBuf],
     external: Option<&ExternalSettings>,
 ) -> Result<DesiredState, Error> {
-    let files = state_files(paths)?;
+    let files = gather(paths, true)?;
     let mut sources = Vec::with_capacity(files.len());
+    let mut problems = Vec::new();
+    let mut total: u64 = 0;
     for file in files {
-        let bytes = std::fs::read(&file).map_err(|source| Error::Io {
-            path: file.clone(),
-            source,
-        })?;
+        let bytes = read_bounded(&file, &mut total)?;
         match String::from_utf8(bytes) {
-            Ok(text) => sources.push((file, text)),
-            Err(_) => {
-                return Err(Error::Invalid(vec![Diagnostic {
-                    location: Some(Location {
-                        file,
-                        line: 1,
-                        column: 1,
-                    }),
-                    message: "the file is not UTF-8 text".to_owned(),
-                    hint: Some("save it as UTF-8".to_owned()),
-                }]));
+            Ok(mut text) => {
+                // Editors on Windows start UTF-8 files with a byte order mark, which
+                // YAML allows and yaml-rust2 would read as part of the first key.
+                if text.starts_with('\u{feff}') {
+                    text.drain(..'\u{feff}'.len_utf8());
+                }
+                sources.push((file, text));
             }
+            Err(error) => problems.push(not_utf8(file, error.as_bytes(), error.utf8_error())),
         }
     }
+    if !problems.is_empty() {
+        return Err(Error::Invalid(problems));
+    }
     load_sources(&sources, external)
+}
+
+/// Reads `file`, adding its size to `total`; past [`MAX_STATE_BYTES`] in all, the
+/// file is named instead. Only as much as the bound is read, so a file that grows
+/// while it is read (or a device) cannot exceed it either.
+fn read_bounded(file: &Path, total: &mut u64) -> Result<Vec<u8>, Error> {
+    use std::io::Read as _;
+    let io = |source| Error::Io {
+        path: file.to_path_buf(),
+        source,
+    };
+    let left = MAX_STATE_BYTES.saturating_sub(*total);
+    let mut opened = std::fs::File::open(file).map_err(io)?;
+    // The size the file says it has is checked before anything is read.
+    let said = opened.metadata().map_or(0, |metadata| metadata.len());
+    let mut bytes = Vec::new();
+    if said <= left {
+        (&mut opened)
+            .take(left + 1)
+            .read_to_end(&mut bytes)
+            .map_err(io)?;
+    }
+    *total += said.max(bytes.len() as u64);
+    if *total > MAX_STATE_BYTES {
+        return Err(Error::Invalid(vec![Diagnostic {
+            location: Some(Location {
+                file: file.to_path_buf(),
+                line: 1,
+                column: 1,
+            }),
+            message: format!(
+                "the state files pass {} MiB with this file; umapi reads at most {} MiB of \
+                 state files",
+                MAX_STATE_BYTES >> 20,
+                MAX_STATE_BYTES >> 20
+            ),
+            hint: Some(
+                "a million users take about 150 MB: check that `state:` in umapi.yaml names \
+                 state files and nothing else"
+                    .to_owned(),
+            ),
+        }]));
+    }
+    Ok(bytes)
+}
+
+/// The problem with a file that is not UTF-8, at the first byte that is not.
+fn not_utf8(file: PathBuf, bytes: &[u8], error: std::str::Utf8Error) -> Diagnostic {
+    let valid = &bytes[..error.valid_up_to()];
+    let line_start = valid
+        .iter()
+        .rposition(|&byte| byte == b'\n')
+        .map_or(0, |at| at + 1);
+    let line = valid.iter().filter(|&&byte| byte == b'\n').count() + 1;
+    // Columns count characters, as in every other message.
+    let column = std::str::from_utf8(&valid[line_start..]).map_or(1, |text| text.chars().count() + 1);
+    let bad = bytes
+        .get(error.valid_up_to())
+        .map_or_else(String::new, |byte| format!(" (byte 0x{byte:02X})"));
+    Diagnostic {
+        location: Some(Location { file, line, column }),
+        message: format!("the file is not UTF-8 text: the character here{bad} is not UTF-8"),
+        hint: Some(
+            "save it as UTF-8 (files from spreadsheets or older editors may be Latin-1 or \
+             UTF-16)"
+                .to_owned(),
+        ),
+    }
 }
 
 /// Loads one state file given as text; `name` stands for the file in messages.
@@ -411,17 +486,52 @@ pub(crate) fn typed_parse<T: serde::de::DeserializeOwned>(
 }
 
 /// The files named by `paths`: files as given, folders expanded to their YAML files.
+///
+/// A file reached twice (listed twice, or through a folder and by name, or through a
+/// symbolic link) and a folder reached twice (a link loop) are errors: their users
+/// would be declared twice.
 pub fn state_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
-    let mut files = Vec::new();
-    let mut visited = Vec::new();
-    let mut missing = Vec::new();
+    gather(paths, false)
+}
+
+/// [`state_files`]; with `each_yields`, a folder without any YAML file is an error too.
+fn gather(paths: &[PathBuf], each_yields: bool) -> Result<Vec<PathBuf>, Error> {
+    let mut walk = Walk::default();
+    let mut problems = Vec::new();
     for path in paths {
+        let before = walk.files.len() + walk.problems.len();
         if path.is_dir() {
-            collect_yaml(path, &mut files, &mut visited)?;
+            if let Err(problem) = walk.folder(path) {
+                problems.push(problem);
+                continue;
+            }
+            if each_yields && walk.files.len() + walk.problems.len() == before {
+                problems.push(Diagnostic {
+                    location: None,
+                    message: format!(
+                        "state folder `{}` holds no YAML file (`*.yaml` or `*.yml`)",
+                        path.display()
+                    ),
+                    hint: Some(
+                        "add the state files, or remove the folder from `state:` in umapi.yaml; \
+                         an empty folder is never read as \"no users\""
+                            .to_owned(),
+                    ),
+                });
+            }
         } else if path.is_file() {
-            files.push(path.clone());
+            walk.file(path);
+        } else if path.exists() {
+            problems.push(Diagnostic {
+                location: None,
+                message: format!(
+                    "state path `{}` is neither a file nor a folder",
+                    path.display()
+                ),
+                hint: Some("list state files and folders of state files under `state:`".to_owned()),
+            });
         } else {
-            missing.push(Diagnostic {
+            problems.push(Diagnostic {
                 location: None,
                 message: format!("state path `{}` does not exist", path.display()),
                 hint: Some(
@@ -432,55 +542,131 @@ pub fn state_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
             });
         }
     }
-    if missing.is_empty() {
-        Ok(files)
+    problems.append(&mut walk.problems);
+    if problems.is_empty() {
+        Ok(walk.files)
     } else {
-        Err(Error::Invalid(missing))
+        Err(Error::Invalid(problems))
     }
 }
 
-/// Adds the YAML files under `folder`, in name order. Hidden entries (`.git`, editor
-/// back-ups) are skipped, and a folder reached twice through symbolic links is read
-/// once, so a link loop cannot recurse forever.
-fn collect_yaml(
-    folder: &Path,
-    files: &mut Vec<PathBuf>,
-    visited: &mut Vec<PathBuf>,
-) -> Result<(), Error> {
-    let io = |source| Error::Io {
-        path: folder.to_path_buf(),
-        source,
-    };
-    let real = std::fs::canonicalize(folder).map_err(io)?;
-    if visited.contains(&real) {
-        return Ok(());
-    }
-    visited.push(real);
-    let mut entries = std::fs::read_dir(folder)
-        .map_err(io)?
-        .map(|entry| entry.map(|entry| entry.path()))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(io)?;
-    entries.sort();
-    for entry in entries {
-        let hidden = entry
-            .file_name()
-            .and_then(|name| name.to_str())
-            .is_some_and(|name| name.starts_with('.'));
-        if hidden {
-            continue;
+/// The files and folders found so far, by their real paths.
+#[derive(Default)]
+struct Walk {
+    files: Vec<PathBuf>,
+    /// Real path of each file and folder read, and the path it was reached by.
+    seen: std::collections::HashMap<PathBuf, PathBuf>,
+    /// Files and folders reached a second time, and YAML entries that are not files.
+    problems: Vec<Diagnostic>,
+}
+
+impl Walk {
+    /// Whether `path` is reached for the first time; if not, the problem is noted.
+    fn first_time(&mut self, path: &Path, what: &str) -> bool {
+        let real = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        match self.seen.get(&real) {
+            None => {
+                self.seen.insert(real, path.to_path_buf());
+                true
+            }
+            Some(first) => {
+                let hint = if what == "folder" {
+                    "a symbolic link leads back to a folder already read (a loop), or the \
+                     folder is listed twice under `state:`: remove one of the two"
+                } else {
+                    "list each file or folder once under `state:` in umapi.yaml, and do not \
+                     link to a state file from a state folder"
+                };
+                self.problems.push(Diagnostic {
+                    location: None,
+                    message: if first == path {
+                        format!("{what} `{}` is reached twice", path.display())
+                    } else {
+                        format!(
+                            "{what} `{}` is reached twice: it is `{}`, read already",
+                            path.display(),
+                            first.display()
+                        )
+                    },
+                    hint: Some(hint.to_owned()),
+                });
+                false
+            }
         }
-        if entry.is_dir() {
-            collect_yaml(&entry, files, visited)?;
-        } else if entry
-            .extension()
-            .and_then(|extension| extension.to_str())
-            .is_some_and(|extension| matches!(extension, "yaml" | "yml"))
-        {
-            files.push(entry);
+    }
+
+    fn file(&mut self, path: &Path) {
+        if self.first_time(path, "state file") {
+            self.files.push(path.to_path_buf());
         }
     }
-    Ok(())
+
+    /// Adds the YAML files under `folder`, in name order. Hidden entries (`.git`,
+    /// editor back-ups) are skipped.
+    fn folder(&mut self, folder: &Path) -> Result<(), Diagnostic> {
+        let io = |error: std::io::Error| Diagnostic {
+            location: None,
+            message: format!("state folder `{}` cannot be read: {error}", folder.display()),
+            hint: None,
+        };
+        if !self.first_time(folder, "folder") {
+            return Ok(());
+        }
+        let mut entries = std::fs::read_dir(folder)
+            .map_err(io)?
+            .map(|entry| entry.map(|entry| entry.path()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(io)?;
+        entries.sort();
+        for entry in entries {
+            let hidden = entry
+                .file_name()
+                .and_then(|name| name.to_str())
+                .is_some_and(|name| name.starts_with('.'));
+            if hidden {
+                continue;
+            }
+            if entry.is_dir() {
+                self.folder(&entry)?;
+            } else if is_yaml(&entry) && entry.is_file() {
+                self.file(&entry);
+            } else if is_yaml(&entry) {
+                // Reading a pipe or device would block or never end.
+                self.problems.push(Diagnostic {
+                    location: None,
+                    message: format!(
+                        "`{}` is not a regular file (a broken symbolic link, a pipe or a device)",
+                        entry.display()
+                    ),
+                    hint: Some("remove it from the state folder".to_owned()),
+                });
+            }
+            if self.files.len() > MAX_STATE_FILES {
+                return Err(Diagnostic {
+                    location: None,
+                    message: format!(
+                        "more than {MAX_STATE_FILES} YAML files under `{}`",
+                        folder.display()
+                    ),
+                    hint: Some(
+                        "one state file holds many users: check that `state:` in umapi.yaml \
+                         names the folder of the state files"
+                            .to_owned(),
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether `path` names a YAML file: `.yaml` or `.yml`, in any case (`USERS.YAML`).
+fn is_yaml(path: &Path) -> bool {
+    path.extension()
+        .and_then(|extension| extension.to_str())
+        .is_some_and(|extension| {
+            extension.eq_ignore_ascii_case("yaml") || extension.eq_ignore_ascii_case("yml")
+        })
 }
 
 /// Orders problems by where they are, so the output reads top to bottom.

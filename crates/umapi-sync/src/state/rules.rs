@@ -68,7 +68,17 @@ fn check_user(source: &Source<'_>, index: usize, user: &UserSpec, found: &mut Ve
             ),
         ));
     }
-    if let Some(email) = &user.email {
+    let hidden = |key: &'static str, value: &Option<String>, found: &mut Vec<Diagnostic>| {
+        value
+            .as_deref()
+            .is_some_and(|value| check_hidden(value, &format!("`{key}`"), || at(key), found))
+    };
+    let email_hidden = hidden("email", &user.email, found);
+    let username_hidden = hidden("username", &user.username, found);
+    let domain_hidden = hidden("domain", &user.domain, found);
+    let firstname_hidden = hidden("firstname", &user.firstname, found);
+    let lastname_hidden = hidden("lastname", &user.lastname, found);
+    if let Some(email) = user.email.as_ref().filter(|_| !email_hidden) {
         if !is_email(email) {
             found.push(problem(
                 at("email"),
@@ -99,7 +109,7 @@ fn check_user(source: &Source<'_>, index: usize, user: &UserSpec, found: &mut Ve
         )),
         _ => {}
     }
-    if let Some(username) = &user.username
+    if let Some(username) = user.username.as_ref().filter(|_| !username_hidden)
         && (username.trim().is_empty() || username.chars().any(char::is_whitespace))
     {
         found.push(problem(
@@ -108,7 +118,7 @@ fn check_user(source: &Source<'_>, index: usize, user: &UserSpec, found: &mut Ve
             Some("write the username the user signs in with, without spaces"),
         ));
     }
-    if let Some(domain) = &user.domain
+    if let Some(domain) = user.domain.as_ref().filter(|_| !domain_hidden)
         && !is_domain(domain)
     {
         found.push(problem(
@@ -120,8 +130,12 @@ fn check_user(source: &Source<'_>, index: usize, user: &UserSpec, found: &mut Ve
     if let Some(country) = &user.country {
         check_country(country, || at("country"), "country", found);
     }
-    for (key, value) in [("firstname", &user.firstname), ("lastname", &user.lastname)] {
+    for (key, value, hidden) in [
+        ("firstname", &user.firstname, firstname_hidden),
+        ("lastname", &user.lastname, lastname_hidden),
+    ] {
         if let Some(value) = value
+            && !hidden
             && value.chars().count() > MAX_NAME
         {
             found.push(problem(
@@ -142,6 +156,11 @@ fn check_user(source: &Source<'_>, index: usize, user: &UserSpec, found: &mut Ve
             Step::Index(position),
         ])
     };
+    for (key, list) in [("groups", &user.groups), ("previously", &user.previously)] {
+        for (position, entry) in list.iter().enumerate() {
+            check_hidden(entry, "entry", || list_path(key, position), found);
+        }
+    }
     for (position, group) in user.groups.iter().enumerate() {
         if group.eq_ignore_ascii_case(ORG_ADMIN) {
             found.push(org_admin_problem(list_path("groups", position)));
@@ -186,6 +205,15 @@ fn check_group(source: &Source<'_>, index: usize, group: &GroupSpec, found: &mut
             Step::Index(position),
         ])
     };
+    for (key, list) in [
+        ("previously", &group.previously),
+        ("profiles", &group.profiles),
+        ("members", &group.members),
+    ] {
+        for (position, entry) in list.iter().enumerate() {
+            check_hidden(entry, "entry", || list_path(key, position), found);
+        }
+    }
     for (position, earlier) in group.previously.iter().enumerate() {
         if earlier.to_lowercase() == group.name.to_lowercase() {
             found.push(problem(
@@ -238,7 +266,8 @@ fn check_admin_group(
             Step::Key("name"),
         ])
     };
-    if admin_group.name.eq_ignore_ascii_case(ORG_ADMIN) {
+    if check_hidden(&admin_group.name, "admin group name", name_at, found) {
+    } else if admin_group.name.eq_ignore_ascii_case(ORG_ADMIN) {
         found.push(org_admin_problem(name_at()));
     } else if !admin_group.name.starts_with('_') {
         found.push(problem(
@@ -264,6 +293,9 @@ fn check_name(
     found: &mut Vec<Diagnostic>,
 ) {
     let name_at = || source.location(&[path[0], path[1], Step::Key("name")]);
+    if check_hidden(name, &format!("{noun} name"), name_at, found) {
+        return;
+    }
     if name.trim().is_empty() {
         found.push(problem(
             name_at(),
@@ -291,6 +323,21 @@ fn check_members(
     spec: &ProfileSpec,
     found: &mut Vec<Diagnostic>,
 ) {
+    for (position, member) in spec.members.iter().enumerate() {
+        check_hidden(
+            member,
+            "member",
+            || {
+                source.location(&[
+                    path[0],
+                    path[1],
+                    Step::Key("members"),
+                    Step::Index(position),
+                ])
+            },
+            found,
+        );
+    }
     check_repeats(
         &spec.members,
         |position| {
@@ -460,6 +507,75 @@ pub(crate) fn is_domain(text: &str) -> bool {
 /// Two upper-case ASCII letters.
 pub(crate) fn is_country(text: &str) -> bool {
     text.len() == 2 && text.chars().all(|c| c.is_ascii_uppercase())
+}
+
+/// Whether `c` is invisible in a name yet changes how text reads: a control
+/// character (tab, line break, escape), a bidirectional control that reorders the
+/// text around it (U+202E RIGHT-TO-LEFT OVERRIDE shows `moc.elpmaxe@` as
+/// `example.com@`), a line or paragraph separator, or a byte order mark.
+/// Joiners (U+200C, U+200D) are left alone: some scripts spell names with them.
+pub(crate) fn is_hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061C}'
+                | '\u{200E}'
+                | '\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{FEFF}'
+        )
+}
+
+/// `text` with each hidden character (see [`is_hidden`]) written as `\u{…}`, so a
+/// message quoting a value cannot reorder or erase what a terminal shows.
+pub(crate) fn escape_hidden(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(is_hidden) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut escaped = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if is_hidden(c) {
+            escaped.push_str(&format!("\\u{{{:04X}}}", u32::from(c)));
+        } else {
+            escaped.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(escaped)
+}
+
+/// Reports `text` (the value of `what`) when it holds a hidden character; returns
+/// whether it did, so the value's other checks can stay quiet.
+fn check_hidden(
+    text: &str,
+    what: &str,
+    location: impl FnOnce() -> Location,
+    found: &mut Vec<Diagnostic>,
+) -> bool {
+    let Some((position, c)) = text.chars().enumerate().find(|(_, c)| is_hidden(*c)) else {
+        return false;
+    };
+    let kind = if c.is_control() {
+        "a control character"
+    } else {
+        "an invisible formatting character"
+    };
+    found.push(problem(
+        location(),
+        format!(
+            "{what} `{}` holds {kind} (U+{:04X}, character {})",
+            escape_hidden(text),
+            u32::from(c),
+            position + 1
+        ),
+        Some(
+            "retype the value: names and emails may not hold tabs, line breaks, control \
+             characters or text-direction overrides (often pasted in unseen)",
+        ),
+    ));
+    true
 }
 
 #[cfg(test)]

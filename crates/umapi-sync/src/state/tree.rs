@@ -3,11 +3,17 @@
 //! serde_yaml knows positions only for the error it stops at; checks that run after
 //! the typed parse (references, duplicates, rules) need the position of every value,
 //! so the loader also reads each file with yaml-rust2's marked event parser.
+//!
+//! What a file can make the reader build is bounded ([`MAX_DEPTH`], [`MAX_SCALAR`],
+//! [`ALIAS_ALLOWANCE`] and [`ALIAS_COPIES_PER_VALUE`]), so a few hundred bytes of
+//! nested aliases or brackets end in a located error instead of exhausting memory
+//! or the stack: every later step (checks, conversion, dropping the tree) walks the
+//! tree recursively.
 
 use std::collections::HashMap;
 use std::path::Path;
 
-use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+use yaml_rust2::parser::{Event, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 use crate::error::Diagnostic;
@@ -147,6 +153,26 @@ impl Node {
     }
 }
 
+/// How deeply lists and mappings may nest. A state file needs four levels (a list of
+/// users, each a mapping holding a list of groups); the checks and the conversion
+/// recurse once per level.
+pub(crate) const MAX_DEPTH: usize = 64;
+
+/// The longest scalar, in bytes. Names, emails and patterns are short; a longer
+/// value is a missing closing quote, or a hostile file (the "did you mean"
+/// suggestions compare values pairwise).
+pub(crate) const MAX_SCALAR: usize = 64 * 1024;
+
+/// Values that aliases (`*name`) and their anchors (`&name`) may copy in a file
+/// whatever its size, on top of [`ALIAS_COPIES_PER_VALUE`] per value written out:
+/// aliases of aliases multiply, and ten levels of nine aliases would otherwise copy
+/// billions of values from a few hundred bytes.
+pub(crate) const ALIAS_ALLOWANCE: usize = 100_000;
+
+/// Values aliases may copy per value written out in the file so far, so a large
+/// file may use anchors as freely as a small one.
+pub(crate) const ALIAS_COPIES_PER_VALUE: usize = 10;
+
 /// Whether a plain scalar's text means null in YAML 1.2's core schema.
 pub(crate) fn is_null_text(text: &str) -> bool {
     matches!(text, "" | "~" | "null" | "Null" | "NULL")
@@ -178,36 +204,27 @@ pub(crate) fn parse_streaming(
         open: Vec::new(),
         pending_keys: Vec::new(),
         anchors: HashMap::new(),
+        written: 0,
+        copied: 0,
     };
+    // The events are pulled one by one rather than with `Parser::load`, which
+    // recurses once per nesting level (deep brackets would overflow the stack), and
+    // so a bound that is crossed stops the parse at once.
     let mut parser = Parser::new_from_str(text);
-    if let Err(error) = parser.load(&mut builder, true) {
-        // libyaml (inside serde_yaml) words syntax errors better, naming where an
-        // unclosed bracket or quote was opened; yaml-rust2's is the fallback.
-        let (location, message) = match serde_yaml::from_str::<serde_yaml::Value>(text) {
-            Err(libyaml) if libyaml.location().is_some() => {
-                let at = libyaml.location().expect("checked");
-                let message = libyaml.to_string();
-                let own = format!(" at line {} column {}", at.line(), at.column());
-                let message = message.replacen(&own, "", 1);
-                (
-                    Mark {
-                        line: at.line(),
-                        column: at.column(),
-                    },
-                    message,
-                )
+    loop {
+        match parser.next_token() {
+            Ok((Event::StreamEnd, _)) => break,
+            Ok((event, marker)) => builder
+                .on_event(event, marker)
+                .map_err(|crossed| crossed.in_file(file))?,
+            // yaml-rust2 counts open brackets in a byte; libyaml would take minutes
+            // to word this error for a file of brackets.
+            Err(error) if error.info() == "recursion limit exceeded" => {
+                let mark = Mark::from_marker(*error.marker());
+                return Err(Builder::too_deep(mark).in_file(file));
             }
-            _ => (Mark::from_marker(*error.marker()), error.info().to_owned()),
-        };
-        return Err(Diagnostic {
-            location: Some(location.in_file(file)),
-            message: format!("invalid YAML: {message}"),
-            hint: Some(
-                "check the indentation and the quoting near this point; values containing \
-                 `: `, `#` or starting with a special character need quotes"
-                    .to_owned(),
-            ),
-        });
+            Err(error) => return Err(syntax_error(file, text, &error)),
+        }
     }
     let mut documents = builder.documents.into_iter();
     let first = documents.next();
@@ -221,6 +238,37 @@ pub(crate) fn parse_streaming(
     Ok(first)
 }
 
+/// A syntax error, worded by libyaml when it can.
+fn syntax_error(file: &Path, text: &str, error: &yaml_rust2::ScanError) -> Diagnostic {
+    // libyaml (inside serde_yaml) words syntax errors better, naming where an
+    // unclosed bracket or quote was opened; yaml-rust2's is the fallback.
+    let (location, message) = match serde_yaml::from_str::<serde_yaml::Value>(text) {
+        Err(libyaml) if libyaml.location().is_some() => {
+            let at = libyaml.location().expect("checked");
+            let message = libyaml.to_string();
+            let own = format!(" at line {} column {}", at.line(), at.column());
+            let message = message.replacen(&own, "", 1);
+            (
+                Mark {
+                    line: at.line(),
+                    column: at.column(),
+                },
+                message,
+            )
+        }
+        _ => (Mark::from_marker(*error.marker()), error.info().to_owned()),
+    };
+    Diagnostic {
+        location: Some(location.in_file(file)),
+        message: format!("invalid YAML: {message}"),
+        hint: Some(
+            "check the indentation and the quoting near this point; values containing \
+             `: `, `#` or starting with a special character need quotes"
+                .to_owned(),
+        ),
+    }
+}
+
 /// Collects parser events into nodes.
 struct Builder<'l, 's> {
     /// Top-level lists whose items go to `on_item`.
@@ -232,17 +280,64 @@ struct Builder<'l, 's> {
     /// checks report it).
     streamed: Vec<&'l str>,
     documents: Vec<Node>,
-    /// Open sequences and mappings, innermost last, with their anchor ids.
-    open: Vec<(Node, usize)>,
+    /// Open sequences and mappings, innermost last.
+    open: Vec<Open>,
     /// Mapping keys waiting for their value, one slot per open collection.
     pending_keys: Vec<Option<Node>>,
-    anchors: HashMap<usize, Node>,
+    anchors: HashMap<usize, Anchored>,
+    /// Values written out in the file so far (aliases not counted).
+    written: usize,
+    /// Values copied for anchors and aliases so far.
+    copied: usize,
+}
+
+/// An open sequence or mapping.
+struct Open {
+    node: Node,
+    anchor: usize,
+    /// Values in it, itself included.
+    size: usize,
+    /// Levels of lists and mappings in it, itself included.
+    height: usize,
+}
+
+/// An anchored value, with its size and height for the bounds.
+struct Anchored {
+    node: Node,
+    size: usize,
+    height: usize,
+}
+
+/// A bound crossed, and where.
+struct Crossed {
+    mark: Mark,
+    message: String,
+    hint: &'static str,
+}
+
+impl Crossed {
+    fn in_file(self, file: &Path) -> Diagnostic {
+        Diagnostic {
+            location: Some(self.mark.in_file(file)),
+            message: self.message,
+            hint: Some(self.hint.to_owned()),
+        }
+    }
 }
 
 impl<'l> Builder<'l, '_> {
-    fn push_value(&mut self, node: Node, anchor: usize) {
+    /// Adds a complete value (`size` values in all, `height` levels deep) to the
+    /// open collection, or hands it out, or makes it a document.
+    fn push_value(&mut self, node: Node, anchor: usize, size: usize, height: usize) {
         if anchor > 0 {
-            self.anchors.insert(anchor, node.clone());
+            self.anchors.insert(
+                anchor,
+                Anchored {
+                    node: node.clone(),
+                    size,
+                    height,
+                },
+            );
         }
         if let Some(list) = self.streaming
             && self.open.len() == 2
@@ -250,11 +345,13 @@ impl<'l> Builder<'l, '_> {
             (self.on_item)(list, node);
             return;
         }
-        let Some((parent, _)) = self.open.last_mut() else {
+        let Some(parent) = self.open.last_mut() else {
             self.documents.push(node);
             return;
         };
-        match &mut parent.value {
+        parent.size += size;
+        parent.height = parent.height.max(height + 1);
+        match &mut parent.node.value {
             Value::Sequence(items) => items.push(node),
             Value::Mapping(entries) => {
                 let slot = self
@@ -266,7 +363,7 @@ impl<'l> Builder<'l, '_> {
                         // A block mapping's start mark points past its first key;
                         // its first key is where a reader sees it begin.
                         if entries.is_empty() {
-                            parent.mark = parent.mark.min(key.mark);
+                            parent.node.mark = parent.node.mark.min(key.mark);
                         }
                         entries.push((key, node));
                     }
@@ -277,15 +374,22 @@ impl<'l> Builder<'l, '_> {
         }
     }
 
-    fn open(&mut self, node: Node, anchor: usize) {
+    fn open(&mut self, node: Node, anchor: usize) -> Result<(), Crossed> {
+        self.deep_enough(node.mark, 1)?;
         if matches!(node.value, Value::Sequence(_))
             && let Some(list) = self.list_opening()
         {
             self.streaming = Some(list);
             self.streamed.push(list);
         }
-        self.open.push((node, anchor));
+        self.open.push(Open {
+            node,
+            anchor,
+            size: 1,
+            height: 1,
+        });
         self.pending_keys.push(None);
+        Ok(())
     }
 
     /// The name of the top-level list a sequence opening now is the value of, if its
@@ -294,7 +398,7 @@ impl<'l> Builder<'l, '_> {
         if !self.documents.is_empty() || self.open.len() != 1 {
             return None;
         }
-        if !matches!(self.open[0].0.value, Value::Mapping(_)) {
+        if !matches!(self.open[0].node.value, Value::Mapping(_)) {
             return None;
         }
         let key = self.pending_keys.first()?.as_ref()?.scalar()?;
@@ -302,22 +406,76 @@ impl<'l> Builder<'l, '_> {
         (!self.streamed.contains(&list)).then_some(list)
     }
 
-    fn close(&mut self) {
-        if let Some((node, anchor)) = self.open.pop() {
+    fn close(&mut self) -> Result<(), Crossed> {
+        if let Some(open) = self.open.pop() {
             self.pending_keys.pop();
             if self.open.len() == 1 {
                 self.streaming = None;
             }
-            self.push_value(node, anchor);
+            if open.anchor > 0 {
+                self.copy(open.node.mark, open.size)?;
+            }
+            self.push_value(open.node, open.anchor, open.size, open.height);
+        }
+        Ok(())
+    }
+
+    /// Fails when `height` more levels of lists and mappings here would nest deeper
+    /// than [`MAX_DEPTH`].
+    fn deep_enough(&self, mark: Mark, height: usize) -> Result<(), Crossed> {
+        if self.open.len() + height <= MAX_DEPTH {
+            return Ok(());
+        }
+        Err(Self::too_deep(mark))
+    }
+
+    fn too_deep(mark: Mark) -> Crossed {
+        Crossed {
+            mark,
+            message: format!("lists and mappings nest more than {MAX_DEPTH} levels deep here"),
+            hint: "a state file needs a few levels (a list of users, each with a list of \
+                   groups); look for unclosed brackets or runaway indentation",
         }
     }
-}
 
-impl MarkedEventReceiver for Builder<'_, '_> {
-    fn on_event(&mut self, event: Event, marker: Marker) {
+    /// Counts `size` values copied for an anchor or alias, and fails past the bound.
+    fn copy(&mut self, mark: Mark, size: usize) -> Result<(), Crossed> {
+        self.copied = self.copied.saturating_add(size);
+        let allowed = ALIAS_ALLOWANCE.saturating_add(self.written * ALIAS_COPIES_PER_VALUE);
+        if self.copied <= allowed {
+            return Ok(());
+        }
+        Err(Crossed {
+            mark,
+            message: format!(
+                "aliases (`*name`) here expand to more than {allowed} copied values, for {} \
+                 values written out",
+                self.written
+            ),
+            hint: "write the values out instead of repeating aliases of aliases; each level \
+                   of aliases multiplies what the file expands to",
+        })
+    }
+
+    fn on_event(&mut self, event: Event, marker: Marker) -> Result<(), Crossed> {
         let mark = Mark::from_marker(marker);
         match event {
             Event::Scalar(text, style, anchor, _tag) => {
+                if text.len() > MAX_SCALAR {
+                    return Err(Crossed {
+                        mark,
+                        message: format!(
+                            "a value of {} bytes; values are at most {MAX_SCALAR} bytes",
+                            text.len()
+                        ),
+                        hint: "names, emails and patterns are short: look for a quote that \
+                               is not closed",
+                    });
+                }
+                self.written += 1;
+                if anchor > 0 {
+                    self.copy(mark, 1)?;
+                }
                 let quoted = !matches!(style, TScalarStyle::Plain);
                 self.push_value(
                     Node {
@@ -325,32 +483,56 @@ impl MarkedEventReceiver for Builder<'_, '_> {
                         value: Value::Scalar { text, quoted },
                     },
                     anchor,
+                    1,
+                    0,
                 );
             }
-            Event::SequenceStart(anchor, _) => self.open(
-                Node {
-                    mark,
-                    value: Value::Sequence(Vec::new()),
-                },
-                anchor,
-            ),
-            Event::MappingStart(anchor, _) => self.open(
-                Node {
-                    mark,
-                    value: Value::Mapping(Vec::new()),
-                },
-                anchor,
-            ),
-            Event::SequenceEnd | Event::MappingEnd => self.close(),
-            Event::Alias(anchor) => {
-                let node = self.anchors.get(&anchor).cloned().unwrap_or(Node {
-                    mark,
-                    value: Value::Scalar {
-                        text: String::new(),
-                        quoted: false,
+            Event::SequenceStart(anchor, _) => {
+                self.written += 1;
+                self.open(
+                    Node {
+                        mark,
+                        value: Value::Sequence(Vec::new()),
                     },
-                });
-                self.push_value(Node { mark, ..node }, 0);
+                    anchor,
+                )?;
+            }
+            Event::MappingStart(anchor, _) => {
+                self.written += 1;
+                self.open(
+                    Node {
+                        mark,
+                        value: Value::Mapping(Vec::new()),
+                    },
+                    anchor,
+                )?;
+            }
+            Event::SequenceEnd | Event::MappingEnd => self.close()?,
+            Event::Alias(anchor) => {
+                let found = self
+                    .anchors
+                    .get(&anchor)
+                    .map(|anchored| (anchored.size, anchored.height));
+                let (node, size, height) = match found {
+                    Some((size, height)) => {
+                        // Counted before the copy is made.
+                        self.deep_enough(mark, height)?;
+                        self.copy(mark, size)?;
+                        (self.anchors[&anchor].node.clone(), size, height)
+                    }
+                    None => (
+                        Node {
+                            mark,
+                            value: Value::Scalar {
+                                text: String::new(),
+                                quoted: false,
+                            },
+                        },
+                        1,
+                        0,
+                    ),
+                };
+                self.push_value(Node { mark, ..node }, 0, size, height);
             }
             Event::Nothing
             | Event::StreamStart
@@ -358,6 +540,7 @@ impl MarkedEventReceiver for Builder<'_, '_> {
             | Event::DocumentStart
             | Event::DocumentEnd => {}
         }
+        Ok(())
     }
 }
 
@@ -418,6 +601,75 @@ mod tests {
         assert_eq!(error.location.unwrap().to_string(), "b.yaml:2:2");
         let error = parse(Path::new("b.yaml"), "a: 1\n---\nb: 2\n").unwrap_err();
         assert_eq!(error.location.unwrap().line, 3);
+    }
+
+    /// Ten levels of nine aliases: about 3.5 billion values from 558 bytes.
+    fn alias_bomb() -> String {
+        let mut text = String::from("a0: &a0 [\"lol\"]\n");
+        for level in 1..=10 {
+            let aliases = vec![format!("*a{}", level - 1); 9].join(", ");
+            text.push_str(&format!("a{level}: &a{level} [{aliases}]\n"));
+        }
+        text
+    }
+
+    #[test]
+    fn an_alias_bomb_stops_at_the_alias_that_crosses_the_bound() {
+        let error = parse(Path::new("b.yaml"), &alias_bomb()).unwrap_err();
+        let location = error.location.unwrap();
+        // Levels 1 to 4 copy about 31,000 values in all; each alias of level 5 copies
+        // about 14,000 more, and its fifth crosses the allowance.
+        assert_eq!((location.line, location.column), (6, 31), "{}", error.message);
+        assert!(
+            error.message.starts_with("aliases (`*name`) here expand to more than 100"),
+            "{}",
+            error.message
+        );
+    }
+
+    #[test]
+    fn aliases_may_copy_ten_values_per_value_written_out() {
+        // 20,000 values written, each list copying 3 values: well within the bound.
+        let mut text = String::from("std: &std [a, b, c]\nusers:\n");
+        for index in 0..5_000 {
+            text.push_str(&format!("  - {{email: u{index}@x.org, groups: *std}}\n"));
+        }
+        let root = tree(&text);
+        let users = root.get("users").unwrap();
+        assert_eq!(users.item(4_999).unwrap().get("groups").unwrap().item(2).unwrap().scalar(), Some("c"));
+    }
+
+    #[test]
+    fn nesting_deeper_than_the_bound_is_refused_where_it_crosses() {
+        let ok = format!("{}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        assert!(parse(Path::new("d.yaml"), &ok).is_ok());
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        let error = parse(Path::new("d.yaml"), &deep).unwrap_err();
+        // yaml-rust2 reads brackets ahead (a bracket may open a key), and stops at 255.
+        assert_eq!(error.location.unwrap().line, 1);
+        assert!(error.message.contains("more than 64 levels"), "{}", error.message);
+        let block: String = (0..100).map(|depth| format!("{}- \n", "  ".repeat(depth))).collect();
+        let error = parse(Path::new("d.yaml"), &block).unwrap_err();
+        assert_eq!(error.location.unwrap().to_string(), "d.yaml:64:127");
+        assert!(error.message.contains("more than 64 levels"), "{}", error.message);
+        // Aliases cannot stack nesting past the bound either.
+        let stacked = format!(
+            "a: &a {open}x{close}\nb: &b {open}*a{close}\nc: {open}*b{close}\n",
+            open = "[".repeat(30),
+            close = "]".repeat(30)
+        );
+        let error = parse(Path::new("d.yaml"), &stacked).unwrap_err();
+        assert_eq!(error.location.unwrap().line, 3);
+    }
+
+    #[test]
+    fn a_huge_value_is_refused_at_its_start() {
+        let text = format!("users:\n  - email: \"{}\"\n", "x".repeat(MAX_SCALAR + 1));
+        let error = parse(Path::new("h.yaml"), &text).unwrap_err();
+        assert_eq!(error.location.unwrap().to_string(), "h.yaml:2:12");
+        assert!(error.message.contains("65537 bytes"), "{}", error.message);
+        let fits = format!("a: {}\n", "x".repeat(MAX_SCALAR));
+        assert!(parse(Path::new("h.yaml"), &fits).is_ok());
     }
 
     #[test]
