@@ -196,7 +196,7 @@ fn emptying_the_org_is_blocked_by_the_default_limits() {
         "{out}"
     );
     assert!(
-        out.contains("max_user_removals = 10% (at least 5) (the default):"),
+        out.contains("max_user_removals = 10% (at least 5), the default:"),
         "{out}"
     );
     assert!(out.contains("--allow max_user_removals="), "{out}");

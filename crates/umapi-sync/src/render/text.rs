@@ -153,11 +153,11 @@ pub(crate) fn blocked_lines(plan: &Plan) -> Vec<String> {
     for blocked in &plan.blocked {
         let source = match blocked.source {
             LimitSource::Default => "the default",
-            LimitSource::Settings => "from settings.limits",
-            LimitSource::Override => "from --allow",
+            LimitSource::Settings => "set in settings.limits",
+            LimitSource::Override => "given with --allow",
         };
         lines.push(format!(
-            "{} = {} ({source}): {} {}, {} allowed (of {} {})",
+            "{} = {}, {source}: {} {}, {} allowed (of {} {})",
             blocked.limit,
             blocked.setting,
             blocked.planned,
