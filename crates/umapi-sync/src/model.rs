@@ -152,8 +152,7 @@ pub struct Exclusions {
     pub groups: Vec<String>,
 }
 
-/// A safety limit: an absolute count (`3`), a percentage of the current total
-/// (`"5%"`), or `off`.
+/// A safety limit: an absolute count (`3`), a percentage of the current total (`"5%"`), or `off`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum Limit {

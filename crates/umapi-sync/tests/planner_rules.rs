@@ -358,7 +358,7 @@ fn unset_limits_have_defaults_with_floors_and_off_switches_one_off() {
     let emails: Vec<String> = (0..20).map(|i| format!("u{i:02}@x.com")).collect();
     let snapshot = Snapshot::from_parts(
         "ORG@AdobeOrg",
-        emails.iter().map(|e| user(e, &[])).collect(),
+        emails.iter().map(|e| user(e, &[])).collect::<Vec<_>>(),
         vec![group("Eng", GroupType::UserGroup)],
     );
     let desired = desired_from_yaml("settings: {unlisted_users: delete}");
