@@ -71,11 +71,17 @@ fn a_plan_over_a_safety_limit_is_shown_blocked_exits_1_and_sends_nothing() {
         assert_eq!(code(&output), 1, "{args:?}");
         let err = stderr(&output);
         assert!(err.contains("the plan is BLOCKED"), "{err}");
-        assert!(err.contains("max_user_removals (2 planned, 1 allowed)"), "{err}");
+        assert!(
+            err.contains("max_user_removals (2 planned, 1 allowed)"),
+            "{err}"
+        );
         assert!(err.contains("nothing was sent"), "{err}");
         assert!(err.contains("--allow max_user_removals=2"), "{err}");
         let out = stdout(&output);
-        assert!(out.contains("will be removed from the org"), "the plan is shown: {out}");
+        assert!(
+            out.contains("will be removed from the org"),
+            "the plan is shown: {out}"
+        );
         assert!(
             out.contains("max_user_removals = 1, set in settings.limits: 2 users removed"),
             "{out}"

@@ -58,10 +58,7 @@ fn entry_with_step<'a>(plan: &'a mut Value, step: &str) -> (String, &'a mut Valu
                 .enumerate()
             {
                 if entry["do"][0].get(step).is_some() {
-                    return (
-                        format!("phases[{p}].requests[{r}].entries[{e}]"),
-                        entry,
-                    );
+                    return (format!("phases[{p}].requests[{r}].entries[{e}]"), entry);
                 }
             }
         }
@@ -79,7 +76,11 @@ fn a_saved_plan_edited_to_delete_another_account_is_refused() {
     assert_eq!(entry["do"][0]["removeFromOrg"]["deleteAccount"], false);
     entry["user"] = json!("ada.lovelace@example.com");
     entry["do"][0]["removeFromOrg"]["deleteAccount"] = json!(true);
-    assert_refused(&org, &plan, &format!("{path}.do[0].removeFromOrg.deleteAccount"));
+    assert_refused(
+        &org,
+        &plan,
+        &format!("{path}.do[0].removeFromOrg.deleteAccount"),
+    );
     let org_now = org.sandbox().state();
     assert!(
         org_now
@@ -138,7 +139,11 @@ fn an_unedited_saved_plan_applies_and_leaves_nothing_to_do() {
     assert_eq!(plan["overrides"], json!([]));
     let apply = org.run(&["apply", "plan.json"]);
     assert_eq!(code(&apply), 0, "stderr: {}", stderr(&apply));
-    assert!(stdout(&apply).contains("Apply complete!"), "{}", stdout(&apply));
+    assert!(
+        stdout(&apply).contains("Apply complete!"),
+        "{}",
+        stdout(&apply)
+    );
     assert_eq!(org.sandbox().counters().action_requests, 7);
     let after = org.run(&["plan", "--detailed-exitcode"]);
     assert_eq!(code(&after), 0, "{}", stdout(&after));
@@ -153,7 +158,10 @@ fn a_saved_plan_needs_the_state_files() {
     let apply = org.run(&["apply", "plan.json"]);
     assert_eq!(code(&apply), 1);
     let err = stderr(&apply);
-    assert!(err.contains("without the state files it was made from"), "{err}");
+    assert!(
+        err.contains("without the state files it was made from"),
+        "{err}"
+    );
     assert_eq!(org.sandbox().counters().action_requests, 0);
 }
 
@@ -190,7 +198,10 @@ fn emptying_the_org_is_blocked_by_the_default_limits() {
     let plan = org.run(&["plan", "--detailed-exitcode"]);
     assert_eq!(code(&plan), 1, "blocked plans exit 1: {}", stdout(&plan));
     let out = stdout(&plan);
-    assert!(out.contains("will be removed from the org and its account deleted"), "{out}");
+    assert!(
+        out.contains("will be removed from the org and its account deleted"),
+        "{out}"
+    );
     assert!(
         out.contains("BLOCKED: this plan goes over a safety limit; nothing will be sent."),
         "{out}"
@@ -200,7 +211,11 @@ fn emptying_the_org_is_blocked_by_the_default_limits() {
         "{out}"
     );
     assert!(out.contains("--allow max_user_removals="), "{out}");
-    assert!(stderr(&plan).contains("the plan is BLOCKED"), "{}", stderr(&plan));
+    assert!(
+        stderr(&plan).contains("the plan is BLOCKED"),
+        "{}",
+        stderr(&plan)
+    );
 
     let json = org.run(&["plan", "--json"]);
     assert_eq!(code(&json), 1);
@@ -227,7 +242,11 @@ fn emptying_the_org_is_blocked_by_the_default_limits() {
     assert_eq!(report["success"], false);
     assert_eq!(report["requests_sent"], 0);
     assert!(report["blocked"].as_array().is_some_and(|b| !b.is_empty()));
-    assert_eq!(org.sandbox().counters().action_requests, 0, "nothing was sent");
+    assert_eq!(
+        org.sandbox().counters().action_requests,
+        0,
+        "nothing was sent"
+    );
     assert_eq!(org.sandbox().state().users.len(), users_before);
 }
 

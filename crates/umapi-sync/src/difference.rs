@@ -62,8 +62,7 @@ fn walk(saved: Option<&Value>, derived: Option<&Value>, path: &mut String) -> Op
     match (saved, derived) {
         (Some(Value::Object(a)), Some(Value::Object(b))) => {
             for (key, value) in b {
-                if let Some(found) = at_key(path, key, |path| walk(a.get(key), Some(value), path))
-                {
+                if let Some(found) = at_key(path, key, |path| walk(a.get(key), Some(value), path)) {
                     return Some(found);
                 }
             }
@@ -151,15 +150,18 @@ mod tests {
         ]}]}]});
         let mut saved = derived.clone();
         saved["phases"][0]["requests"][0]["entries"][0]["user"] = json!("b@x");
-        saved["phases"][0]["requests"][0]["entries"][0]["do"][0]["removeFromOrg"]
-            ["deleteAccount"] = json!(true);
+        saved["phases"][0]["requests"][0]["entries"][0]["do"][0]["removeFromOrg"]["deleteAccount"] =
+            json!(true);
         let found = first_difference(&saved, &derived).unwrap();
         // Fields are walked in key order, so `do` comes before `user`.
         assert_eq!(
             found.path,
             "phases[0].requests[0].entries[0].do[0].removeFromOrg.deleteAccount"
         );
-        assert_eq!((found.saved.as_str(), found.derived.as_str()), ("true", "false"));
+        assert_eq!(
+            (found.saved.as_str(), found.derived.as_str()),
+            ("true", "false")
+        );
     }
 
     #[test]
@@ -167,12 +169,18 @@ mod tests {
         let derived = json!({"entries": [1, 2]});
         let found = first_difference(&json!({"entries": [1, 2, 3]}), &derived).unwrap();
         assert_eq!(found.path, "entries[2]");
-        assert_eq!((found.saved.as_str(), found.derived.as_str()), ("3", "(absent)"));
+        assert_eq!(
+            (found.saved.as_str(), found.derived.as_str()),
+            ("3", "(absent)")
+        );
 
         let found = first_difference(&json!({"entries": [1, 2], "extra": true}), &derived);
         assert_eq!(found.unwrap().path, "extra");
         let found = first_difference(&json!({}), &derived).unwrap();
-        assert_eq!((found.path.as_str(), found.saved.as_str()), ("entries", "(absent)"));
+        assert_eq!(
+            (found.path.as_str(), found.saved.as_str()),
+            ("entries", "(absent)")
+        );
     }
 
     #[test]
@@ -183,7 +191,10 @@ mod tests {
         assert!(found.saved.chars().count() <= SHOWN + 1);
         assert_eq!(
             found.to_string(),
-            format!("a: the file has {}, planning again gives \"y\"", found.saved)
+            format!(
+                "a: the file has {}, planning again gives \"y\"",
+                found.saved
+            )
         );
     }
 }

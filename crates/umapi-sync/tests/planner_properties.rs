@@ -14,8 +14,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use proptest::prelude::*;
 use umapi_core::wire::{Entry, GroupType, IdentityType};
 use umapi_sync::model::{
-    DesiredState, Exclusions, GroupSpec, Limit, Limits, Off, ProfileSpec, Settings, UnlistedGroups, UnlistedUsers,
-    UserSpec,
+    DesiredState, Exclusions, GroupSpec, Limit, Limits, Off, ProfileSpec, Settings, UnlistedGroups,
+    UnlistedUsers, UserSpec,
 };
 use umapi_sync::plan::Plan;
 use umapi_sync::planner::{PlanOptions, plan};

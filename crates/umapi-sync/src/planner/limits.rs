@@ -104,9 +104,10 @@ fn affected(name: LimitName, changes: &[ChangeKind]) -> Vec<String> {
         .iter()
         .filter_map(|change| match (name, change) {
             (LimitName::MaxUserRemovals, ChangeKind::RemoveUser { user, .. }) => Some(user.clone()),
-            (LimitName::MaxMembershipRemovals, ChangeKind::RemoveMembership { user, group, .. }) => {
-                Some(format!("{user} from {group}"))
-            }
+            (
+                LimitName::MaxMembershipRemovals,
+                ChangeKind::RemoveMembership { user, group, .. },
+            ) => Some(format!("{user} from {group}")),
             (LimitName::MaxGroupDeletions, ChangeKind::DeleteGroup { group, .. }) => {
                 Some(group.clone())
             }

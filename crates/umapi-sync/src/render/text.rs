@@ -182,7 +182,10 @@ pub(crate) fn blocked_lines(plan: &Plan) -> Vec<String> {
          or override it for this plan once it is reviewed:"
             .to_owned(),
     );
-    lines.push(format!("  umapi plan {}  (the same on apply)", allow.join(" ")));
+    lines.push(format!(
+        "  umapi plan {}  (the same on apply)",
+        allow.join(" ")
+    ));
     lines
 }
 
