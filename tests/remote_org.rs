@@ -58,7 +58,7 @@ fn a_fresh_saved_plan_applies_over_http() {
 }
 
 #[test]
-fn a_safety_limit_exceeded_exits_1_and_sends_nothing() {
+fn a_plan_over_a_safety_limit_is_shown_blocked_exits_1_and_sends_nothing() {
     let org = RemoteOrg::quickstart();
     let settings = org
         .project
@@ -70,12 +70,21 @@ fn a_safety_limit_exceeded_exits_1_and_sends_nothing() {
         let output = org.run(args);
         assert_eq!(code(&output), 1, "{args:?}");
         let err = stderr(&output);
-        assert!(err.contains("settings.limits.max_user_removals"), "{err}");
-        assert!(err.contains("nothing was sent"), "{err}");
+        assert!(err.contains("the plan is BLOCKED"), "{err}");
         assert!(
-            stdout(&output).is_empty(),
-            "no plan is printed: {}",
-            stdout(&output)
+            err.contains("max_user_removals (2 planned, 1 allowed)"),
+            "{err}"
+        );
+        assert!(err.contains("nothing was sent"), "{err}");
+        assert!(err.contains("--allow max_user_removals=2"), "{err}");
+        let out = stdout(&output);
+        assert!(
+            out.contains("will be removed from the org"),
+            "the plan is shown: {out}"
+        );
+        assert!(
+            out.contains("max_user_removals = 1, set in settings.limits: 2 users removed"),
+            "{out}"
         );
     }
     let counters = org.sandbox().counters();

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use umapi_sync::model::LimitOverride;
 
 /// Keep an Adobe organization's users, user groups and product-profile
 /// memberships in YAML, and reconcile the org with it through UMAPI.
@@ -112,6 +113,12 @@ pub struct PlanArgs {
     /// reading it live; needs no credentials or network.
     #[arg(long, value_name = "FILE")]
     pub snapshot: Option<PathBuf>,
+
+    /// Override a safety limit for this plan only, once reviewed: LIMIT=VALUE, e.g.
+    /// `max_user_removals=40` (a count, a percentage like 20%, or off). Repeatable;
+    /// recorded in the plan.
+    #[arg(long = "allow", value_name = "LIMIT=VALUE")]
+    pub allow: Vec<LimitOverride>,
 }
 
 impl PlanArgs {
@@ -128,8 +135,9 @@ impl PlanArgs {
 /// Flags of `apply`.
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
-    /// A plan saved by `plan -o FILE`. It is refused if the org changed since (stale plan)
-    /// or the state files no longer match it.
+    /// A plan saved by `plan -o FILE`. It is planned again from the state files and the org,
+    /// and refused unless that gives the same plan: if the org changed since (stale plan),
+    /// the state files no longer match it, or the file was edited.
     #[arg(value_name = "PLANFILE")]
     pub plan_file: Option<PathBuf>,
 
@@ -144,6 +152,13 @@ pub struct ApplyArgs {
     /// Write a JSON report of every command and its result.
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
+
+    /// Override a safety limit for this run only, once reviewed: LIMIT=VALUE, e.g.
+    /// `max_user_removals=40` (a count, a percentage like 20%, or off). Repeatable;
+    /// recorded in the plan and the report. A saved plan carries the overrides it was
+    /// made with (`plan --allow … -o FILE`).
+    #[arg(long = "allow", value_name = "LIMIT=VALUE")]
+    pub allow: Vec<LimitOverride>,
 }
 
 /// Flags of `export`.

@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::Context;
 use serde::Serialize;
 use umapi_sync::apply::{ApplyReport, ChangeResult, ChangeStatus};
-use umapi_sync::plan::{Change, ChangeKind, PhaseName, Plan};
+use umapi_sync::plan::{Blocked, Change, ChangeKind, Override, PhaseName, Plan};
 
 use crate::printer::Printer;
 
@@ -140,6 +140,10 @@ struct ReportFile<'a> {
     org_id: &'a str,
     test_only: bool,
     success: bool,
+    /// Safety limits that blocked the plan: when any, nothing was sent.
+    blocked: &'a [Blocked],
+    /// Safety limits overridden with `--allow`.
+    overrides: &'a [Override],
     requests_sent: usize,
     requests_failed: usize,
     succeeded: usize,
@@ -186,7 +190,9 @@ pub fn write_report(plan: &Plan, report: &ApplyReport, path: &Path) -> anyhow::R
         format_version: REPORT_FORMAT_VERSION,
         org_id: &report.org_id,
         test_only: report.test_only,
-        success: report.is_success(),
+        success: report.is_success() && !plan.is_blocked(),
+        blocked: &plan.blocked,
+        overrides: &plan.overrides,
         requests_sent: report.requests_sent,
         requests_failed: report.requests_failed,
         succeeded: report.succeeded,

@@ -83,7 +83,8 @@ pub enum ChangeStatus {
     /// earlier change of this plan creates or renames, which test mode cannot see
     /// (nothing is committed). Neither a success nor a failure.
     Unverified,
-    /// Not sent (an earlier phase failed and the options said to stop).
+    /// Not sent: an earlier phase failed and the options said to stop, or a
+    /// safety limit blocks the plan.
     Skipped,
 }
 
@@ -138,6 +139,38 @@ impl ApplyReport {
         self.failed == 0 && self.skipped == 0
     }
 
+    /// The report of a plan that was not sent at all (a safety limit blocks it):
+    /// every change skipped, no request sent.
+    pub fn not_sent(plan: &Plan, test_only: bool) -> Self {
+        let changes: Vec<ChangeResult> = plan
+            .phases
+            .iter()
+            .flat_map(|phase| {
+                let mut ids: Vec<ChangeId> = phase
+                    .requests
+                    .iter()
+                    .flat_map(|r| r.changes.iter().flatten().flatten().copied())
+                    .collect();
+                ids.sort_unstable();
+                ids.dedup();
+                ids.into_iter().map(move |change| ChangeResult {
+                    change,
+                    phase: phase.name,
+                    status: ChangeStatus::Skipped,
+                    error_code: None,
+                    message: None,
+                })
+            })
+            .collect();
+        ApplyReport {
+            org_id: plan.org_id.clone(),
+            test_only,
+            skipped: changes.len(),
+            changes,
+            ..ApplyReport::default()
+        }
+    }
+
     /// The failed changes' results.
     pub fn failures(&self) -> impl Iterator<Item = &ChangeResult> {
         self.changes
@@ -148,6 +181,7 @@ impl ApplyReport {
 
 /// Executes `plan` through `conn`, phase by phase, reporting every step to
 /// `on_event`. Never stops on a failure; see [`ApplyReport`] for the outcome.
+/// A plan blocked by a safety limit ([`Plan::is_blocked`]) is not sent at all.
 ///
 /// Test mode is a property of the connection (`ConnectionBuilder::test_mode`).
 pub async fn apply(
@@ -157,6 +191,9 @@ pub async fn apply(
     on_event: impl FnMut(ApplyEvent),
 ) -> ApplyReport {
     let test_only = conn.is_test_mode();
+    if plan.is_blocked() {
+        return ApplyReport::not_sent(plan, test_only);
+    }
     let mut run = Run {
         conn,
         plan,

@@ -87,26 +87,4 @@ pub enum Error {
         /// The version this build reads.
         supported: u32,
     },
-
-    /// The plan would exceed a safety limit; nothing is sent.
-    #[error(
-        "the plan would {action} {planned} {of_what}, over the limit settings.limits.{limit} = {setting} (at most {allowed} of {total}); \
-         nothing was sent\n  hint: if this is intended, raise `settings.limits.{limit}` in the state files"
-    )]
-    LimitExceeded {
-        /// The limit's name in `settings.limits` (e.g. `max_user_removals`).
-        limit: &'static str,
-        /// The limit as written (`5%`, `3`).
-        setting: String,
-        /// What the plan would do (`remove`, `delete`).
-        action: &'static str,
-        /// What is counted (`users from the org`, …).
-        of_what: &'static str,
-        /// How many the plan would remove.
-        planned: u64,
-        /// How many the limit allows.
-        allowed: u64,
-        /// The total the percentage is taken of.
-        total: u64,
-    },
 }

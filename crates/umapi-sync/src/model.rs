@@ -152,29 +152,197 @@ pub struct Exclusions {
     pub groups: Vec<String>,
 }
 
-/// A safety limit: an absolute count (`3`) or a percentage of the current total (`"5%"`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+/// A safety limit: an absolute count (`3`), a percentage of the current total (`"5%"`), or `off`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum Limit {
     /// At most this many.
     Count(u64),
+    /// No limit for this class: written `off`.
+    Off(Off),
     /// At most this share, written like `"5%"` (the text is checked by validation).
     Percent(String),
 }
 
-/// Safety limits per destructive class; over a limit, nothing is sent.
+/// The word `off`, which switches a safety limit off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum Off {
+    /// Switches the limit off.
+    #[serde(rename = "off")]
+    Off,
+}
+
+/// Safety limits per destructive class; over a limit, the plan is blocked and
+/// nothing is sent. A limit that is not written has a default: 10 % of the org's
+/// users (at least 5), 25 % of managed memberships (at least 10), 10 % of user
+/// groups (at least 2). Write `off` to switch one off.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Limits {
     /// Users removed from the org or deleted, of all users in the org.
+    /// Default: 10 % of the org's users, at least 5.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_user_removals: Option<Limit>,
     /// Memberships removed, of all memberships in managed groups.
+    /// Default: 25 % of managed memberships, at least 10.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_membership_removals: Option<Limit>,
     /// User groups deleted, of all user groups.
+    /// Default: 10 % of user groups, at least 2.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_group_deletions: Option<Limit>,
+}
+
+/// The name of a safety limit, as written under `settings.limits` and in `--allow`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LimitName {
+    /// Users removed from the org or deleted.
+    MaxUserRemovals,
+    /// Memberships of managed groups removed.
+    MaxMembershipRemovals,
+    /// User groups deleted.
+    MaxGroupDeletions,
+}
+
+impl LimitName {
+    /// Every limit, in the order they are checked and shown.
+    pub const ALL: [LimitName; 3] = [
+        LimitName::MaxUserRemovals,
+        LimitName::MaxMembershipRemovals,
+        LimitName::MaxGroupDeletions,
+    ];
+
+    /// The key under `settings.limits`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LimitName::MaxUserRemovals => "max_user_removals",
+            LimitName::MaxMembershipRemovals => "max_membership_removals",
+            LimitName::MaxGroupDeletions => "max_group_deletions",
+        }
+    }
+
+    /// What is counted, e.g. `users removed from the org`.
+    pub fn counted(self) -> &'static str {
+        match self {
+            LimitName::MaxUserRemovals => "users removed from the org",
+            LimitName::MaxMembershipRemovals => "memberships removed",
+            LimitName::MaxGroupDeletions => "user groups deleted",
+        }
+    }
+
+    /// What the percentage is taken of, e.g. `users in the org`.
+    pub fn total_of(self) -> &'static str {
+        match self {
+            LimitName::MaxUserRemovals => "users in the org",
+            LimitName::MaxMembershipRemovals => "memberships of managed groups",
+            LimitName::MaxGroupDeletions => "user groups",
+        }
+    }
+
+    /// The default percentage, when `settings.limits` does not set this limit.
+    pub fn default_percent(self) -> u64 {
+        match self {
+            LimitName::MaxUserRemovals | LimitName::MaxGroupDeletions => 10,
+            LimitName::MaxMembershipRemovals => 25,
+        }
+    }
+
+    /// The default's floor: a small org may always lose this many, so that
+    /// ordinary changes in a handful of users or groups are never blocked.
+    pub fn default_floor(self) -> u64 {
+        match self {
+            LimitName::MaxUserRemovals => 5,
+            LimitName::MaxMembershipRemovals => 10,
+            LimitName::MaxGroupDeletions => 2,
+        }
+    }
+
+    /// What the default allows of `total`: the default percentage rounded down,
+    /// but at least the floor.
+    pub fn default_allowance(self, total: u64) -> u64 {
+        (total.saturating_mul(self.default_percent()) / 100).max(self.default_floor())
+    }
+
+    /// The default as words, e.g. `10% (at least 5)`.
+    pub fn default_setting(self) -> String {
+        format!(
+            "{}% (at least {})",
+            self.default_percent(),
+            self.default_floor()
+        )
+    }
+}
+
+impl std::fmt::Display for LimitName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for LimitName {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        LimitName::ALL
+            .into_iter()
+            .find(|name| name.as_str() == text)
+            .ok_or_else(|| {
+                let names: Vec<&str> = LimitName::ALL.iter().map(|n| n.as_str()).collect();
+                format!(
+                    "`{text}` is not a safety limit; the limits are {}",
+                    names.join(", ")
+                )
+            })
+    }
+}
+
+impl Limits {
+    /// The limit written for `name`, if any.
+    pub fn get(&self, name: LimitName) -> Option<&Limit> {
+        match name {
+            LimitName::MaxUserRemovals => self.max_user_removals.as_ref(),
+            LimitName::MaxMembershipRemovals => self.max_membership_removals.as_ref(),
+            LimitName::MaxGroupDeletions => self.max_group_deletions.as_ref(),
+        }
+    }
+}
+
+/// A one-off override of a safety limit, reviewed and given on the command line
+/// as `--allow LIMIT=VALUE` (e.g. `max_user_removals=40`); recorded in the plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LimitOverride {
+    /// The limit overridden.
+    pub limit: LimitName,
+    /// Its value for this plan: a count, a percentage or `off`.
+    pub value: Limit,
+}
+
+impl std::str::FromStr for LimitOverride {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let Some((name, value)) = text.split_once('=') else {
+            return Err(format!(
+                "`{text}` is not LIMIT=VALUE; write it like max_user_removals=40"
+            ));
+        };
+        let limit: LimitName = name.trim().parse()?;
+        let value = value.trim();
+        let value = Limit::parse(value).ok_or_else(|| {
+            format!(
+                "`{value}` is not a value for {limit}; write a count like 40, \
+                 a percentage from 0% to 100% like 20%, or off"
+            )
+        })?;
+        Ok(LimitOverride { limit, value })
+    }
+}
+
+impl std::fmt::Display for LimitOverride {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}={}", self.limit, self.value)
+    }
 }
 
 /// Settings of the desired state.
@@ -465,15 +633,38 @@ impl UserSpec {
 
 impl Limit {
     /// How many of `total` the limit allows: the count itself, or the percentage of
-    /// `total` rounded down. `None` for a percentage that validation would reject.
+    /// `total` rounded down; `u64::MAX` when it is `off`. `None` for a percentage
+    /// that validation would reject.
     pub fn allowance(&self, total: u64) -> Option<u64> {
         match self {
             Limit::Count(count) => Some(*count),
+            Limit::Off(_) => Some(u64::MAX),
             Limit::Percent(text) => {
                 let percent = parse_percent(text)?;
                 // Rounded down, so "5%" of 10 users allows none rather than one.
                 Some(((total as f64) * percent / 100.0).floor() as u64)
             }
+        }
+    }
+
+    /// Reads a limit as written on the command line: `3`, `5%` or `off`.
+    pub fn parse(text: &str) -> Option<Limit> {
+        if text == "off" {
+            return Some(Limit::Off(Off::Off));
+        }
+        if let Ok(count) = text.parse::<u64>() {
+            return Some(Limit::Count(count));
+        }
+        parse_percent(text).map(|_| Limit::Percent(text.to_owned()))
+    }
+}
+
+impl std::fmt::Display for Limit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Limit::Count(count) => write!(f, "{count}"),
+            Limit::Off(_) => f.write_str("off"),
+            Limit::Percent(text) => f.write_str(text),
         }
     }
 }

@@ -20,6 +20,19 @@
 //!   that step carries.
 //! - `estimate`: requests, entries, the lower bound and duration ([`Estimate`]).
 //! - `preconditions`: current values of touched users and groups ([`Preconditions`]).
+//! - `blocked`: the safety limits the plan goes over ([`Blocked`]): `limit`,
+//!   `setting`, `source` (`default`, `settings` or `override`), `planned`,
+//!   `allowed`, `total`, the first `affected` objects and how many `more`. Always
+//!   present; empty when no limit is exceeded. A plan with any entry here is shown
+//!   but never sent.
+//! - `overrides`: the limits overridden for this plan with `--allow` ([`Override`]):
+//!   `limit`, `value`, `instead_of`, `planned`, `allowed`, `total`. Always present;
+//!   empty when there are none.
+//!
+//! A saved plan is applied only if planning again from the same state files, org
+//! and overrides gives the same document, field for field (see
+//! [`Plan::first_difference`]); what is sent is the plan made again, never the
+//! entries read from the file.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -27,6 +40,7 @@ use serde::{Deserialize, Serialize};
 use umapi_core::wire::{Entry, GroupType, IdentityType};
 
 use crate::error::Error;
+use crate::model::{Limit, LimitName, LimitOverride};
 use crate::snapshot::{Snapshot, read_versioned};
 
 /// Version of the plan JSON written by this crate.
@@ -60,6 +74,72 @@ pub struct Plan {
     pub estimate: Estimate,
     /// Current values of everything the plan touches.
     pub preconditions: Preconditions,
+    /// Safety limits the plan goes over: when any, nothing is sent.
+    #[serde(default)]
+    pub blocked: Vec<Blocked>,
+    /// Safety limits overridden for this plan (`--allow LIMIT=VALUE`).
+    #[serde(default)]
+    pub overrides: Vec<Override>,
+}
+
+/// Where the value of a safety limit came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LimitSource {
+    /// Not written: the built-in default.
+    Default,
+    /// Written under `settings.limits`.
+    Settings,
+    /// Given with `--allow` for this plan.
+    Override,
+}
+
+/// A safety limit the plan goes over.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Blocked {
+    /// The limit.
+    pub limit: LimitName,
+    /// Its value, as written or as the default reads (`10% (at least 5)`).
+    pub setting: String,
+    /// Where the value came from.
+    pub source: LimitSource,
+    /// How many the plan would remove or delete.
+    pub planned: u64,
+    /// How many the limit allows.
+    pub allowed: u64,
+    /// The total a percentage is taken of.
+    pub total: u64,
+    /// The first objects affected (users, `user from group`, groups).
+    pub affected: Vec<String>,
+    /// How many more are affected than listed.
+    pub more: u64,
+}
+
+/// A safety limit overridden for this plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Override {
+    /// The limit.
+    pub limit: LimitName,
+    /// The value given with `--allow`.
+    pub value: Limit,
+    /// The value it replaced, as written or as the default reads.
+    pub instead_of: String,
+    /// How many the plan removes or deletes.
+    pub planned: u64,
+    /// How many the override allows.
+    pub allowed: u64,
+    /// The total a percentage is taken of.
+    pub total: u64,
+}
+
+impl Override {
+    /// The override as given, for planning again.
+    pub fn requested(&self) -> LimitOverride {
+        LimitOverride {
+            limit: self.limit,
+            value: self.value.clone(),
+        }
+    }
 }
 
 /// One change to the org.
@@ -446,6 +526,11 @@ impl Plan {
     /// Whether the plan changes anything (re-assertions alone do not count).
     pub fn has_changes(&self) -> bool {
         self.changes.iter().any(|c| c.kind.is_counted())
+    }
+
+    /// Whether a safety limit blocks the plan (it is shown but never sent).
+    pub fn is_blocked(&self) -> bool {
+        !self.blocked.is_empty()
     }
 
     /// Number of requests across all phases.

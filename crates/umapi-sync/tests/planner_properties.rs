@@ -14,8 +14,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use proptest::prelude::*;
 use umapi_core::wire::{Entry, GroupType, IdentityType};
 use umapi_sync::model::{
-    DesiredState, Exclusions, GroupSpec, ProfileSpec, Settings, UnlistedGroups, UnlistedUsers,
-    UserSpec,
+    DesiredState, Exclusions, GroupSpec, Limit, Limits, Off, ProfileSpec, Settings, UnlistedGroups,
+    UnlistedUsers, UserSpec,
 };
 use umapi_sync::plan::Plan;
 use umapi_sync::planner::{PlanOptions, plan};
@@ -309,7 +309,13 @@ impl World {
                 },
                 groups: self.exclude_group.map(group_name).into_iter().collect(),
             },
-            limits: Default::default(),
+            // The properties are about what the planner plans; the limits
+            // property below switches them on one at a time.
+            limits: Limits {
+                max_user_removals: Some(Limit::Off(Off::Off)),
+                max_membership_removals: Some(Limit::Off(Off::Off)),
+                max_group_deletions: Some(Limit::Off(Off::Off)),
+            },
         }
     }
 
@@ -648,38 +654,64 @@ proptest! {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
 
-    /// Each safety limit stops exactly the plans that go over it.
+    /// Each safety limit blocks exactly the plans that go over it: a blocked plan
+    /// is otherwise the same plan, names the limit and its numbers, and `--allow`
+    /// at the planned count lets it through, recorded.
     #[test]
     fn limits_stop_exactly_the_plans_over_them(world in world()) {
-        use umapi_sync::model::Limit;
+        use umapi_sync::model::{LimitName, LimitOverride};
+        use umapi_sync::plan::LimitSource;
         let snapshot = world.snapshot();
         let desired = world.desired();
         let options = PlanOptions::default();
         let free = plan(&desired, &snapshot, &options).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert!(!free.is_blocked());
         let s = &free.summary;
         let classes = [
-            ("max_user_removals", s.users_removed + s.users_deleted),
-            ("max_membership_removals", s.memberships_removed),
-            ("max_group_deletions", s.groups_deleted),
+            (LimitName::MaxUserRemovals, s.users_removed + s.users_deleted),
+            (LimitName::MaxMembershipRemovals, s.memberships_removed),
+            (LimitName::MaxGroupDeletions, s.groups_deleted),
         ];
+        let same_plan = |p: &Plan| {
+            let mut p = p.clone();
+            p.blocked.clear();
+            p.overrides.clear();
+            p.desired_state_hash = free.desired_state_hash.clone();
+            p.to_json() == free.to_json()
+        };
         for (name, planned) in classes {
             for allowed in [planned, planned.saturating_sub(1)] {
                 let mut limited = desired.clone();
                 let limit = Some(Limit::Count(allowed));
                 match name {
-                    "max_user_removals" => limited.settings.limits.max_user_removals = limit,
-                    "max_membership_removals" => limited.settings.limits.max_membership_removals = limit,
-                    _ => limited.settings.limits.max_group_deletions = limit,
+                    LimitName::MaxUserRemovals => limited.settings.limits.max_user_removals = limit,
+                    LimitName::MaxMembershipRemovals => limited.settings.limits.max_membership_removals = limit,
+                    LimitName::MaxGroupDeletions => limited.settings.limits.max_group_deletions = limit,
                 }
-                match plan(&limited, &snapshot, &options) {
-                    Ok(p) => prop_assert!(planned <= allowed && p.to_json() == free.to_json().replace(&free.desired_state_hash, &p.desired_state_hash)),
-                    Err(umapi_sync::Error::LimitExceeded { limit, planned: n, .. }) => {
-                        prop_assert!(planned > allowed, "{} stopped a plan within it", name);
-                        prop_assert_eq!(limit, name);
-                        prop_assert_eq!(n, planned);
-                    }
-                    Err(other) => return Err(TestCaseError::fail(other.to_string())),
+                let p = plan(&limited, &snapshot, &options).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                prop_assert!(same_plan(&p), "a limit changes nothing but `blocked`");
+                if planned <= allowed {
+                    prop_assert!(p.blocked.is_empty(), "{} blocked a plan within it", name);
+                    continue;
                 }
+                prop_assert_eq!(p.blocked.len(), 1);
+                let blocked = &p.blocked[0];
+                prop_assert_eq!(blocked.limit, name);
+                prop_assert_eq!(blocked.source, LimitSource::Settings);
+                prop_assert_eq!((blocked.planned, blocked.allowed), (planned, allowed));
+                prop_assert_eq!(
+                    blocked.affected.len() as u64 + blocked.more,
+                    planned
+                );
+                let allow = PlanOptions {
+                    overrides: vec![LimitOverride { limit: name, value: Limit::Count(planned) }],
+                    ..PlanOptions::default()
+                };
+                let p = plan(&limited, &snapshot, &allow).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                prop_assert!(p.blocked.is_empty());
+                prop_assert!(same_plan(&p));
+                prop_assert_eq!(p.overrides.len(), 1);
+                prop_assert_eq!(p.overrides[0].requested(), allow.overrides[0].clone());
             }
         }
     }

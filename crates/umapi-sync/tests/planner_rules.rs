@@ -303,61 +303,166 @@ fn adobe_ids_are_not_updated() {
 }
 
 #[test]
-fn limits_stop_the_plan_and_say_how_to_raise_them() {
-    let yaml = "users: [{email: a@x.com}]\nsettings: {unlisted_users: remove, limits: {max_user_removals: 1}}";
-    let err = run_err(yaml);
-    let text = err.to_string();
-    assert!(
-        matches!(
-            err,
-            Error::LimitExceeded {
-                limit: "max_user_removals",
-                planned: 3,
-                allowed: 1,
-                ..
-            }
-        ),
-        "{text}"
-    );
-    assert!(text.contains("settings.limits.max_user_removals"), "{text}");
-    assert!(text.contains("raise"), "{text}");
+fn limits_block_the_plan_and_name_the_numbers() {
+    use umapi_sync::model::LimitName;
+    use umapi_sync::plan::LimitSource;
+    let blocked = |yaml: &str| run(yaml).blocked;
 
-    let err = run_err(
+    let found = blocked(
+        "users: [{email: a@x.com}]\nsettings: {unlisted_users: remove, limits: {max_user_removals: 1}}",
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    let b = &found[0];
+    assert_eq!(
+        (
+            b.limit,
+            b.source,
+            b.setting.as_str(),
+            b.planned,
+            b.allowed,
+            b.total
+        ),
+        (
+            LimitName::MaxUserRemovals,
+            LimitSource::Settings,
+            "1",
+            3,
+            1,
+            5
+        )
+    );
+    assert_eq!(b.affected.len() as u64 + b.more, 3);
+
+    let found = blocked(
         "groups: [{name: Eng}]\nsettings: {unlisted_users: remove_memberships, limits: {max_membership_removals: '50%'}}",
     );
-    assert!(
-        matches!(
-            err,
-            Error::LimitExceeded {
-                limit: "max_membership_removals",
-                planned: 5,
-                allowed: 2,
-                total: 5,
-                ..
-            }
-        ),
-        "{err}"
+    assert_eq!(
+        found
+            .iter()
+            .map(|b| (b.limit, b.planned, b.allowed, b.total))
+            .collect::<Vec<_>>(),
+        vec![(LimitName::MaxMembershipRemovals, 5, 2, 5)]
     );
 
-    let err = run_err(
+    let found = blocked(
         "groups: [{name: Eng}]\nsettings: {unlisted_groups: delete, limits: {max_group_deletions: 1}}",
     );
-    assert!(
-        matches!(
-            err,
-            Error::LimitExceeded {
-                limit: "max_group_deletions",
-                planned: 2,
-                ..
-            }
-        ),
-        "{err}"
-    );
+    assert_eq!(found[0].limit, LimitName::MaxGroupDeletions);
+    assert_eq!(found[0].planned, 2);
 
     // At the limit is fine.
-    run(
+    assert!(blocked(
         "groups: [{name: Eng}]\nsettings: {unlisted_groups: delete, limits: {max_group_deletions: 2}}",
+    )
+    .is_empty());
+}
+
+#[test]
+fn unset_limits_have_defaults_with_floors_and_off_switches_one_off() {
+    use umapi_sync::model::{Limit, LimitName, LimitOverride};
+    use umapi_sync::plan::LimitSource;
+    // The floors: a small org may always lose 5 users, 10 memberships, 2 groups.
+    assert_eq!(LimitName::MaxUserRemovals.default_allowance(32), 5);
+    assert_eq!(LimitName::MaxUserRemovals.default_allowance(100), 10);
+    assert_eq!(
+        LimitName::MaxUserRemovals.default_allowance(109),
+        10,
+        "rounded down"
     );
+    assert_eq!(LimitName::MaxMembershipRemovals.default_allowance(20), 10);
+    assert_eq!(
+        LimitName::MaxMembershipRemovals.default_allowance(1000),
+        250
+    );
+    assert_eq!(LimitName::MaxGroupDeletions.default_allowance(3), 2);
+    assert_eq!(LimitName::MaxGroupDeletions.default_allowance(50), 5);
+
+    // The fixture org has 5 users: removing 3 is within the floor of 5.
+    assert!(
+        run("users: [{email: a@x.com}]\nsettings: {unlisted_users: remove}")
+            .blocked
+            .is_empty()
+    );
+
+    // A larger org: 20 users, every one removed; 10 % of 20 is 2, the floor 5.
+    let emails: Vec<String> = (0..20).map(|i| format!("u{i:02}@x.com")).collect();
+    let snapshot = Snapshot::from_parts(
+        "ORG@AdobeOrg",
+        emails.iter().map(|e| user(e, &[])).collect::<Vec<_>>(),
+        vec![group("Eng", GroupType::UserGroup)],
+    );
+    let desired = desired_from_yaml("settings: {unlisted_users: delete}");
+    let p = plan(&desired, &snapshot, &PlanOptions::default()).unwrap();
+    let b = p
+        .blocked
+        .iter()
+        .find(|b| b.limit == LimitName::MaxUserRemovals)
+        .unwrap();
+    assert_eq!(
+        (b.source, b.setting.as_str(), b.planned, b.allowed, b.total),
+        (LimitSource::Default, "10% (at least 5)", 20, 5, 20)
+    );
+    assert_eq!((b.affected.len(), b.more), (5, 15));
+
+    // `off` switches the limit off; `--allow` overrides it for one plan, recorded.
+    let off =
+        desired_from_yaml("settings: {unlisted_users: delete, limits: {max_user_removals: off}}");
+    assert_eq!(off.settings.limits.max_user_removals, Limit::parse("off"));
+    let p = plan(&off, &snapshot, &PlanOptions::default()).unwrap();
+    assert!(
+        p.blocked
+            .iter()
+            .all(|b| b.limit != LimitName::MaxUserRemovals)
+    );
+    let allow: LimitOverride = "max_user_removals=20".parse().unwrap();
+    let options = PlanOptions {
+        overrides: vec![allow.clone()],
+        ..PlanOptions::default()
+    };
+    let p = plan(&desired, &snapshot, &options).unwrap();
+    assert!(
+        p.blocked
+            .iter()
+            .all(|b| b.limit != LimitName::MaxUserRemovals)
+    );
+    assert_eq!(p.overrides.len(), 1);
+    assert_eq!(p.overrides[0].requested(), allow);
+    assert_eq!(p.overrides[0].instead_of, "10% (at least 5)");
+    assert_eq!((p.overrides[0].planned, p.overrides[0].allowed), (20, 20));
+}
+
+#[test]
+fn overrides_are_checked_when_read() {
+    use umapi_sync::model::{Limit, LimitOverride};
+    let parse = |text: &str| text.parse::<LimitOverride>();
+    assert_eq!(
+        parse("max_group_deletions=off").unwrap().value,
+        Limit::parse("off").unwrap()
+    );
+    assert_eq!(
+        parse("max_membership_removals=20%").unwrap().value,
+        Limit::Percent("20%".into())
+    );
+    assert_eq!(
+        parse("max_user_removals=40").unwrap().to_string(),
+        "max_user_removals=40"
+    );
+    assert!(
+        parse("max_users=3")
+            .unwrap_err()
+            .contains("is not a safety limit")
+    );
+    assert!(
+        parse("max_user_removals")
+            .unwrap_err()
+            .contains("LIMIT=VALUE")
+    );
+    assert!(
+        parse("max_user_removals=120%")
+            .unwrap_err()
+            .contains("is not a value")
+    );
+    assert!(parse("max_user_removals=-1").is_err());
 }
 
 /// An org of `n` users in no group, and a user group "Big".

@@ -86,7 +86,10 @@ fn markdown_stays_under_the_comment_limit_and_says_it_was_cut() {
     assert_eq!(plan.summary.memberships_removed, 20_000);
     let md = render::markdown(&plan);
     assert!(md.len() < 65_536, "{} characters", md.len());
-    assert!(md.starts_with("### umapi plan: 20000 to add, 0 to change, 20000 to remove"));
+    // Moving every member is over the default membership limit: the BLOCKED
+    // section is in the head, which is never cut.
+    assert!(md.starts_with("### umapi plan (BLOCKED): 20000 to add, 0 to change, 20000 to remove"));
+    assert!(md.contains("**BLOCKED: this plan goes over a safety limit"));
     assert!(md.contains("[!CAUTION]"));
     assert!(md.contains("… truncated:"), "no truncation note");
     assert!(

@@ -3,11 +3,12 @@
 use std::path::Path;
 
 use anyhow::{Context, bail};
-use umapi_sync::apply::{ApplyOptions, apply};
+use umapi_sync::apply::{ApplyOptions, ApplyReport, apply};
 use umapi_sync::plan::Plan;
+use umapi_sync::planner::PlanOptions;
 
 use crate::cli::{ApplyArgs, PlanFormat};
-use crate::commands::plan::render;
+use crate::commands::plan::{blocked, render};
 use crate::outcome::Outcome;
 use crate::printer::Printer;
 use crate::progress::{ApplyProgress, ReadSpinner};
@@ -21,6 +22,33 @@ pub async fn run(config: &Path, args: ApplyArgs, printer: &Printer) -> anyhow::R
         Some(path) => Some(read_plan(path)?),
         None => None,
     };
+    if let Some(path) = &args.plan_file {
+        let name = path.display();
+        if !args.allow.is_empty() {
+            bail!(
+                "--allow cannot change the saved plan `{name}`: it carries the overrides it was \
+                 made with\n  hint: run `umapi plan --allow LIMIT=VALUE -o {name}` again, \
+                 review the new plan, and apply it"
+            );
+        }
+        // The plan is made again from the state files and applied only if that
+        // gives the same plan; without them there is nothing to check it against.
+        if !project.has_state_files() {
+            let missing: Vec<String> = project
+                .config
+                .state
+                .iter()
+                .filter(|p| !p.exists())
+                .map(|p| p.display().to_string())
+                .collect();
+            bail!(
+                "cannot apply the saved plan `{name}` without the state files it was made from \
+                 ({} not found); nothing was sent\n  hint: run umapi from the checkout that holds \
+                 the state files (`state:` in umapi.yaml), at the commit the plan was made from",
+                missing.join(", ")
+            );
+        }
+    }
     // Decide before touching the network: in CI nobody can answer a prompt,
     // and stdin is never read there.
     let needs_prompt = saved.is_none() && !args.auto_approve;
@@ -31,9 +59,6 @@ pub async fn run(config: &Path, args: ApplyArgs, printer: &Printer) -> anyhow::R
              (`umapi apply FILE`)"
         );
     }
-    // A saved plan carries everything; the state files, when present, must
-    // still be the ones it was made from.
-    let needs_desired = saved.is_none() || project.has_state_files();
     let read = async {
         let org = project.connect(args.test_only).await?;
         let spinner = ReadSpinner::new(printer);
@@ -41,35 +66,32 @@ pub async fn run(config: &Path, args: ApplyArgs, printer: &Printer) -> anyhow::R
         spinner.finish();
         anyhow::Ok((org, snapshot))
     };
-    let (desired, (org, snapshot)) = if needs_desired {
-        let (desired, read) = project.desired_state_while(read).await?;
-        (Some(desired), read)
-    } else {
-        (None, read.await?)
-    };
-    let source = match (saved, desired) {
-        (Some(plan), desired) => Source::Saved(Box::new(plan), desired),
-        (None, Some(desired)) => Source::Fresh(desired),
-        (None, None) => unreachable!("the desired state is loaded when there is no saved plan"),
-    };
+    let (desired, (org, snapshot)) = project.desired_state_while(read).await?;
 
     let result = async {
         let snapshot = snapshot?;
-        let plan = match source {
-            Source::Saved(plan, desired) => {
-                check_saved_plan(
-                    &plan,
-                    desired.as_ref(),
-                    &snapshot,
-                    args.plan_file.as_deref(),
-                )?;
-                *plan
+        let plan = match saved {
+            Some(saved) => {
+                let path = args.plan_file.as_deref().unwrap_or(Path::new(""));
+                replan_saved(&saved, &desired, &snapshot, &project, path)?
             }
-            Source::Fresh(desired) => {
-                umapi_sync::planner::plan(&desired, &snapshot, &project.plan_options())?
+            None => {
+                let options = PlanOptions {
+                    overrides: args.allow.clone(),
+                    ..project.plan_options()
+                };
+                umapi_sync::planner::plan(&desired, &snapshot, &options)?
             }
         };
         printer.result(&render(&plan, PlanFormat::Text, printer));
+        if plan.is_blocked() {
+            if let Some(path) = &args.report {
+                let report = ApplyReport::not_sent(&plan, args.test_only);
+                summary::write_report(&plan, &report, path)?;
+                printer.info(format_args!("Wrote the report to {}", path.display()));
+            }
+            return Err(blocked(&plan));
+        }
         if plan.request_count() == 0 {
             return Ok(Outcome::Success);
         }
@@ -83,12 +105,38 @@ pub async fn run(config: &Path, args: ApplyArgs, printer: &Printer) -> anyhow::R
     result
 }
 
-/// Where the plan to apply comes from.
-enum Source {
-    /// A plan file, and the desired state on disk if the state files are there.
-    Saved(Box<Plan>, Option<umapi_sync::model::DesiredState>),
-    /// Planned now from this desired state.
-    Fresh(umapi_sync::model::DesiredState),
+/// A plan file: the plan, and the document exactly as read.
+struct SavedPlan {
+    plan: Plan,
+    document: serde_json::Value,
+}
+
+/// Checks a saved plan against the org and the state files, plans again from
+/// them with the overrides the file records, and returns that plan if it is the
+/// same document as the file: what is sent is always what `plan` showed.
+fn replan_saved(
+    saved: &SavedPlan,
+    desired: &umapi_sync::model::DesiredState,
+    snapshot: &umapi_sync::snapshot::Snapshot,
+    project: &Project,
+    path: &Path,
+) -> anyhow::Result<Plan> {
+    check_saved_plan(&saved.plan, desired, snapshot, path)?;
+    let options = PlanOptions {
+        overrides: saved.plan.overrides.iter().map(|o| o.requested()).collect(),
+        ..project.plan_options()
+    };
+    let derived = umapi_sync::planner::plan(desired, snapshot, &options)?;
+    if let Some(difference) = derived.first_difference(&saved.document) {
+        let name = path.display();
+        bail!(
+            "the plan `{name}` is not the plan umapi makes from these state files and this org: \
+             it was edited after it was saved, or made by another version of umapi; nothing was sent\n  \
+             first difference: {difference}\n  \
+             hint: run `umapi plan -o {name}` again and review the new plan"
+        );
+    }
+    Ok(derived)
 }
 
 async fn execute(
@@ -134,30 +182,32 @@ fn confirm(printer: &Printer, plan: &Plan, test_only: bool) -> bool {
     matches!(printer.ask("  Enter a value:").as_deref(), Some("yes"))
 }
 
-fn read_plan(path: &Path) -> anyhow::Result<Plan> {
-    let file = std::fs::File::open(path)
+fn read_plan(path: &Path) -> anyhow::Result<SavedPlan> {
+    let bytes = std::fs::read(path)
         .with_context(|| format!("could not open the plan file `{}`", path.display()))?;
-    Plan::from_reader(std::io::BufReader::new(file))
-        .with_context(|| format!("could not read the plan file `{}`", path.display()))
+    let plan = Plan::from_reader(bytes.as_slice())
+        .with_context(|| format!("could not read the plan file `{}`", path.display()))?;
+    // `from_reader` succeeded, so the bytes are JSON.
+    let document = serde_json::from_slice(&bytes)
+        .with_context(|| format!("could not read the plan file `{}`", path.display()))?;
+    Ok(SavedPlan { plan, document })
 }
 
 /// Refuses a plan made for another org, from other state files, or against an
 /// org that has changed since.
 fn check_saved_plan(
     plan: &Plan,
-    desired: Option<&umapi_sync::model::DesiredState>,
+    desired: &umapi_sync::model::DesiredState,
     snapshot: &umapi_sync::snapshot::Snapshot,
-    path: Option<&Path>,
+    path: &Path,
 ) -> anyhow::Result<()> {
-    let name = path.map(|p| p.display().to_string()).unwrap_or_default();
-    if let Some(desired) = desired {
-        let hash = umapi_sync::planner::desired_state_hash(desired);
-        if hash != plan.desired_state_hash {
-            bail!(
-                "the plan `{name}` was made from different state files than the ones on disk\n  \
-                 hint: run `umapi plan -o {name}` again and review the new plan"
-            );
-        }
+    let name = path.display();
+    let hash = umapi_sync::planner::desired_state_hash(desired);
+    if hash != plan.desired_state_hash {
+        bail!(
+            "the plan `{name}` was made from different state files than the ones on disk\n  \
+             hint: run `umapi plan -o {name}` again and review the new plan"
+        );
     }
     if let Err(problems) = plan.check_fresh(snapshot) {
         let mut message = format!(

@@ -4,6 +4,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use umapi_sync::plan::Plan;
+use umapi_sync::planner::PlanOptions;
 use umapi_sync::snapshot::Snapshot;
 
 use crate::cli::{PlanArgs, PlanFormat};
@@ -29,20 +30,56 @@ pub async fn run(config: &Path, args: PlanArgs, printer: &Printer) -> anyhow::Re
         }
     };
     let (desired, snapshot) = project.desired_state_while(read).await?;
-    let plan = umapi_sync::planner::plan(&desired, &snapshot, &project.plan_options())?;
+    let options = PlanOptions {
+        overrides: args.allow.clone(),
+        ..project.plan_options()
+    };
+    let plan = umapi_sync::planner::plan(&desired, &snapshot, &options)?;
     printer.result(&render(&plan, args.format(), printer));
     if let Some(out) = &args.out {
         save(&plan, out)?;
-        printer.info(format_args!(
-            "Saved the plan to {}. Apply exactly this plan with: umapi apply {}",
-            out.display(),
-            out.display()
-        ));
+        if plan.is_blocked() {
+            printer.info(format_args!(
+                "Saved the plan to {}; it is blocked by a safety limit and cannot be applied.",
+                out.display()
+            ));
+        } else {
+            printer.info(format_args!(
+                "Saved the plan to {}. Apply exactly this plan with: umapi apply {}",
+                out.display(),
+                out.display()
+            ));
+        }
+    }
+    if plan.is_blocked() {
+        return Err(blocked(&plan));
     }
     Ok(Outcome::Planned {
         has_changes: plan.has_changes(),
         detailed_exitcode: args.detailed_exitcode,
     })
+}
+
+/// The error of a plan a safety limit blocks: which limits, and how to go ahead.
+pub fn blocked(plan: &Plan) -> anyhow::Error {
+    let limits: Vec<String> = plan
+        .blocked
+        .iter()
+        .map(|b| format!("{} ({} planned, {} allowed)", b.limit, b.planned, b.allowed))
+        .collect();
+    let allow: Vec<String> = plan
+        .blocked
+        .iter()
+        .map(|b| format!("--allow {}={}", b.limit, b.planned))
+        .collect();
+    anyhow::anyhow!(
+        "the plan is BLOCKED: it goes over the safety limit{} {}; nothing was sent\n  \
+         hint: if this is intended, raise the limit under settings.limits in the state files, \
+         or, once the plan is reviewed, override it for this run with {}",
+        if limits.len() == 1 { "" } else { "s" },
+        limits.join(", "),
+        allow.join(" ")
+    )
 }
 
 /// The plan in the chosen format.

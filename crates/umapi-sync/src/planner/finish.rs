@@ -45,6 +45,7 @@ impl Built {
         desired: &DesiredState,
         current: &Snapshot,
         options: &PlanOptions,
+        checked: super::limits::Checked,
     ) -> Plan {
         let summary = summarize(&self.changes);
         let changes: Vec<Change> = self
@@ -91,6 +92,8 @@ impl Built {
                 duration_seconds,
             },
             preconditions: Preconditions { users, groups },
+            blocked: checked.blocked,
+            overrides: checked.overrides,
         }
     }
 }

@@ -1,88 +1,117 @@
-//! Safety limits per destructive class: over a limit, the plan fails and nothing is sent.
+//! Safety limits per destructive class: a plan over a limit is still made and
+//! shown, with what blocks it, but it is never sent.
+//!
+//! Each limit comes from `--allow` (an override for this plan), else from
+//! `settings.limits`, else from its default (a percentage with a small floor,
+//! see [`LimitName::default_allowance`]).
 
+use super::PlanOptions;
 use super::build::Built;
 use crate::error::{Diagnostic, Error};
-use crate::model::{DesiredState, Limit};
+use crate::model::{DesiredState, LimitName};
+use crate::plan::{Blocked, ChangeKind, LimitSource, Override};
 use crate::snapshot::Snapshot;
 
-fn setting(limit: &Limit) -> String {
-    match limit {
-        Limit::Count(count) => count.to_string(),
-        Limit::Percent(text) => text.clone(),
-    }
+/// How many affected objects a [`Blocked`] lists.
+pub const AFFECTED_SHOWN: usize = 5;
+
+/// The limits the plan goes over, and the overrides it was made with.
+pub(crate) struct Checked {
+    pub blocked: Vec<Blocked>,
+    pub overrides: Vec<Override>,
 }
 
-/// A destructive class: limit name, limit, verb, noun, planned count, total.
-type Class<'a> = (
-    &'static str,
-    &'a Option<Limit>,
-    &'static str,
-    &'static str,
-    u64,
-    u64,
-);
-
-/// Fails when a destructive class goes over its limit.
+/// Checks every destructive class against its limit.
 pub(crate) fn check(
     desired: &DesiredState,
     current: &Snapshot,
     built: &Built,
-) -> Result<(), Error> {
-    let limits = &desired.settings.limits;
+    options: &PlanOptions,
+) -> Result<Checked, Error> {
     let user_groups = current
         .groups
         .iter()
         .filter(|g| g.group_type == umapi_core::wire::GroupType::UserGroup)
         .count() as u64;
-    let classes: [Class<'_>; 3] = [
-        (
-            "max_user_removals",
-            &limits.max_user_removals,
-            "remove",
-            "users from the org",
-            built.user_removals,
-            current.users.len() as u64,
-        ),
-        (
-            "max_membership_removals",
-            &limits.max_membership_removals,
-            "remove",
-            "memberships of managed groups",
-            built.membership_removals,
-            built.managed_memberships,
-        ),
-        (
-            "max_group_deletions",
-            &limits.max_group_deletions,
-            "delete",
-            "user groups",
-            built.group_deletions,
-            user_groups,
-        ),
-    ];
-    for (name, limit, action, of_what, planned, total) in classes {
-        let Some(limit) = limit else { continue };
-        let Some(allowed) = limit.allowance(total) else {
-            return Err(Error::Invalid(vec![Diagnostic {
-                location: None,
-                message: format!(
-                    "settings.limits.{name}: `{}` is not a count or a percentage",
-                    setting(limit)
-                ),
-                hint: Some("write a number like 3, or a percentage like \"5%\"".into()),
-            }]));
+    let mut checked = Checked {
+        blocked: Vec::new(),
+        overrides: Vec::new(),
+    };
+    for name in LimitName::ALL {
+        let (planned, total) = match name {
+            LimitName::MaxUserRemovals => (built.user_removals, current.users.len() as u64),
+            LimitName::MaxMembershipRemovals => {
+                (built.membership_removals, built.managed_memberships)
+            }
+            LimitName::MaxGroupDeletions => (built.group_deletions, user_groups),
         };
-        if planned > allowed {
-            return Err(Error::LimitExceeded {
+        let written = desired.settings.limits.get(name);
+        let (setting, default_allowed) = match written {
+            Some(limit) => (limit.to_string(), None),
+            None => (name.default_setting(), Some(name.default_allowance(total))),
+        };
+        // The last --allow of a limit wins, as with repeated flags elsewhere.
+        let given = options.overrides.iter().rev().find(|o| o.limit == name);
+        let (source, allowed) = match (given, written) {
+            (Some(given), _) => (LimitSource::Override, allowance(name, &given.value, total)?),
+            (None, Some(limit)) => (LimitSource::Settings, allowance(name, limit, total)?),
+            (None, None) => (LimitSource::Default, default_allowed.unwrap_or(0)),
+        };
+        if let Some(given) = given {
+            checked.overrides.push(Override {
                 limit: name,
-                setting: setting(limit),
-                action,
-                of_what,
+                value: given.value.clone(),
+                instead_of: setting.clone(),
                 planned,
                 allowed,
                 total,
             });
         }
+        if planned > allowed {
+            let affected = affected(name, &built.changes);
+            let listed: Vec<String> = affected.iter().take(AFFECTED_SHOWN).cloned().collect();
+            checked.blocked.push(Blocked {
+                limit: name,
+                setting: match given {
+                    Some(given) => given.value.to_string(),
+                    None => setting,
+                },
+                source,
+                planned,
+                allowed,
+                total,
+                more: (affected.len() - listed.len()) as u64,
+                affected: listed,
+            });
+        }
     }
-    Ok(())
+    Ok(checked)
+}
+
+fn allowance(name: LimitName, limit: &crate::model::Limit, total: u64) -> Result<u64, Error> {
+    limit.allowance(total).ok_or_else(|| {
+        Error::Invalid(vec![Diagnostic {
+            location: None,
+            message: format!("{name}: `{limit}` is not a count, a percentage or off"),
+            hint: Some("write a number like 3, a percentage like \"5%\", or off".into()),
+        }])
+    })
+}
+
+/// The objects a destructive class touches, in plan order.
+fn affected(name: LimitName, changes: &[ChangeKind]) -> Vec<String> {
+    changes
+        .iter()
+        .filter_map(|change| match (name, change) {
+            (LimitName::MaxUserRemovals, ChangeKind::RemoveUser { user, .. }) => Some(user.clone()),
+            (
+                LimitName::MaxMembershipRemovals,
+                ChangeKind::RemoveMembership { user, group, .. },
+            ) => Some(format!("{user} from {group}")),
+            (LimitName::MaxGroupDeletions, ChangeKind::DeleteGroup { group, .. }) => {
+                Some(group.clone())
+            }
+            _ => None,
+        })
+        .collect()
 }

@@ -16,7 +16,8 @@
 //! - Declared profiles and admin groups must exist in the org.
 //! - Write-only fields (a user group's description and profile links) are set on
 //!   create and re-asserted on apply without counting as changes.
-//! - Safety limits per destructive class fail the plan before anything is sent.
+//! - Safety limits per destructive class block the plan: it is made and shown with
+//!   what blocks it, and never sent. Unset limits have defaults.
 
 mod build;
 mod cover;
@@ -26,11 +27,12 @@ mod limits;
 mod pack;
 
 use crate::error::Error;
-use crate::model::DesiredState;
+use crate::model::{DesiredState, LimitOverride};
 use crate::plan::Plan;
 use crate::snapshot::Snapshot;
 
 pub use hash::desired_state_hash;
+pub use limits::AFFECTED_SHOWN;
 pub use pack::{MAX_ENTRIES_PER_REQUEST, MAX_NAMES_PER_LIST, MAX_STEPS_PER_ENTRY};
 
 /// Options of [`plan`].
@@ -42,6 +44,8 @@ pub struct PlanOptions {
     /// Re-assert declared descriptions and profile links of existing user groups
     /// (UMAPI cannot read them back). Default: true.
     pub reassert_write_only: bool,
+    /// Safety limits overridden for this plan (`--allow`); recorded in the plan.
+    pub overrides: Vec<LimitOverride>,
 }
 
 impl Default for PlanOptions {
@@ -49,6 +53,7 @@ impl Default for PlanOptions {
         PlanOptions {
             action_requests_per_minute: Some(10),
             reassert_write_only: true,
+            overrides: Vec::new(),
         }
     }
 }
@@ -67,14 +72,14 @@ pub fn pacing_seconds(requests: u64, per_minute: u32) -> f64 {
 /// Plans the changes that take the org in `current` to `desired`.
 ///
 /// Fails with [`Error::Invalid`] when the desired state names profiles or admin
-/// groups the org does not have (or cannot be planned for another reason), and with
-/// [`Error::LimitExceeded`] when a destructive class goes over its safety limit.
+/// groups the org does not have (or cannot be planned for another reason). A plan
+/// that goes over a safety limit is returned with [`Plan::blocked`] filled in.
 pub fn plan(
     desired: &DesiredState,
     current: &Snapshot,
     options: &PlanOptions,
 ) -> Result<Plan, Error> {
     let built = build::Builder::new(desired, current, options)?.run()?;
-    limits::check(desired, current, &built)?;
-    Ok(built.finish(desired, current, options))
+    let checked = limits::check(desired, current, &built, options)?;
+    Ok(built.finish(desired, current, options, checked))
 }

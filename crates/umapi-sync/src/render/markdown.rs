@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use super::blocks::{Attr, Block, Sym, blocks};
-use super::text::estimate_line;
+use super::text::{blocked_lines, estimate_line, override_lines};
 use crate::plan::Plan;
 
 /// The rendering never exceeds this many characters (GitHub's comment limit is 65,536).
@@ -53,9 +53,23 @@ pub fn markdown(plan: &Plan) -> String {
     } else {
         let _ = writeln!(
             head,
-            "### umapi plan: {} to add, {} to change, {} to remove\n",
-            s.to_add, s.to_change, s.to_remove
+            "### umapi plan{}: {} to add, {} to change, {} to remove\n",
+            if plan.is_blocked() { " (BLOCKED)" } else { "" },
+            s.to_add,
+            s.to_change,
+            s.to_remove
         );
+        if plan.is_blocked() {
+            let _ = writeln!(
+                head,
+                "> [!CAUTION]\n> **BLOCKED: this plan goes over a safety limit; nothing will be sent.**"
+            );
+            for line in blocked_lines(plan) {
+                let indent = if line.starts_with(' ') { "  " } else { "" };
+                let _ = writeln!(head, "> {indent}- {}", escape(line.trim_start()));
+            }
+            head.push('\n');
+        }
         let _ = writeln!(head, "| | count |\n|---|---:|");
         let rows: [(&str, u64); 11] = [
             ("User groups created", s.groups_created),
@@ -115,6 +129,16 @@ pub fn markdown(plan: &Plan) -> String {
                 "> - … and {} more (see the details below)",
                 destructive.len() - DESTRUCTIVE_LINES
             );
+        }
+        head.push('\n');
+    }
+    if !plan.overrides.is_empty() {
+        let _ = writeln!(
+            head,
+            "> [!WARNING]\n> **Safety limits overridden for this plan (`--allow`):**"
+        );
+        for line in override_lines(plan) {
+            let _ = writeln!(head, "> - {}", escape(&line));
         }
         head.push('\n');
     }

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use similar::{ChangeTag, TextDiff};
 
 use super::blocks::{Attr, Block, Sym, blocks, quote};
-use crate::plan::{ChangeKind, Plan};
+use crate::plan::{ChangeKind, LimitSource, Plan};
 
 const RESET: &str = "\x1b[0m";
 const BOLD: &str = "\x1b[1m";
@@ -146,6 +146,73 @@ pub(crate) fn format_duration(seconds: f64) -> String {
     }
 }
 
+/// The safety limits the plan goes over, and how to go ahead, as lines (without
+/// the heading): shared by the text and Markdown renderings.
+pub(crate) fn blocked_lines(plan: &Plan) -> Vec<String> {
+    let mut lines = Vec::new();
+    for blocked in &plan.blocked {
+        let source = match blocked.source {
+            LimitSource::Default => "the default",
+            LimitSource::Settings => "set in settings.limits",
+            LimitSource::Override => "given with --allow",
+        };
+        lines.push(format!(
+            "{} = {}, {source}: {} {}, {} allowed (of {} {})",
+            blocked.limit,
+            blocked.setting,
+            blocked.planned,
+            blocked.limit.counted(),
+            blocked.allowed,
+            blocked.total,
+            blocked.limit.total_of(),
+        ));
+        let mut affected = blocked.affected.join(", ");
+        if blocked.more > 0 {
+            affected.push_str(&format!(", … and {} more", blocked.more));
+        }
+        lines.push(format!("  affected: {affected}"));
+    }
+    let allow: Vec<String> = plan
+        .blocked
+        .iter()
+        .map(|b| format!("--allow {}={}", b.limit, b.planned))
+        .collect();
+    lines.push(
+        "If this is intended, raise the limit under settings.limits in the state files, \
+         or override it for this plan once it is reviewed:"
+            .to_owned(),
+    );
+    lines.push(format!(
+        "  umapi plan {}  (the same on apply)",
+        allow.join(" ")
+    ));
+    lines
+}
+
+/// The overrides the plan was made with, one line each.
+pub(crate) fn override_lines(plan: &Plan) -> Vec<String> {
+    plan.overrides
+        .iter()
+        .map(|o| {
+            format!(
+                "{} = {} instead of {}: {} {}, {} allowed (of {} {})",
+                o.limit,
+                o.value,
+                o.instead_of,
+                o.planned,
+                o.limit.counted(),
+                if o.allowed == u64::MAX {
+                    "any number".to_owned()
+                } else {
+                    o.allowed.to_string()
+                },
+                o.total,
+                o.limit.total_of(),
+            )
+        })
+        .collect()
+}
+
 /// Renders the plan like Terraform. ANSI colour only when `color` is true.
 pub fn text(plan: &Plan, color: bool) -> String {
     let style = Style { color };
@@ -193,9 +260,33 @@ pub fn text(plan: &Plan, color: bool) -> String {
         }
         out.push('\n');
     }
+    if !plan.overrides.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}",
+            style.paint(YELLOW, "Safety limits overridden for this plan (--allow):")
+        );
+        for line in override_lines(plan) {
+            let _ = writeln!(out, "  ! {line}");
+        }
+        out.push('\n');
+    }
     if plan.has_changes() {
         let _ = writeln!(out, "{}", style.paint(BOLD, &summary_line(plan)));
         let _ = writeln!(out, "{}", estimate_line(plan));
+        if plan.is_blocked() {
+            let _ = writeln!(
+                out,
+                "\n{}",
+                style.paint(
+                    RED,
+                    "BLOCKED: this plan goes over a safety limit; nothing will be sent."
+                )
+            );
+            for line in blocked_lines(plan) {
+                let _ = writeln!(out, "  {line}");
+            }
+        }
     } else {
         let _ = writeln!(
             out,
