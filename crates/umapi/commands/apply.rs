@@ -9,6 +9,7 @@ use umapi_sync::plan::Plan;
 use crate::cli::{ApplyArgs, PlanFormat};
 use crate::commands::plan::render;
 use crate::outcome::Outcome;
+use crate::output_file::{Inputs, Output};
 use crate::printer::Printer;
 use crate::progress::{ApplyProgress, ReadSpinner};
 use crate::project::Project;
@@ -17,6 +18,15 @@ use crate::summary;
 /// Runs `apply`.
 pub async fn run(config: &Path, args: ApplyArgs, printer: &Printer) -> anyhow::Result<Outcome> {
     let project = Project::load(config)?;
+    let mut inputs = project.inputs();
+    if let Some(path) = &args.plan_file {
+        inputs.file(path, "the plan file being applied");
+    }
+    // Before anything is sent: a report that could not be written must not
+    // be found out after the org has changed.
+    if let Some(path) = &args.report {
+        inputs.check(path, Output::Report)?;
+    }
     let saved = match &args.plan_file {
         Some(path) => Some(read_plan(path)?),
         None => None,
@@ -76,7 +86,7 @@ pub async fn run(config: &Path, args: ApplyArgs, printer: &Printer) -> anyhow::R
         if needs_prompt && !confirm(printer, &plan, args.test_only) {
             bail!("apply cancelled; nothing was changed");
         }
-        execute(&org.conn, &plan, &args, printer).await
+        execute(&org.conn, &plan, &args, &inputs, printer).await
     }
     .await;
     org.close().await;
@@ -95,6 +105,7 @@ async fn execute(
     conn: &umapi_core::Connection,
     plan: &Plan,
     args: &ApplyArgs,
+    inputs: &Inputs,
     printer: &Printer,
 ) -> anyhow::Result<Outcome> {
     let mut progress = ApplyProgress::new(printer, plan.request_count());
@@ -105,7 +116,7 @@ async fn execute(
     progress.finish();
     summary::print(plan, &report, printer);
     if let Some(path) = &args.report {
-        summary::write_report(plan, &report, path)?;
+        summary::write_report(plan, &report, path, inputs)?;
         printer.info(format_args!("Wrote the report to {}", path.display()));
     }
     if report.is_success() {
