@@ -94,3 +94,46 @@ fn an_undeclared_group_is_a_validation_error() {
     project.write("state/users.yaml", &users);
     insta::assert_snapshot!("undeclared_group", failure(&project, &["validate"]));
 }
+
+#[test]
+fn a_plain_http_endpoint_off_this_machine_is_refused() {
+    let project = Project::example("quickstart");
+    project.write(
+        "umapi.yaml",
+        "connection:\n  kind: oauth\n  org_id: \"ABC@AdobeOrg\"\n  client_id: abc\n  \
+         ims_host: http://ims.example.test\n  umapi_endpoint: https://umapi.example.test/v2\n",
+    );
+    let err = failure(&project, &["validate"]);
+    assert!(
+        err.contains("[PROJECT]/umapi.yaml:5:13: `http://ims.example.test` is not HTTPS"),
+        "{err}"
+    );
+    assert!(err.contains("hint: use an https:// URL"), "{err}");
+    // plan stops at the same place, before the secret is even read.
+    assert_eq!(failure(&project, &["plan"]), err);
+}
+
+#[test]
+fn a_jwt_connection_gets_one_retirement_warning() {
+    let project = Project::example("quickstart");
+    project.write(
+        "umapi.yaml",
+        "connection:\n  kind: jwt\n  org_id: \"ABC@AdobeOrg\"\n  client_id: abc\n  \
+         technical_account_id: t@techacct.adobe.com\n",
+    );
+    let validated = project.run(&["validate"]);
+    assert_eq!(code(&validated), 0, "{}", stderr(&validated));
+    let snapshot = project.run(&["plan", "--snapshot", "missing-snapshot.json"]);
+    for output in [&validated, &snapshot] {
+        let err = stderr(output);
+        assert_eq!(err.matches("kind: jwt").count(), 1, "{err}");
+        assert!(err.contains("WARN"), "{err}");
+        assert!(err.contains("retired"), "{err}");
+        assert!(err.contains("`kind: oauth`"), "{err}");
+        assert!(stdout(output).lines().all(|line| !line.contains("jwt")));
+    }
+    // An oauth connection says nothing of the kind.
+    let oauth = Project::example("quickstart");
+    let output = oauth.run(&["validate"]);
+    assert!(!stderr(&output).contains("jwt"), "{}", stderr(&output));
+}

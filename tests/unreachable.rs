@@ -130,3 +130,28 @@ fn the_retry_block_bounds_the_attempts_and_the_run_fails_soon() {
     assert!(!stderr.contains(SECRET), "{stderr}");
     assert!(!stdout.contains(SECRET), "{stdout}");
 }
+
+#[test]
+fn a_host_name_that_does_not_resolve_fails_at_once_and_is_named() {
+    // `.invalid` is reserved never to resolve: the resolver answers without the network.
+    let project = Project::example("quickstart");
+    project.write(
+        "umapi.yaml",
+        "connection:\n  kind: oauth\n  org_id: \"0123456789ABCDEF01234567@AdobeOrg\"\n  \
+         client_id: unreachable-client\n  ims_host: https://no-such-host.invalid\n",
+    );
+    let started = Instant::now();
+    let output = plan_command(&project).output().expect("run umapi");
+    let took = started.elapsed();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    // The default policy would retry for about a minute.
+    assert!(took < Duration::from_secs(3), "took {took:?}: {stderr}");
+    assert!(
+        stderr.contains("the host name `no-such-host.invalid` did not resolve"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("retrying in"), "{stderr}");
+    assert!(!stderr.contains(SECRET), "{stderr}");
+}

@@ -9,6 +9,7 @@ mod cli;
 mod commands;
 mod logging;
 mod outcome;
+mod output_file;
 mod printer;
 mod progress;
 mod project;

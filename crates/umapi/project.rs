@@ -12,6 +12,8 @@ use umapi_sync::model::DesiredState;
 use umapi_sync::planner::PlanOptions;
 use umapi_sync::snapshot::{ReadProgress, Snapshot};
 
+use crate::output_file::Inputs;
+
 /// Name of the sandbox's state file when `umapi.yaml` names none.
 pub const DEFAULT_SANDBOX_STATE: &str = "sandbox-state.json";
 
@@ -70,6 +72,16 @@ impl Project {
             );
         }
         let config = Config::load(path).map_err(anyhow::Error::from)?;
+        if matches!(config.connection, config::Connection::Jwt(_)) {
+            tracing::warn!(
+                "{}: `kind: jwt` uses a JWT service-account credential; Adobe retired those on \
+                 2025-06-30, so the token exchange may be refused. Create an OAuth \
+                 server-to-server credential for the same Developer Console project and write \
+                 `kind: oauth` (org_id and client_id as before; technical_account_id and the \
+                 private key are no longer needed)",
+                path.display()
+            );
+        }
         Ok(Self { config })
     }
 
@@ -115,6 +127,45 @@ impl Project {
     /// Whether every configured state path exists (a plan file may be applied without them).
     pub fn has_state_files(&self) -> bool {
         self.config.state.iter().all(|path| path.exists())
+    }
+
+    /// The files and folders a run reads, which no output of umapi may replace:
+    /// `umapi.yaml`, the state paths, the sandbox's seed and state files, and the
+    /// JWT private key and CA bundle files named in `umapi.yaml`.
+    pub fn inputs(&self) -> Inputs {
+        let mut inputs = Inputs::default();
+        inputs.file(&self.config.path, "the configuration file");
+        for path in &self.config.state {
+            inputs.state_path(path);
+        }
+        let options = match &self.config.connection {
+            config::Connection::Sandbox(sandbox) => {
+                if let Some(seed) = &sandbox.seed_file {
+                    inputs.file(seed, "the sandbox seed file");
+                }
+                inputs.file(&self.sandbox_state_file(sandbox), "the sandbox state file");
+                None
+            }
+            config::Connection::Oauth(oauth) => Some(&oauth.options),
+            config::Connection::Jwt(jwt) => {
+                if let Some(key) = &jwt.private_key_file {
+                    inputs.file(key, "the private key file");
+                }
+                Some(&jwt.options)
+            }
+        };
+        if let Some(bundle) = options.and_then(|options| options.ca_bundle.as_ref()) {
+            inputs.file(bundle, "the CA bundle");
+        }
+        inputs
+    }
+
+    /// Where the embedded sandbox keeps the org between runs.
+    fn sandbox_state_file(&self, settings: &SandboxConnection) -> PathBuf {
+        settings
+            .state_file
+            .clone()
+            .unwrap_or_else(|| self.base_dir().join(DEFAULT_SANDBOX_STATE))
     }
 
     /// The folder `umapi.yaml` lives in.
@@ -194,10 +245,7 @@ impl Project {
     /// Starts the embedded sandbox from its state file (or seed file, or an empty
     /// org) and makes it write its state back after every change.
     async fn start_sandbox(&self, settings: &SandboxConnection) -> anyhow::Result<SandboxHandle> {
-        let state_file = settings
-            .state_file
-            .clone()
-            .unwrap_or_else(|| self.base_dir().join(DEFAULT_SANDBOX_STATE));
+        let state_file = self.sandbox_state_file(settings);
         let initial = initial_org(Some(&state_file), settings.seed_file.as_deref(), None)?;
         let mut sandbox_config = SandboxConfig {
             port: settings.port.unwrap_or(0),

@@ -8,6 +8,7 @@ use serde::Serialize;
 use umapi_sync::apply::{ApplyReport, ChangeResult, ChangeStatus};
 use umapi_sync::plan::{Blocked, Change, ChangeKind, Override, PhaseName, Plan};
 
+use crate::output_file::{self, Inputs, Output};
 use crate::printer::Printer;
 
 /// Version of the `--report` JSON document.
@@ -168,8 +169,13 @@ struct ReportedChange<'a> {
     change: &'a Change,
 }
 
-/// Writes the `--report` JSON file.
-pub fn write_report(plan: &Plan, report: &ApplyReport, path: &Path) -> anyhow::Result<()> {
+/// Writes the `--report` JSON file (never onto one of `inputs`).
+pub fn write_report(
+    plan: &Plan,
+    report: &ApplyReport,
+    path: &Path,
+    inputs: &Inputs,
+) -> anyhow::Result<()> {
     let changes = report
         .changes
         .iter()
@@ -203,6 +209,7 @@ pub fn write_report(plan: &Plan, report: &ApplyReport, path: &Path) -> anyhow::R
         warnings: &report.warnings,
     };
     let text = serde_json::to_string_pretty(&document).context("could not build the report")?;
-    std::fs::write(path, text + "\n")
-        .with_context(|| format!("could not write the report to `{}`", path.display()))
+    output_file::write(path, inputs, Output::Report, |writer| {
+        Ok(writer.write_all((text + "\n").as_bytes())?)
+    })
 }

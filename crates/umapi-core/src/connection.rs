@@ -600,11 +600,24 @@ fn bearer(token: &Secret) -> Result<HeaderValue, Error> {
     Ok(value)
 }
 
-/// Classifies a transport error: TLS and request-construction problems are final,
-/// everything else (timeouts, refused or dropped connections) is worth a retry.
+/// Classifies a transport error: TLS and request-construction problems and host
+/// names that do not resolve are final; everything else (timeouts, refused or
+/// dropped connections) is worth a retry.
 fn transport_failure(e: reqwest::Error) -> Result<Transient, Error> {
     if e.is_builder() {
         return Err(Error::Http(format!("cannot build the request: {e}")));
+    }
+    if let Some(dns) = dns_problem(&e) {
+        // A misspelt host name does not start resolving a minute later; retrying
+        // it only delays the error the user has to fix.
+        let host = e
+            .url()
+            .and_then(|url| url.host_str())
+            .unwrap_or("(unknown)");
+        return Err(Error::Http(format!(
+            "the host name `{host}` did not resolve ({dns}); check the host name in the \
+             endpoint URL"
+        )));
     }
     if let Some(tls) = tls_problem(&e) {
         return Err(Error::Http(format!(
@@ -640,6 +653,19 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
         source = cause.source();
     }
     text
+}
+
+/// The name-resolution failure in an error's chain, as text: hyper-util's
+/// connector wraps every resolver error in an error that reads `dns error`.
+fn dns_problem(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(cause) = source {
+        if cause.to_string() == "dns error" {
+            return Some(error_chain(cause));
+        }
+        source = cause.source();
+    }
+    None
 }
 
 fn tls_problem(e: &(dyn std::error::Error + 'static)) -> Option<String> {

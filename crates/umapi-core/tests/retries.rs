@@ -345,3 +345,58 @@ async fn unreachable_server_is_unavailable_after_the_attempts() {
     );
     assert_eq!(conn.stats().requests, 3);
 }
+
+/// A host in `.invalid`, a top-level domain reserved never to resolve: the
+/// resolver answers at once, without the network.
+const UNRESOLVABLE: &str = "no-such-host.invalid";
+
+#[tokio::test]
+async fn a_umapi_host_that_does_not_resolve_fails_at_once() {
+    let ims = server().await;
+    let conn = builder(&ims)
+        .umapi_endpoint(format!("http://{UNRESOLVABLE}/v2/usermanagement"))
+        // Real waits: a retry would sleep at least the 2 s initial back-off.
+        .retry_policy(RetryPolicy::default())
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let error = conn.user("a@x.com", None).await.unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(conn.stats().requests, 1, "one attempt, no retry");
+    assert_eq!(conn.stats().retries, 0);
+    let text = error.to_string();
+    assert!(matches!(error, Error::Http(_)), "{error:?}");
+    assert!(
+        text.contains(&format!("the host name `{UNRESOLVABLE}` did not resolve")),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn an_identity_host_that_does_not_resolve_fails_at_once() {
+    let umapi_server = server().await;
+    let conn = builder(&umapi_server)
+        .ims_host(format!("https://{UNRESOLVABLE}"))
+        .retry_policy(RetryPolicy::default())
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let error = conn.user("a@x.com", None).await.unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(conn.stats().token_requests, 1, "one attempt, no retry");
+    assert_eq!(conn.stats().requests, 0, "UMAPI was never called");
+    let text = error.to_string();
+    assert!(matches!(error, Error::Auth { .. }), "{error:?}");
+    assert!(
+        text.contains(&format!("the host name `{UNRESOLVABLE}` did not resolve")),
+        "{text}"
+    );
+}

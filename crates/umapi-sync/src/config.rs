@@ -465,13 +465,22 @@ fn check_connection(
         ("ims_host", &options.ims_host),
         ("umapi_endpoint", &options.umapi_endpoint),
     ] {
-        if let Some(url) = url
-            && !(url.starts_with("https://") || url.starts_with("http://"))
-        {
+        let Some(url) = url else { continue };
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
             report(
                 key,
                 format!("`{url}` is not an http(s) URL"),
                 "write it like https://host/path",
+            );
+        } else if url.starts_with("http://") && !is_loopback_url(url) {
+            report(
+                key,
+                format!(
+                    "`{url}` is not HTTPS: the client secret and the access token would cross \
+                     the network in clear text"
+                ),
+                "use an https:// URL; plain http:// is accepted only on this machine \
+                 (localhost, 127.0.0.0/8, [::1])",
             );
         }
     }
@@ -534,6 +543,17 @@ fn check_connection(
         }
     }
     problems
+}
+
+/// Whether `url` names this machine: `localhost`, 127.0.0.0/8 or `[::1]`, where
+/// plain HTTP never leaves the host (a local proxy, or the sandbox).
+fn is_loopback_url(url: &str) -> bool {
+    match url::Url::parse(url).ok().as_ref().and_then(url::Url::host) {
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(address)) => address.is_loopback(),
+        Some(url::Host::Ipv6(address)) => address.is_loopback(),
+        None => false,
+    }
 }
 
 /// The JSON Schema of `umapi.yaml`.

@@ -365,3 +365,48 @@ fn config_schema_knows_the_three_kinds() {
         assert!(text.contains(kind), "{kind} missing from {text}");
     }
 }
+
+#[test]
+fn plain_http_endpoints_are_refused_except_on_this_machine() {
+    let oauth = |ims: &str, umapi: &str| {
+        format!(
+            "connection:\n  kind: oauth\n  org_id: 1@AdobeOrg\n  client_id: abc\n  \
+             ims_host: {ims}\n  umapi_endpoint: {umapi}\n"
+        )
+    };
+    let found = problems(&oauth(
+        "http://ims.example.test",
+        "http://10.0.0.8:8080/v2/usermanagement",
+    ));
+    assert!(
+        found.contains("DIR/umapi.yaml:5:13: `http://ims.example.test` is not HTTPS"),
+        "{found}"
+    );
+    assert!(
+        found.contains(
+            "DIR/umapi.yaml:6:19: `http://10.0.0.8:8080/v2/usermanagement` is not HTTPS"
+        ),
+        "{found}"
+    );
+    assert!(found.contains("clear text"), "{found}");
+    assert!(found.contains("hint: use an https:// URL"), "{found}");
+
+    // The same check guards a jwt connection, whose secret crosses the same way.
+    let jwt = "connection:\n  kind: jwt\n  org_id: 1@AdobeOrg\n  client_id: abc\n  \
+               technical_account_id: t@techacct.adobe.com\n  ims_host: http://ims.example.test\n";
+    assert!(problems(jwt).contains("DIR/umapi.yaml:6:13: `http://ims.example.test` is not HTTPS"));
+
+    for (ims, umapi) in [
+        ("http://localhost:8080", "http://127.0.0.1:9/v2/usermanagement"),
+        ("http://LOCALHOST", "http://127.3.4.5/v2/usermanagement"),
+        ("http://[::1]:8080", "https://usermanagement.adobe.io/v2/usermanagement"),
+    ] {
+        let (_folder, result) = load(&oauth(ims, umapi));
+        assert!(result.is_ok(), "{ims} {umapi}: {:?}", result.err());
+    }
+    // A name that merely starts like a loopback one is not this machine.
+    for ims in ["http://localhost.example.test", "http://127.0.0.1.example.test"] {
+        let found = problems(&oauth(ims, "https://umapi.example.test/v2"));
+        assert!(found.contains("is not HTTPS"), "{ims}: {found}");
+    }
+}

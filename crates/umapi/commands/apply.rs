@@ -10,6 +10,7 @@ use umapi_sync::planner::PlanOptions;
 use crate::cli::{ApplyArgs, PlanFormat};
 use crate::commands::plan::{blocked, render};
 use crate::outcome::Outcome;
+use crate::output_file::{Inputs, Output};
 use crate::printer::Printer;
 use crate::progress::{ApplyProgress, ReadSpinner};
 use crate::project::Project;
@@ -18,6 +19,15 @@ use crate::summary;
 /// Runs `apply`.
 pub async fn run(config: &Path, args: ApplyArgs, printer: &Printer) -> anyhow::Result<Outcome> {
     let project = Project::load(config)?;
+    let mut inputs = project.inputs();
+    if let Some(path) = &args.plan_file {
+        inputs.file(path, "the plan file being applied");
+    }
+    // Before anything is sent: a report that could not be written must not
+    // be found out after the org has changed.
+    if let Some(path) = &args.report {
+        inputs.check(path, Output::Report)?;
+    }
     let saved = match &args.plan_file {
         Some(path) => Some(read_plan(path)?),
         None => None,
@@ -87,7 +97,7 @@ pub async fn run(config: &Path, args: ApplyArgs, printer: &Printer) -> anyhow::R
         if plan.is_blocked() {
             if let Some(path) = &args.report {
                 let report = ApplyReport::not_sent(&plan, args.test_only);
-                summary::write_report(&plan, &report, path)?;
+                summary::write_report(&plan, &report, path, &inputs)?;
                 printer.info(format_args!("Wrote the report to {}", path.display()));
             }
             return Err(blocked(&plan));
@@ -98,7 +108,7 @@ pub async fn run(config: &Path, args: ApplyArgs, printer: &Printer) -> anyhow::R
         if needs_prompt && !confirm(printer, &plan, args.test_only) {
             bail!("apply cancelled; nothing was changed");
         }
-        execute(&org.conn, &plan, &args, printer).await
+        execute(&org.conn, &plan, &args, &inputs, printer).await
     }
     .await;
     org.close().await;
@@ -143,6 +153,7 @@ async fn execute(
     conn: &umapi_core::Connection,
     plan: &Plan,
     args: &ApplyArgs,
+    inputs: &Inputs,
     printer: &Printer,
 ) -> anyhow::Result<Outcome> {
     let mut progress = ApplyProgress::new(printer, plan.request_count());
@@ -153,7 +164,7 @@ async fn execute(
     progress.finish();
     summary::print(plan, &report, printer);
     if let Some(path) = &args.report {
-        summary::write_report(plan, &report, path)?;
+        summary::write_report(plan, &report, path, inputs)?;
         printer.info(format_args!("Wrote the report to {}", path.display()));
     }
     if report.is_success() {

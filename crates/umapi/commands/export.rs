@@ -6,6 +6,7 @@ use anyhow::{Context, bail};
 
 use crate::cli::ExportArgs;
 use crate::outcome::Outcome;
+use crate::output_file::{self, Inputs, Output};
 use crate::printer::Printer;
 use crate::progress::ReadSpinner;
 use crate::project::Project;
@@ -13,6 +14,10 @@ use crate::project::Project;
 /// Runs `export`.
 pub async fn run(config: &Path, args: ExportArgs, printer: &Printer) -> anyhow::Result<Outcome> {
     let project = Project::load(config)?;
+    let inputs = project.inputs();
+    if let Some(path) = &args.snapshot {
+        inputs.check(path, Output::Snapshot)?;
+    }
     let out = match &args.out {
         Some(out) => out.clone(),
         None => default_folder(&project),
@@ -40,7 +45,7 @@ pub async fn run(config: &Path, args: ExportArgs, printer: &Printer) -> anyhow::
         snapshot?
     };
     if let Some(path) = &args.snapshot {
-        return write_snapshot(&snapshot, path, printer);
+        return write_snapshot(&snapshot, path, &inputs, printer);
     }
     let mut files = umapi_sync::export::export(&snapshot);
     if project.config.settings.is_some() {
@@ -48,12 +53,16 @@ pub async fn run(config: &Path, args: ExportArgs, printer: &Printer) -> anyhow::
         files.retain(|file| file.state.settings.is_none());
     }
     let targets: Vec<PathBuf> = files.iter().map(|file| out.join(file.name)).collect();
+    for target in &targets {
+        inputs.check(target, Output::ExportedState)?;
+    }
     std::fs::create_dir_all(&out)
         .with_context(|| format!("could not create the folder `{}`", out.display()))?;
     let mut written = String::new();
     for (file, path) in files.iter().zip(&targets) {
-        std::fs::write(path, file.to_yaml())
-            .with_context(|| format!("could not write `{}`", path.display()))?;
+        output_file::write(path, &inputs, Output::ExportedState, |writer| {
+            Ok(writer.write_all(file.to_yaml().as_bytes())?)
+        })?;
         written.push_str(&format!("{}\n", path.display()));
     }
     printer.result(&written);
@@ -67,15 +76,12 @@ pub async fn run(config: &Path, args: ExportArgs, printer: &Printer) -> anyhow::
 fn write_snapshot(
     snapshot: &umapi_sync::snapshot::Snapshot,
     path: &Path,
+    inputs: &Inputs,
     printer: &Printer,
 ) -> anyhow::Result<Outcome> {
-    let write = || -> anyhow::Result<()> {
-        let mut writer = std::io::BufWriter::new(std::fs::File::create(path)?);
-        snapshot.to_writer(&mut writer)?;
-        std::io::Write::flush(&mut writer)?;
-        Ok(())
-    };
-    write().with_context(|| format!("could not write the snapshot to `{}`", path.display()))?;
+    output_file::write(path, inputs, Output::Snapshot, |writer| {
+        Ok(snapshot.to_writer(writer)?)
+    })?;
     printer.result(&format!("{}", path.display()));
     printer.info(format_args!(
         "Wrote a snapshot of {} users and {} groups; plan against it with `umapi plan --snapshot {}`",

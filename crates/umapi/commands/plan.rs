@@ -9,6 +9,7 @@ use umapi_sync::snapshot::Snapshot;
 
 use crate::cli::{PlanArgs, PlanFormat};
 use crate::outcome::Outcome;
+use crate::output_file::{self, Output};
 use crate::printer::Printer;
 use crate::progress::ReadSpinner;
 use crate::project::Project;
@@ -16,6 +17,13 @@ use crate::project::Project;
 /// Runs `plan`.
 pub async fn run(config: &Path, args: PlanArgs, printer: &Printer) -> anyhow::Result<Outcome> {
     let project = Project::load(config)?;
+    let mut inputs = project.inputs();
+    if let Some(snapshot) = &args.snapshot {
+        inputs.file(snapshot, "the snapshot being planned against");
+    }
+    if let Some(out) = &args.out {
+        inputs.check(out, Output::Plan)?;
+    }
     let read = async {
         match &args.snapshot {
             Some(path) => read_snapshot(path),
@@ -37,7 +45,9 @@ pub async fn run(config: &Path, args: PlanArgs, printer: &Printer) -> anyhow::Re
     let plan = umapi_sync::planner::plan(&desired, &snapshot, &options)?;
     printer.result(&render(&plan, args.format(), printer));
     if let Some(out) = &args.out {
-        save(&plan, out)?;
+        output_file::write(out, &inputs, Output::Plan, |writer| {
+            Ok(plan.to_writer(writer)?)
+        })?;
         if plan.is_blocked() {
             printer.info(format_args!(
                 "Saved the plan to {}; it is blocked by a safety limit and cannot be applied.",
@@ -96,15 +106,4 @@ fn read_snapshot(path: &Path) -> anyhow::Result<Snapshot> {
         .with_context(|| format!("could not open the snapshot `{}`", path.display()))?;
     Snapshot::from_reader(std::io::BufReader::new(file))
         .with_context(|| format!("could not read the snapshot `{}`", path.display()))
-}
-
-fn save(plan: &Plan, path: &Path) -> anyhow::Result<()> {
-    let write = || -> anyhow::Result<()> {
-        let file = std::fs::File::create(path)?;
-        let mut writer = std::io::BufWriter::new(file);
-        plan.to_writer(&mut writer)?;
-        std::io::Write::flush(&mut writer)?;
-        Ok(())
-    };
-    write().with_context(|| format!("could not write the plan to `{}`", path.display()))
 }
