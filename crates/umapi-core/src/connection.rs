@@ -46,6 +46,10 @@ pub struct ConnectionStats {
     pub retry_wait_slept: Duration,
     /// Time spent waiting to stay under the rate limits.
     pub pacing_wait: Duration,
+    /// Action attempts whose outcome is unknown: the connection failed or timed out after
+    /// the request went out, so the server may have executed it (and a retry may then meet
+    /// the effects of the lost attempt).
+    pub unknown_outcomes: u64,
 }
 
 /// Builds a [`Connection`]; nothing is sent until the connection is first used.
@@ -367,13 +371,27 @@ impl Connection {
                 }
             }
             tracing::trace!(%method, %url, request_id, attempt = attempts, "UMAPI request");
+            // Only a refused connection proves that the server never saw the request.
+            let unknown_outcome = || {
+                if class == EndpointClass::Action {
+                    inner.stats_lock().unknown_outcomes += 1;
+                }
+            };
             let failure = match request.send().await {
-                Err(e) => transport_failure(e)?,
+                Err(e) => {
+                    if !e.is_connect() {
+                        unknown_outcome();
+                    }
+                    transport_failure(e)?
+                }
                 Ok(response) => {
                     let status = response.status();
                     let headers = response.headers().clone();
                     match response.bytes().await {
-                        Err(e) => transport_failure(e)?,
+                        Err(e) => {
+                            unknown_outcome();
+                            transport_failure(e)?
+                        }
                         Ok(body) => {
                             tracing::trace!(
                                 request_id,

@@ -335,6 +335,8 @@ async fn gate(State(state): State<SharedState>, req: Request, next: Next) -> Res
         .filter(|f| **f != Fault::Pass)
         .map(Fault::name);
     let mut truncate = false;
+    let mut delay_after = None;
+    let mut rewrite = None;
     let mut response = None;
     match fault {
         Some(Fault::Status {
@@ -361,6 +363,8 @@ async fn gate(State(state): State<SharedState>, req: Request, next: Next) -> Res
             );
         }
         Some(Fault::Truncated) => truncate = true,
+        Some(Fault::DelayAfter { ms }) => delay_after = Some(Duration::from_millis(ms)),
+        Some(Fault::Rewrite { body }) => rewrite = Some(body),
         Some(Fault::ExpireToken) => {
             if let Some(token) = bearer(req.headers()) {
                 lock(&state.0.tokens).remove(token);
@@ -412,8 +416,14 @@ async fn gate(State(state): State<SharedState>, req: Request, next: Next) -> Res
             }
         }
     };
+    if let Some(body) = rewrite {
+        response = json_response(StatusCode::OK, &body);
+    }
     if truncate {
         response = truncate_body(response).await;
+    }
+    if let Some(wait) = delay_after {
+        tokio::time::sleep(wait).await;
     }
     if let Some(id) = &request_id
         && let Ok(v) = HeaderValue::from_str(id)

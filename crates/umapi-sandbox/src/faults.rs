@@ -35,8 +35,21 @@ pub enum Fault {
     Drop,
     /// Answer 200 with a body that is not valid JSON.
     Malformed,
-    /// Answer with the real status and headers but close the connection halfway through the body.
+    /// Serve the request for real (an action request commits its changes), then answer with
+    /// the real status and headers but close the connection halfway through the body.
     Truncated,
+    /// Serve the request for real (an action request commits its changes), then wait this
+    /// long before answering: a client that times out first never learns the outcome.
+    DelayAfter {
+        /// Milliseconds.
+        ms: u64,
+    },
+    /// Serve the request for real (an action request commits its changes), then answer 200
+    /// with this body instead of the real one: a server that misreports what it did.
+    Rewrite {
+        /// Response body (JSON).
+        body: serde_json::Value,
+    },
     /// Expire the access token the request carries, so it is answered 401.
     ExpireToken,
 }
@@ -51,6 +64,8 @@ impl Fault {
             Fault::Drop => "drop".into(),
             Fault::Malformed => "malformed".into(),
             Fault::Truncated => "truncated".into(),
+            Fault::DelayAfter { ms } => format!("delay_after {ms}ms"),
+            Fault::Rewrite { .. } => "rewrite".into(),
             Fault::ExpireToken => "expire_token".into(),
         }
     }

@@ -263,9 +263,11 @@ impl<F: FnMut(ApplyEvent)> Run<'_, F> {
                 entries: request.entries.len(),
             });
             tracing::debug!(request = index, phase = ?phase.name, entries = request.entries.len(), "sending action request");
+            let unknown_before = self.conn.stats().unknown_outcomes;
             let outcome = self.conn.post_actions(&request.entries).await;
+            let lost_attempt = self.conn.stats().unknown_outcomes > unknown_before;
             self.report.requests_sent += 1;
-            let changes = match outcome {
+            let mut changes = match outcome {
                 Ok(response) => {
                     self.report
                         .warnings
@@ -285,6 +287,9 @@ impl<F: FnMut(ApplyEvent)> Run<'_, F> {
                     fail_all(phase.name, request, "request_failed", &error.to_string())
                 }
             };
+            if lost_attempt {
+                note_lost_attempt(&mut changes);
+            }
             let failed = changes
                 .iter()
                 .filter(|c| c.status == ChangeStatus::Failed)
@@ -337,6 +342,28 @@ impl<F: FnMut(ApplyEvent)> Run<'_, F> {
                 *slot = Some(result);
             }
         }
+    }
+}
+
+/// Appended to the message of a change that failed in a request one of whose
+/// attempts got no complete answer.
+pub const LOST_ATTEMPT_NOTE: &str = "an attempt of this request got no complete answer, so \
+     UMAPI may have applied it already (a rename or removal then fails as not found when \
+     repeated); `umapi plan` shows what is left";
+
+/// A failure in a request whose earlier attempt may have been executed unseen
+/// may be that attempt's own doing: say so rather than report a plain failure.
+fn note_lost_attempt(changes: &mut [ChangeResult]) {
+    for change in changes
+        .iter_mut()
+        .filter(|c| c.status == ChangeStatus::Failed)
+    {
+        let message = change.message.take().unwrap_or_default();
+        change.message = Some(if message.is_empty() {
+            LOST_ATTEMPT_NOTE.to_owned()
+        } else {
+            format!("{message} ({LOST_ATTEMPT_NOTE})")
+        });
     }
 }
 
