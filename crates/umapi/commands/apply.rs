@@ -134,7 +134,8 @@ fn confirm(printer: &Printer, plan: &Plan, test_only: bool) -> bool {
     matches!(printer.ask("  Enter a value:").as_deref(), Some("yes"))
 }
 
-fn read_plan(path: &Path) -> anyhow::Result<Plan> {
+/// Reads a plan file saved by `plan -o FILE`.
+pub fn read_plan(path: &Path) -> anyhow::Result<Plan> {
     let file = std::fs::File::open(path)
         .with_context(|| format!("could not open the plan file `{}`", path.display()))?;
     Plan::from_reader(std::io::BufReader::new(file))
