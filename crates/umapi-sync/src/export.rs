@@ -30,9 +30,12 @@ impl ExportFile {
     /// the YAML. The modeline points at `./state-schema.json`, a path that still
     /// holds when the folder is copied elsewhere (`umapi schema state` writes it).
     pub fn to_yaml(&self) -> String {
-        let mut text = format!("# {}
+        let mut text = format!(
+            "# {}
 #
-", crate::schema::state_modeline());
+",
+            crate::schema::state_modeline()
+        );
         for line in &self.header {
             if line.is_empty() {
                 text.push_str("#\n");

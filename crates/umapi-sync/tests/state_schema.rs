@@ -29,7 +29,10 @@ fn check_checked_in(files: &[&str], generated: &str, types: &str) {
 #[test]
 fn checked_in_state_schema_is_up_to_date() {
     check_checked_in(
-        &["state-schema.json", "examples/quickstart/state/state-schema.json"],
+        &[
+            "state-schema.json",
+            "examples/quickstart/state/state-schema.json",
+        ],
         &umapi_sync::schema::state_schema_json(),
         "umapi-sync's model",
     );
@@ -38,7 +41,10 @@ fn checked_in_state_schema_is_up_to_date() {
 #[test]
 fn checked_in_config_schema_is_up_to_date() {
     check_checked_in(
-        &["config-schema.json", "examples/quickstart/config-schema.json"],
+        &[
+            "config-schema.json",
+            "examples/quickstart/config-schema.json",
+        ],
         &umapi_sync::schema::config_schema_json(),
         "umapi-sync's config",
     );
