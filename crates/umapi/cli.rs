@@ -77,6 +77,29 @@ pub enum Command {
 
     /// Serve the UMAPI sandbox for rehearsal with any UMAPI client (Ctrl-C stops it).
     Sandbox(SandboxArgs),
+
+    /// Print a plan saved by `plan -o FILE`, offline: no configuration, credentials or network.
+    ///
+    /// Renders exactly what `plan` printed when it saved the file, for a CI job that
+    /// reviews or posts a plan made elsewhere.
+    Show(ShowArgs),
+
+    /// Print the JSON Schema of the state files or of umapi.yaml, for YAML editors.
+    ///
+    /// Save it beside the files, e.g. `umapi schema state > state/state-schema.json`;
+    /// state files written by `export` point at `./state-schema.json`.
+    Schema(SchemaArgs),
+
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    ///
+    /// bash: `umapi completions bash > ~/.local/share/bash-completion/completions/umapi`;
+    /// zsh: save as `_umapi` in a folder on `$fpath`; fish: `~/.config/fish/completions/umapi.fish`.
+    Completions(CompletionsArgs),
+
+    /// Print the manual page (roff), e.g. `umapi man > umapi.1 && man ./umapi.1`.
+    ///
+    /// With `--out-dir`, write one page per command instead (umapi.1, umapi-plan.1, …).
+    Man(ManArgs),
 }
 
 /// Output formats of a plan.
@@ -172,6 +195,51 @@ pub struct ExportArgs {
     /// (planning offline, or against a frozen copy of the org).
     #[arg(long, value_name = "FILE", conflicts_with = "out")]
     pub snapshot: Option<PathBuf>,
+}
+
+/// Flags of `show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The plan file written by `umapi plan -o FILE`.
+    #[arg(value_name = "PLANFILE")]
+    pub plan_file: PathBuf,
+
+    /// Output format.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
+}
+
+/// Which schema `schema` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaKind {
+    /// The state files (users, groups, profiles, admin groups, settings).
+    State,
+    /// umapi.yaml.
+    Config,
+}
+
+/// Flags of `schema`.
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Which schema.
+    #[arg(value_enum, default_value_t = SchemaKind::State)]
+    pub kind: SchemaKind,
+}
+
+/// Flags of `completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// Flags of `man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write umapi.1 and one page per command (umapi-plan.1, …) into this folder.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
 }
 
 /// Flags of `sandbox`.

@@ -19,16 +19,23 @@ use crate::snapshot::{Snapshot, SnapshotUser};
 pub struct ExportFile {
     /// File name (no folder), e.g. `users.yaml`.
     pub name: &'static str,
-    /// Comment lines written above the YAML (without `#`).
+    /// Comment lines written above the YAML (without `#`), after the schema modeline.
     pub header: Vec<String>,
     /// The contents.
     pub state: StateFile,
 }
 
 impl ExportFile {
-    /// The file's text: the header as `#` comments, then the YAML.
+    /// The file's text: the schema modeline and the header as `#` comments, then
+    /// the YAML. The modeline points at `./state-schema.json`, a path that still
+    /// holds when the folder is copied elsewhere (`umapi schema state` writes it).
     pub fn to_yaml(&self) -> String {
-        let mut text = String::new();
+        let mut text = format!(
+            "# {}
+#
+",
+            crate::schema::state_modeline()
+        );
         for line in &self.header {
             if line.is_empty() {
                 text.push_str("#\n");

@@ -73,12 +73,13 @@ fn the_files_say_where_they_came_from() {
     let files = umapi_sync::export::export(&snapshot);
     let names: Vec<&str> = files.iter().map(|f| f.name).collect();
     assert_eq!(names, ["users.yaml", "groups.yaml", "settings.yaml"]);
-    assert!(
-        files[0]
-            .to_yaml()
-            .starts_with("# Users of ABC@AdobeOrg, exported by `umapi export`.")
-    );
+    assert!(files[0].to_yaml().starts_with(
+        "# yaml-language-server: $schema=./state-schema.json\n#\n\
+                 # Users of ABC@AdobeOrg, exported by `umapi export`."
+    ));
     insta::assert_snapshot!(files[2].to_yaml(), @r"
+    # yaml-language-server: $schema=./state-schema.json
+    #
     # Settings, exported with the cautious defaults: users and user groups that are
     # not in the state files are left alone. See the README before changing them.
     settings:

@@ -116,8 +116,10 @@ pub async fn run(config: &Path, args: ApplyArgs, printer: &Printer) -> anyhow::R
 }
 
 /// A plan file: the plan, and the document exactly as read.
-struct SavedPlan {
-    plan: Plan,
+pub struct SavedPlan {
+    /// The plan the file holds.
+    pub plan: Plan,
+    /// The file as JSON, to compare field by field with the plan made again.
     document: serde_json::Value,
 }
 
@@ -193,7 +195,8 @@ fn confirm(printer: &Printer, plan: &Plan, test_only: bool) -> bool {
     matches!(printer.ask("  Enter a value:").as_deref(), Some("yes"))
 }
 
-fn read_plan(path: &Path) -> anyhow::Result<SavedPlan> {
+/// Reads a plan file saved by `plan -o FILE`.
+pub fn read_plan(path: &Path) -> anyhow::Result<SavedPlan> {
     let bytes = std::fs::read(path)
         .with_context(|| format!("could not open the plan file `{}`", path.display()))?;
     let plan = Plan::from_reader(bytes.as_slice())

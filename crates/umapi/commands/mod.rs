@@ -1,9 +1,12 @@
 //! One module per command; [`run`] dispatches.
 
 mod apply;
+mod completions;
 mod export;
 mod plan;
 mod sandbox;
+mod schema;
+mod show;
 mod validate;
 
 use crate::cli::{Cli, Command};
@@ -19,5 +22,9 @@ pub async fn run(cli: Cli, printer: &Printer) -> anyhow::Result<Outcome> {
         Command::Export(args) => export::run(&config, args, printer).await,
         Command::Validate => validate::run(&config, printer),
         Command::Sandbox(args) => sandbox::run(args, printer).await,
+        Command::Show(args) => show::run(args, printer),
+        Command::Schema(args) => schema::run(args, printer),
+        Command::Completions(args) => completions::completions(args, printer),
+        Command::Man(args) => completions::man(args, printer),
     }
 }
