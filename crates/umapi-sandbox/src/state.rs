@@ -354,11 +354,8 @@ impl OrgState {
     /// The type of an admin group (from its record or its name) and the group it is
     /// about, if any.
     pub fn admin_group_type(&self, group: &AdminGroupRecord) -> (GroupType, Option<String>) {
-        let administers_profile = |target: &str| {
-            self.product_profiles
-                .iter()
-                .any(|p| same(&p.name, target))
-        };
+        let administers_profile =
+            |target: &str| self.product_profiles.iter().any(|p| same(&p.name, target));
         let by_name = protocol::admin_group_type(&group.name, false).map(|(kind, target)| {
             let kind = if kind == GroupType::UserAdminGroup && administers_profile(target) {
                 GroupType::ProfileAdminGroup
