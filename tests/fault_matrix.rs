@@ -434,6 +434,19 @@ fn an_error_with_a_negative_index_fails_the_request_cleanly() {
 }
 
 #[test]
+fn an_error_with_its_step_as_a_string_fails_the_request_cleanly() {
+    // Adobe's action reference types `step` as "_string_; The 0-based index
+    // of the action step within that command entry" while its examples send
+    // numbers (umapi-documentation, docs/en/api/ActionsRef.md).
+    let org = org_with(on_action(
+        1,
+        [misreported(json!([{"index": 0, "step": "0",
+            "errorCode": "error.internal", "message": "step as text"}]))],
+    ));
+    probe(&org, Ends::CleanFailure);
+}
+
+#[test]
 fn an_error_without_any_position_fails_the_request_cleanly() {
     let org = org_with(on_action(
         1,

@@ -46,7 +46,13 @@ fn assert_unchanged(project: &Project, before: &[(String, String)]) {
 fn temp_files(folder: &std::path::Path) -> Vec<String> {
     std::fs::read_dir(folder)
         .expect("read dir")
-        .map(|entry| entry.expect("entry").file_name().to_string_lossy().into_owned())
+        .map(|entry| {
+            entry
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
         .filter(|name| name.starts_with(".umapi-"))
         .collect()
 }

@@ -102,9 +102,8 @@ impl Inputs {
             // `umapi export` is meant to fill a state folder; the files already
             // in it are refused by export itself (they would mix with the export),
             // and a state file named on its own is still an input here.
-            let fills_state_folder = output == Output::ExportedState
-                && input.state_folder
-                && resolved != input.resolved;
+            let fills_state_folder =
+                output == Output::ExportedState && input.state_folder && resolved != input.resolved;
             if fills_state_folder || !resolved.starts_with(&input.resolved) {
                 continue;
             }
@@ -114,7 +113,11 @@ impl Inputs {
                 "that would write inside"
             };
             let through = if target.is_symlink() || absolute(target) != *resolved {
-                format!(" (`{}` leads to `{}`)", target.display(), resolved.display())
+                format!(
+                    " (`{}` leads to `{}`)",
+                    target.display(),
+                    resolved.display()
+                )
             } else {
                 String::new()
             };
@@ -163,7 +166,13 @@ pub fn write(
         temp.persist(&resolved)?;
         Ok(())
     };
-    write().with_context(|| format!("could not write {} to `{}`", output.what(), target.display()))
+    write().with_context(|| {
+        format!(
+            "could not write {} to `{}`",
+            output.what(),
+            target.display()
+        )
+    })
 }
 
 /// `path` absolute, with symlinks followed and `.`/`..` removed as the file
@@ -244,6 +253,8 @@ mod tests {
         let error = inputs.check(&target, Output::Plan).unwrap_err().to_string();
         assert!(error.contains("inside the state folder"), "{error}");
         inputs.check(&target, Output::ExportedState).unwrap();
-        inputs.check(&dir.path().join("plan.json"), Output::Plan).unwrap();
+        inputs
+            .check(&dir.path().join("plan.json"), Output::Plan)
+            .unwrap();
     }
 }

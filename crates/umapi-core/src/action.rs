@@ -19,10 +19,10 @@ use crate::wire::{
     UserGroupTargets, UserStep,
 };
 
+use crate::protocol::{self, Violation};
 pub use crate::protocol::{
     MAX_ENTRIES_PER_REQUEST, MAX_NAMES_PER_LIST as MAX_NAMES_PER_STEP, MAX_STEPS_PER_ENTRY,
 };
-use crate::protocol::{self, Violation};
 
 /// One failed command, as the server reported it, mapped back to the action it came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

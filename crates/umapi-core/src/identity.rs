@@ -75,7 +75,11 @@ impl UserKey {
 
     /// The key a user record answers to first: its username and domain when the username
     /// is not an email, else its email. `None` when neither is known.
-    pub fn of(email: Option<&str>, username: Option<&str>, domain: Option<&str>) -> Option<UserKey> {
+    pub fn of(
+        email: Option<&str>,
+        username: Option<&str>,
+        domain: Option<&str>,
+    ) -> Option<UserKey> {
         match (username, domain) {
             (Some(u), Some(d)) if !u.is_empty() && !is_email_shaped(u) => {
                 Some(UserKey::username(u, d))
@@ -148,7 +152,10 @@ mod tests {
         let decomposed = "rene\u{301}@example.COM";
         assert_ne!(composed, decomposed);
         assert_eq!(UserKey::email(composed), UserKey::email(decomposed));
-        assert_eq!(UserKey::email(composed).to_string(), "ren\u{e9}@example.com");
+        assert_eq!(
+            UserKey::email(composed).to_string(),
+            "ren\u{e9}@example.com"
+        );
         assert!(same_identifier(composed, decomposed));
         assert!(!same_identifier(composed, "rene@example.com"));
     }
@@ -184,7 +191,10 @@ mod tests {
         };
         // A Federated ID whose username is another email: identified by its email.
         let kim = user("kim@example.com", "k.lee@example.com");
-        assert_eq!(UserKey::from_wire(&kim), Some(UserKey::email("KIM@example.com")));
+        assert_eq!(
+            UserKey::from_wire(&kim),
+            Some(UserKey::email("KIM@example.com"))
+        );
         let jdoe = user("john.doe@example.com", "jdoe");
         assert_eq!(
             UserKey::from_wire(&jdoe),

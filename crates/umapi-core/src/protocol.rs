@@ -265,9 +265,7 @@ pub fn admin_group_type(name: &str, administers_profile: bool) -> Option<(GroupT
     if is_reserved_group(name) {
         return Some((GroupType::SysadminGroup, ""));
     }
-    let after = |prefix: &str| {
-        starts_with_ignore_case(name, prefix).then(|| &name[prefix.len()..])
-    };
+    let after = |prefix: &str| starts_with_ignore_case(name, prefix).then(|| &name[prefix.len()..]);
     if let Some(target) = after(PRODUCT_ADMIN_PREFIX) {
         return Some((GroupType::ProductAdminGroup, target));
     }
@@ -300,7 +298,13 @@ mod tests {
         // ErrorRef.md, error.user.email.invalid: "The email address is invalid: more than
         // 60 characters long, missing @, or contains illegal character."
         assert!(check_email("ada@example.com").is_ok());
-        for bad in ["ada.example.com", "@example.com", "ada@", "a@b@c", "a da@example.com"] {
+        for bad in [
+            "ada.example.com",
+            "@example.com",
+            "ada@",
+            "a@b@c",
+            "a da@example.com",
+        ] {
             assert_eq!(
                 check_email(bad).unwrap_err().kind,
                 ViolationKind::Malformed,
@@ -348,12 +352,36 @@ mod tests {
         // `_product_admin_Adobe Document Cloud for business` or `_developer_Marketing Group`".
         let cases = [
             ("_org_admin", false, Some((GroupType::SysadminGroup, ""))),
-            ("_support_admin", false, Some((GroupType::SupportAdminGroup, ""))),
-            ("_deployment_admin", false, Some((GroupType::DeploymentAdminGroup, ""))),
-            ("_admin_Eng", false, Some((GroupType::UserAdminGroup, "Eng"))),
-            ("_admin_All Apps", true, Some((GroupType::ProfileAdminGroup, "All Apps"))),
-            ("_product_admin_Photoshop", false, Some((GroupType::ProductAdminGroup, "Photoshop"))),
-            ("_developer_All Apps", true, Some((GroupType::DeveloperGroup, "All Apps"))),
+            (
+                "_support_admin",
+                false,
+                Some((GroupType::SupportAdminGroup, "")),
+            ),
+            (
+                "_deployment_admin",
+                false,
+                Some((GroupType::DeploymentAdminGroup, "")),
+            ),
+            (
+                "_admin_Eng",
+                false,
+                Some((GroupType::UserAdminGroup, "Eng")),
+            ),
+            (
+                "_admin_All Apps",
+                true,
+                Some((GroupType::ProfileAdminGroup, "All Apps")),
+            ),
+            (
+                "_product_admin_Photoshop",
+                false,
+                Some((GroupType::ProductAdminGroup, "Photoshop")),
+            ),
+            (
+                "_developer_All Apps",
+                true,
+                Some((GroupType::DeveloperGroup, "All Apps")),
+            ),
             ("Engineering", false, None),
         ];
         for (name, profile, expected) in cases {

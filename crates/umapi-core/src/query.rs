@@ -22,8 +22,8 @@ use serde::de::DeserializeOwned;
 
 use crate::connection::{Connection, RawResponse};
 use crate::error::Error;
-use crate::rate::EndpointClass;
 use crate::protocol;
+use crate::rate::EndpointClass;
 use crate::wire::{Group, GroupsPage, User, UserResponse, UsersPage};
 
 /// What the page headers said, as of the last page fetched.
@@ -448,7 +448,11 @@ fn groups_page(response: &RawResponse) -> Result<Page<Group>, Error> {
         return Ok(empty_page());
     }
     let body: GroupsPage = decode(response, "groups page")?;
-    if body.last_page && body.result.eq_ignore_ascii_case(protocol::PAGE_NOT_FOUND_RESULT) {
+    if body.last_page
+        && body
+            .result
+            .eq_ignore_ascii_case(protocol::PAGE_NOT_FOUND_RESULT)
+    {
         // The groups query answers a page past the end with 200 and this result.
         return Ok(empty_page());
     }

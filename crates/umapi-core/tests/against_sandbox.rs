@@ -140,7 +140,10 @@ async fn a_groups_page_that_vanished_ends_the_listing() {
         .into_iter()
         .filter(|r| r.endpoint == EndpointClass::Groups)
         .count();
-    assert_eq!(past_the_end, 2, "page 1 was asked for and ended the listing");
+    assert_eq!(
+        past_the_end, 2,
+        "page 1 was asked for and ended the listing"
+    );
     sandbox.shutdown().await;
 }
 

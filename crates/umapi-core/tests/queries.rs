@@ -136,7 +136,8 @@ async fn a_groups_page_past_the_end_ends_the_listing() {
     Mock::given(method("GET"))
         .and(path(umapi(&format!("groups/{ORG}/1"))))
         .respond_with(
-            ResponseTemplate::new(200).set_body_json(json!({"lastPage": true, "result": "Not found"})),
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"lastPage": true, "result": "Not found"})),
         )
         .expect(1)
         .mount(&server)
@@ -156,7 +157,11 @@ async fn not_found_without_last_page_is_an_error() {
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"result": "Not found"})))
         .mount(&server)
         .await;
-    let err = connection(&server).groups().collect_all().await.unwrap_err();
+    let err = connection(&server)
+        .groups()
+        .collect_all()
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("Not found"), "{err}");
 }
 

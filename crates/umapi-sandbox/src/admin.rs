@@ -185,7 +185,10 @@ mod tests {
             vec![("host", "127.0.0.1:8080")],
             vec![("host", "localhost")],
             vec![("host", "[::1]:9")],
-            vec![("host", "127.0.0.1:8080"), ("origin", "http://localhost:8080")],
+            vec![
+                ("host", "127.0.0.1:8080"),
+                ("origin", "http://localhost:8080"),
+            ],
             vec![("sec-fetch-site", "same-origin")],
         ] {
             assert_eq!(foreign_request(&headers(&ok), loopback), None, "{ok:?}");
@@ -197,7 +200,10 @@ mod tests {
             vec![("origin", "null")],
             vec![("sec-fetch-site", "cross-site")],
         ] {
-            assert!(foreign_request(&headers(&bad), loopback).is_some(), "{bad:?}");
+            assert!(
+                foreign_request(&headers(&bad), loopback).is_some(),
+                "{bad:?}"
+            );
         }
         let lan: IpAddr = "192.168.1.5".parse().unwrap();
         assert_eq!(

@@ -5,9 +5,7 @@ use rand::{Rng, SeedableRng};
 use umapi_core::protocol;
 use umapi_core::wire::IdentityType;
 
-use crate::state::{
-    AdminGroupRecord, OrgState, ProductProfileRecord, UserGroupRecord, UserRecord,
-};
+use crate::state::{AdminGroupRecord, OrgState, ProductProfileRecord, UserGroupRecord, UserRecord};
 
 /// Size and seed of a generated org.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -50,7 +50,12 @@ impl UserIndex {
         for key in user.keys() {
             add(self.by_key.entry(key).or_default(), i);
         }
-        add(self.by_username.entry(normalize(&user.username)).or_default(), i);
+        add(
+            self.by_username
+                .entry(normalize(&user.username))
+                .or_default(),
+            i,
+        );
     }
 
     /// Accounts for `users.remove(i)`: drops position `i` and shifts the ones after it.
@@ -62,7 +67,8 @@ impl UserIndex {
             shift(positions, i);
         }
         self.by_key.retain(|_, positions| !positions.is_empty());
-        self.by_username.retain(|_, positions| !positions.is_empty());
+        self.by_username
+            .retain(|_, positions| !positions.is_empty());
     }
 
     /// Positions that may hold a user with this email (unverified: check the record).
@@ -85,7 +91,12 @@ impl UserIndex {
     }
 
     /// The same answer as `OrgState::find_user`, without scanning.
-    pub fn find(&self, users: &[UserRecord], key: &UserKey, prefer_adobe_id: bool) -> Option<usize> {
+    pub fn find(
+        &self,
+        users: &[UserRecord],
+        key: &UserKey,
+        prefer_adobe_id: bool,
+    ) -> Option<usize> {
         let mut hits: Vec<usize> = self
             .by_key
             .get(key)

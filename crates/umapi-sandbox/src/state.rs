@@ -113,12 +113,20 @@ impl UserRecord {
     /// Whether `key` identifies this user: its email, or its username and domain when the
     /// username is not an email.
     pub fn has_key(&self, key: &UserKey) -> bool {
+        // The key is normalised already; ASCII values compare without allocating.
+        let is = |value: &str, normalized: &str| {
+            if value.is_ascii() && normalized.is_ascii() {
+                value.eq_ignore_ascii_case(normalized)
+            } else {
+                identity::normalize(value) == normalized
+            }
+        };
         match (key.as_email(), key.as_username()) {
-            (Some(email), _) => identity::normalize(&self.email) == email,
+            (Some(email), _) => is(&self.email, email),
             (None, Some((username, domain))) => {
                 !protocol::is_email_shaped(&self.username)
-                    && identity::normalize(&self.username) == username
-                    && identity::normalize(&self.domain) == domain
+                    && is(&self.username, username)
+                    && is(&self.domain, domain)
             }
             (None, None) => false,
         }
@@ -346,11 +354,8 @@ impl OrgState {
     /// The type of an admin group (from its record or its name) and the group it is
     /// about, if any.
     pub fn admin_group_type(&self, group: &AdminGroupRecord) -> (GroupType, Option<String>) {
-        let administers_profile = |target: &str| {
-            self.product_profiles
-                .iter()
-                .any(|p| same(&p.name, target))
-        };
+        let administers_profile =
+            |target: &str| self.product_profiles.iter().any(|p| same(&p.name, target));
         let by_name = protocol::admin_group_type(&group.name, false).map(|(kind, target)| {
             let kind = if kind == GroupType::UserAdminGroup && administers_profile(target) {
                 GroupType::ProfileAdminGroup

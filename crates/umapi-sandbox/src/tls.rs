@@ -99,8 +99,14 @@ pub(crate) fn write_ca(
             Ok((path.to_path_buf(), None))
         }
         None => {
-            let dir = tempfile::Builder::new()
-                .prefix("umapi-sandbox-")
+            let mut builder = tempfile::Builder::new();
+            builder.prefix("umapi-sandbox-");
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                builder.permissions(std::fs::Permissions::from_mode(0o700));
+            }
+            let dir = builder
                 .tempdir()
                 .map_err(|e| write_error(&std::env::temp_dir(), e))?;
             let path = dir.path().join("ca.pem");
@@ -151,6 +157,11 @@ mod tests {
         assert_eq!(path, link);
         assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
         assert_eq!(std::fs::read_to_string(&link).unwrap(), "PEM");
-        assert!(!std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert!(
+            !std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
     }
 }

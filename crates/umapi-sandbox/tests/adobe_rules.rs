@@ -110,7 +110,10 @@ async fn a_username_that_is_not_an_email_identifies_a_user_with_its_domain() {
         codes(&r.json()),
         [
             (1, "error.user.nonexistent".to_string()),
-            (2, "error.usergroup.readonly.remove_user_not_allowed".to_string())
+            (
+                2,
+                "error.usergroup.readonly.remove_user_not_allowed".to_string()
+            )
         ]
     );
     assert_eq!(
@@ -119,7 +122,9 @@ async fn a_username_that_is_not_an_email_identifies_a_user_with_its_domain() {
     );
     // getUser.md: "For username-Federated users, this should be the username."
     let found = app
-        .get(&format!("/organizations/{ORG}/users/edsger?domain=example.com"))
+        .get(&format!(
+            "/organizations/{ORG}/users/edsger?domain=example.com"
+        ))
         .await;
     assert_eq!(found.json()["user"]["email"], "edsger@example.com");
 }
@@ -167,10 +172,15 @@ async fn use_adobe_id_picks_the_adobe_id_that_shares_an_email() {
     let state = app.shared.state();
     assert_eq!(groups_of(&state, "U7"), ["Design"]);
     assert_eq!(groups_of(&state, "U8"), ["Engineering"]);
-    assert_eq!(user(&state, "barbara@example.com").unwrap().groups, ["Design"]);
+    assert_eq!(
+        user(&state, "barbara@example.com").unwrap().groups,
+        ["Design"]
+    );
     // getUser.md: "For AdobeID users this would be `AdobeID`."
     let adobe = app
-        .get(&format!("/organizations/{ORG}/users/twin@example.com?domain=AdobeID"))
+        .get(&format!(
+            "/organizations/{ORG}/users/twin@example.com?domain=AdobeID"
+        ))
         .await;
     assert_eq!(adobe.json()["user"]["id"], "U7");
     let owned = app
@@ -203,16 +213,32 @@ async fn read_only_user_groups_refuse_every_member_change() {
     assert_eq!(
         codes(&r.json()),
         [
-            (0, "error.usergroup.readonly.add_user_not_allowed".to_string()),
-            (1, "error.usergroup.readonly.remove_user_not_allowed".to_string()),
+            (
+                0,
+                "error.usergroup.readonly.add_user_not_allowed".to_string()
+            ),
+            (
+                1,
+                "error.usergroup.readonly.remove_user_not_allowed".to_string()
+            ),
             (2, "error.usergroup.readonly.update_not_allowed".to_string()),
             (3, "error.usergroup.readonly.remove_not_allowed".to_string()),
-            (4, "error.usergroup.readonly.add_user_not_allowed".to_string()),
-            (5, "error.usergroup.readonly.remove_user_not_allowed".to_string()),
+            (
+                4,
+                "error.usergroup.readonly.add_user_not_allowed".to_string()
+            ),
+            (
+                5,
+                "error.usergroup.readonly.remove_user_not_allowed".to_string()
+            ),
         ]
     );
     let state = app.shared.state();
-    assert_eq!(groups_of(&state, "U4"), ["Synced"], "remove all keeps read-only memberships");
+    assert_eq!(
+        groups_of(&state, "U4"),
+        ["Synced"],
+        "remove all keeps read-only memberships"
+    );
     assert!(!groups_of(&state, "U1").contains(&"Synced".to_string()));
 }
 
@@ -230,9 +256,9 @@ async fn groups_carry_adobes_types_and_what_admin_groups_administer() {
         (36, "_support_admin"),
         (37, "_deployment_admin"),
     ] {
-        state.admin_groups.push(
-            serde_json::from_value(json!({"group_id": id, "name": name})).unwrap(),
-        );
+        state
+            .admin_groups
+            .push(serde_json::from_value(json!({"group_id": id, "name": name})).unwrap());
     }
     let app = App::new(SandboxConfig::default(), state).await;
     let body = app.get(&format!("/groups/{ORG}/0")).await.json();
@@ -261,7 +287,10 @@ async fn groups_carry_adobes_types_and_what_admin_groups_administer() {
     assert_eq!(profile_admin["productProfileName"], "All Apps - Default");
     // group.md, adminGroupName: "The name is in the format `_admin_user-group-name` or
     // `_admin_product-profile-name`."
-    assert_eq!(by_name("Engineering")["adminGroupName"], "_admin_Engineering");
+    assert_eq!(
+        by_name("Engineering")["adminGroupName"],
+        "_admin_Engineering"
+    );
     assert_eq!(
         by_name("All Apps - Default")["adminGroupName"],
         "_admin_All Apps - Default"
@@ -285,7 +314,10 @@ async fn a_groups_page_past_the_end_is_not_found_with_last_page() {
     assert_eq!(last.json()["result"], "success");
     let past = app.get(&format!("/groups/{ORG}/2")).await;
     assert_eq!(past.status, StatusCode::OK);
-    assert_eq!(past.json(), json!({"lastPage": true, "result": "Not found"}));
+    assert_eq!(
+        past.json(),
+        json!({"lastPage": true, "result": "Not found"})
+    );
 }
 
 #[tokio::test]
@@ -366,10 +398,16 @@ async fn the_admin_api_refuses_other_hosts_and_web_origins() {
                 .await
         }
     };
-    assert_eq!(post(vec![("host", "127.0.0.1:4000")]).await.status, StatusCode::OK);
+    assert_eq!(
+        post(vec![("host", "127.0.0.1:4000")]).await.status,
+        StatusCode::OK
+    );
     for refused in [
         vec![("host", "attacker.example:4000")],
-        vec![("host", "127.0.0.1:4000"), ("origin", "https://attacker.example")],
+        vec![
+            ("host", "127.0.0.1:4000"),
+            ("origin", "https://attacker.example"),
+        ],
         vec![("host", "localhost:4000"), ("sec-fetch-site", "cross-site")],
     ] {
         let r = post(refused.clone()).await;
@@ -390,7 +428,10 @@ async fn two_sandboxes_cannot_share_a_state_file() {
         matches!(err, umapi_sandbox::Error::StateFileLocked { .. }),
         "{err}"
     );
-    assert!(err.to_string().contains("in use by another sandbox"), "{err}");
+    assert!(
+        err.to_string().contains("in use by another sandbox"),
+        "{err}"
+    );
     // The holder keeps writing; once it is gone the file is free again.
     first.shared.persist_to(&path).unwrap();
     drop(first);

@@ -201,7 +201,8 @@ async fn groups_list_user_groups_profiles_and_admin_groups_with_counts() {
         .iter()
         .find(|g| g["groupName"] == "_org_admin")
         .unwrap();
-    assert_eq!(org_admin["type"], "SYSTEM_ADMIN_GROUP");
+    // group.md: "__type:__ _string_; The group type. One of: … SYSADMIN_GROUP …"
+    assert_eq!(org_admin["type"], "SYSADMIN_GROUP");
     let eng_admin = groups
         .iter()
         .find(|g| g["groupName"] == "_admin_Engineering")

@@ -383,9 +383,8 @@ fn plain_http_endpoints_are_refused_except_on_this_machine() {
         "{found}"
     );
     assert!(
-        found.contains(
-            "DIR/umapi.yaml:6:19: `http://10.0.0.8:8080/v2/usermanagement` is not HTTPS"
-        ),
+        found
+            .contains("DIR/umapi.yaml:6:19: `http://10.0.0.8:8080/v2/usermanagement` is not HTTPS"),
         "{found}"
     );
     assert!(found.contains("clear text"), "{found}");
@@ -397,15 +396,24 @@ fn plain_http_endpoints_are_refused_except_on_this_machine() {
     assert!(problems(jwt).contains("DIR/umapi.yaml:6:13: `http://ims.example.test` is not HTTPS"));
 
     for (ims, umapi) in [
-        ("http://localhost:8080", "http://127.0.0.1:9/v2/usermanagement"),
+        (
+            "http://localhost:8080",
+            "http://127.0.0.1:9/v2/usermanagement",
+        ),
         ("http://LOCALHOST", "http://127.3.4.5/v2/usermanagement"),
-        ("http://[::1]:8080", "https://usermanagement.adobe.io/v2/usermanagement"),
+        (
+            "http://[::1]:8080",
+            "https://usermanagement.adobe.io/v2/usermanagement",
+        ),
     ] {
         let (_folder, result) = load(&oauth(ims, umapi));
         assert!(result.is_ok(), "{ims} {umapi}: {:?}", result.err());
     }
     // A name that merely starts like a loopback one is not this machine.
-    for ims in ["http://localhost.example.test", "http://127.0.0.1.example.test"] {
+    for ims in [
+        "http://localhost.example.test",
+        "http://127.0.0.1.example.test",
+    ] {
         let found = problems(&oauth(ims, "https://umapi.example.test/v2"));
         assert!(found.contains("is not HTTPS"), "{ims}: {found}");
     }

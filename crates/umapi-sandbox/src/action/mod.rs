@@ -225,7 +225,6 @@ pub fn execute(
     })
 }
 
-
 /// One request being run: the org, its user index kept in step, and what happened so far.
 struct Run<'a> {
     state: &'a mut OrgState,

@@ -706,7 +706,6 @@ impl Run<'_> {
         }
         Ok(())
     }
-
 }
 
 /// A member change of a read-only user group. The codes are those of Adobe's documented
