@@ -163,14 +163,13 @@ fn redacted(paths: &[PathBuf], folder: &std::path::Path) -> String {
 
 #[test]
 fn an_empty_state_folder_is_an_error_not_an_empty_org() {
-    let folder = state_folder();
-    let empty = folder.path().join("empty");
-    std::fs::create_dir(&empty).unwrap();
+    let folder = tempfile::tempdir().unwrap();
+    let (full, empty) = (folder.path().join("full"), folder.path().join("empty"));
+    std::fs::create_dir_all(empty.join("sub")).unwrap();
+    std::fs::create_dir(&full).unwrap();
+    std::fs::write(full.join("users.yaml"), "users:\n  - email: ada@example.com\n").unwrap();
     std::fs::write(empty.join("notes.txt"), "users:\n").unwrap();
-    insta::assert_snapshot!(redacted(
-        &[folder.path().to_path_buf(), empty],
-        folder.path()
-    ));
+    insta::assert_snapshot!(redacted(&[full, empty], folder.path()));
 }
 
 #[test]
