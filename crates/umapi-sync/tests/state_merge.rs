@@ -309,7 +309,10 @@ fn hidden_entries_are_skipped_and_link_loops_are_named() {
         panic!("a link loop must not load");
     };
     assert_eq!(found.len(), 1, "{found:?}");
-    assert!(found[0].message.contains("loop` is reached twice"), "{found:?}");
+    assert!(
+        found[0].message.contains("loop` is reached twice"),
+        "{found:?}"
+    );
 }
 
 #[test]
