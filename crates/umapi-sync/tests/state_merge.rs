@@ -161,10 +161,15 @@ fn settings_in_umapi_yaml_and_a_state_file_are_a_duplicate() {
 }
 
 #[test]
-fn an_empty_folder_or_empty_file_is_an_empty_state() {
+fn an_empty_file_is_an_empty_state_and_an_empty_folder_an_error() {
     let folder = tempfile::tempdir().unwrap();
-    let state = umapi_sync::state::load(&[folder.path().to_path_buf()]).unwrap();
-    assert!(state.users.is_empty() && state.groups.is_empty());
+    // An empty folder is more likely a wrong path than an org without users.
+    let Err(umapi_sync::Error::Invalid(found)) =
+        umapi_sync::state::load(&[folder.path().to_path_buf()])
+    else {
+        panic!("an empty folder must not load");
+    };
+    assert!(found[0].message.contains("holds no YAML file"), "{found:?}");
     std::fs::write(folder.path().join("empty.yaml"), "# nothing yet\n").unwrap();
     let state = umapi_sync::state::load(&[folder.path().to_path_buf()]).unwrap();
     assert!(state.users.is_empty());
@@ -286,7 +291,7 @@ fn the_documented_example_loads() {
 
 #[cfg(unix)]
 #[test]
-fn hidden_entries_are_skipped_and_link_loops_end() {
+fn hidden_entries_are_skipped_and_link_loops_are_named() {
     let folder = tempfile::tempdir().unwrap();
     let state = folder.path().join("state");
     std::fs::create_dir_all(state.join(".git")).unwrap();
@@ -297,9 +302,17 @@ fn hidden_entries_are_skipped_and_link_loops_end() {
         "users:\n  - email: a@example.com\n    country: US\n",
     )
     .unwrap();
-    std::os::unix::fs::symlink(&state, state.join("loop")).unwrap();
-    let loaded = umapi_sync::state::load(&[state]).unwrap();
+    let loaded = umapi_sync::state::load(std::slice::from_ref(&state)).unwrap();
     assert_eq!(loaded.users.len(), 1);
+    std::os::unix::fs::symlink(&state, state.join("loop")).unwrap();
+    let Err(umapi_sync::Error::Invalid(found)) = umapi_sync::state::load(&[state]) else {
+        panic!("a link loop must not load");
+    };
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].message.contains("loop` is reached twice"),
+        "{found:?}"
+    );
 }
 
 #[test]

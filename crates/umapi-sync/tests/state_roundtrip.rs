@@ -218,6 +218,18 @@ fn state_file() -> impl Strategy<Value = StateFile> {
                         }
                     }
                 }
+                let mut settings = settings;
+                // Without users, a policy that removes unlisted users is refused (it
+                // would empty the org): such files are not valid.
+                if users.is_empty()
+                    && let Some(settings) = &mut settings
+                    && matches!(
+                        settings.unlisted_users,
+                        UnlistedUsers::Remove | UnlistedUsers::Delete
+                    )
+                {
+                    settings.unlisted_users = UnlistedUsers::Ignore;
+                }
                 StateFile {
                     users,
                     groups,

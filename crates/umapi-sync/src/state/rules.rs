@@ -267,6 +267,7 @@ fn check_admin_group(
         ])
     };
     if check_hidden(&admin_group.name, "admin group name", name_at, found) {
+        // Reported: the other rules would quote the same value again.
     } else if admin_group.name.eq_ignore_ascii_case(ORG_ADMIN) {
         found.push(org_admin_problem(name_at()));
     } else if !admin_group.name.starts_with('_') {
