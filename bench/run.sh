@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The benchmark suite of issue 6, in one command (from anywhere in the repository):
+# The benchmark suite, in one command (from anywhere in the repository):
 #
 #   bench/run.sh                      # 10,000 and 100,000 users, 3 runs each, plus the cargo benches
 #   bench/run.sh --sizes 10000 --runs 1 --skip-cargo-bench   # a quick look

@@ -1,4 +1,4 @@
-"""The side-by-side benchmark suite of issue 6; `bench/run.sh` runs it.
+"""The side-by-side benchmark suite; `bench/run.sh` runs it.
 
 For each org size it starts a standalone `umapi sandbox` (generated org, HTTPS, page
 size 2,000, no rate limits), exports a no-change desired state with `umapi export`,
@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "target" / "bench"
 
-# Targets of issue 6.
+# The targets.
 SPEEDUP_TARGET = 3.0  # umapi plan vs Python read, wall time, 100,000 users
 RSS_TARGET_MB = 500.0  # umapi plan peak memory, 100,000 users
 PLANNER_1M_TARGET_S = 5.0  # planner alone, 1,000,000 users
@@ -311,7 +311,7 @@ def yaml_list(items: list[str], indent: str) -> str:
 
 
 def change_sets(base: Path) -> list[tuple[str, dict[str, str]]]:
-    """The four change sets of issue 6, as edits of the exported state files:
+    """The four change sets, as edits of the exported state files:
     (label, {file name: new text})."""
     users_text = (base / "users.yaml").read_text()
     groups_text = (base / "groups.yaml").read_text()
@@ -680,7 +680,7 @@ def report(results: dict) -> tuple[str, list[tuple[str, bool]]]:
     ]
     lines += [f"| {' | '.join(r)} |" for r in rows]
     lines.append("")
-    lines.append("Targets (issue 6):")
+    lines.append("Targets:")
     for text, ok in targets:
         lines.append(f"- {verdict(ok)}: {text}")
     return "\n".join(lines), targets

@@ -165,9 +165,10 @@ fn a_saved_plan_needs_the_state_files() {
     assert_eq!(org.sandbox().counters().action_requests, 0);
 }
 
-/// The quickstart with no `limits:` block, an emptied users.yaml and
-/// `unlisted_users: delete`: every user of the org but the excluded and the
-/// administrators would be removed and deleted.
+/// The quickstart with no `limits:` block, a users.yaml emptied down to one user
+/// and `unlisted_users: delete`: every other user of the org but the excluded and
+/// the administrators would be removed and deleted. (With no user at all the state
+/// is refused before planning.)
 fn emptied_org() -> RemoteOrg {
     let org = RemoteOrg::quickstart();
     let settings = org.project.read("state/settings.yaml");
@@ -177,7 +178,10 @@ fn emptied_org() -> RemoteOrg {
         .expect("settings")
         .replace("unlisted_users: remove", "unlisted_users: delete");
     org.project.write("state/settings.yaml", &settings);
-    org.project.write("state/users.yaml", "users: []\n");
+    org.project.write(
+        "state/users.yaml",
+        "users:\n  - email: ada.lovelace@example.com\n    firstname: Ada\n    lastname: Lovelace\n    country: GB\n",
+    );
     // Groups and profiles keep their declarations but lose their members.
     let groups = org.project.read("state/groups.yaml");
     let groups: String = groups

@@ -1,5 +1,5 @@
 //! Access tokens: how to ask Adobe's identity service (IMS) for one, and the cache
-//! that keeps it until shortly before it expires (design §3.1).
+//! that keeps it until shortly before it expires.
 //!
 //! Two ways to get a token: OAuth server-to-server (`client_credentials` to
 //! `/ims/token/v2`, `expires_in` in seconds) and the legacy JWT exchange (an RS256

@@ -1,4 +1,4 @@
-//! Proactive pacing under UMAPI's per-endpoint rate limits (design §3.7).
+//! Proactive pacing under UMAPI's per-endpoint rate limits.
 //!
 //! Each endpoint class allows a number of requests per window (a minute for Adobe).
 //! Before a request starts, the pacer waits until fewer than that many requests of

@@ -1,4 +1,4 @@
-//! When and how long to wait before trying a failed request again (design §3.6).
+//! When and how long to wait before trying a failed request again.
 //!
 //! Throttling (429), gateway failures (502, 503, 504), timeouts and connection
 //! errors are retried; a 500 and other 4xx are not. A `Retry-After` header (seconds
