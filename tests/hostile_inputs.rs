@@ -72,7 +72,8 @@ fn bomb_of_mappings() -> Vec<u8> {
 
 /// The bomb inside a user's groups: on the path that converts users as they are read.
 fn bomb_in_a_user() -> Vec<u8> {
-    let mut text = String::from("users:\n  - email: ada.lovelace@example.com\n    x-a0: &a0 [lol]\n");
+    let mut text =
+        String::from("users:\n  - email: ada.lovelace@example.com\n    x-a0: &a0 [lol]\n");
     for level in 1..=10 {
         let aliases = vec![format!("*a{}", level - 1); 9].join(", ");
         let _ = writeln!(text, "    x-a{level}: &a{level} [{aliases}]");
@@ -82,7 +83,10 @@ fn bomb_in_a_user() -> Vec<u8> {
 
 /// One wide anchor (2,000 values) aliased 2,000 times: four million copies.
 fn make_wide_aliases() -> Vec<u8> {
-    let items = (0..2_000).map(|i| format!("g{i}")).collect::<Vec<_>>().join(", ");
+    let items = (0..2_000)
+        .map(|i| format!("g{i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
     let mut text = format!("x-all: &all [{items}]\nusers:\n");
     for i in 0..2_000 {
         let _ = writeln!(text, "  - {{email: u{i}@example.com, x: *all}}");
@@ -160,7 +164,9 @@ const CASES: &[(&str, Case)] = &[
         Case {
             files: &[(
                 "state/users.yaml",
-                Text("users:\n  - email: ada.lovelace@example.com\n     firstname: Ada\n   lastname: L\n"),
+                Text(
+                    "users:\n  - email: ada.lovelace@example.com\n     firstname: Ada\n   lastname: L\n",
+                ),
             )],
             remove: &[],
             located: "users.yaml:3:",
@@ -442,7 +448,9 @@ const CASES: &[(&str, Case)] = &[
         Case {
             files: &[(
                 "state/users.yaml",
-                Text("users:\n  - email: \"ada\u{202e}moc.elpmaxe@example.com\"\n    country: GB\n"),
+                Text(
+                    "users:\n  - email: \"ada\u{202e}moc.elpmaxe@example.com\"\n    country: GB\n",
+                ),
             )],
             remove: &[],
             located: "users.yaml:2:12",
@@ -454,7 +462,9 @@ const CASES: &[(&str, Case)] = &[
         Case {
             files: &[(
                 "state/users.yaml",
-                Text("users:\n  - email: ada@example.com\n    country: GB\n    firstname: \"\\e[2J\\e[31mAda\"\n"),
+                Text(
+                    "users:\n  - email: ada@example.com\n    country: GB\n    firstname: \"\\e[2J\\e[31mAda\"\n",
+                ),
             )],
             remove: &[],
             located: "users.yaml:4:16",
@@ -466,7 +476,9 @@ const CASES: &[(&str, Case)] = &[
         Case {
             files: &[(
                 "state/users.yaml",
-                Text("users:\n  - email: ada@example.com\n    country: GB\n    lastname: \"Love\tlace\"\n"),
+                Text(
+                    "users:\n  - email: ada@example.com\n    country: GB\n    lastname: \"Love\tlace\"\n",
+                ),
             )],
             remove: &[],
             located: "users.yaml:4:15",
@@ -507,7 +519,11 @@ const CASES: &[(&str, Case)] = &[
         "empty_state_folder",
         Case {
             files: &[],
-            remove: &["state/users.yaml", "state/groups.yaml", "state/settings.yaml"],
+            remove: &[
+                "state/users.yaml",
+                "state/groups.yaml",
+                "state/settings.yaml",
+            ],
             located: "state`",
             says: "holds no YAML file",
         },
@@ -516,7 +532,11 @@ const CASES: &[(&str, Case)] = &[
         "state_folder_of_other_files",
         Case {
             files: &[("state/users.txt", Text(USER))],
-            remove: &["state/users.yaml", "state/groups.yaml", "state/settings.yaml"],
+            remove: &[
+                "state/users.yaml",
+                "state/groups.yaml",
+                "state/settings.yaml",
+            ],
             located: "state`",
             says: "holds no YAML file",
         },
@@ -627,15 +647,20 @@ fn assert_refused(name: &str, case: &Case, output: &std::process::Output) {
     let err = stderr(output);
     assert!(!err.contains("panicked"), "{name}: {err}");
     assert_eq!(code(output), 1, "{name}: {err}");
-    assert!(err.contains(case.located), "{name}: `{}` not in: {err}", case.located);
-    assert!(err.contains(case.says), "{name}: `{}` not in: {err}", case.says);
+    assert!(
+        err.contains(case.located),
+        "{name}: `{}` not in: {err}",
+        case.located
+    );
+    assert!(
+        err.contains(case.says),
+        "{name}: `{}` not in: {err}",
+        case.says
+    );
 }
 
 fn run_case(name: &str) {
-    let (_, case) = CASES
-        .iter()
-        .find(|(case, _)| *case == name)
-        .expect("case");
+    let (_, case) = CASES.iter().find(|(case, _)| *case == name).expect("case");
     let project = broken(case);
     assert_refused(name, case, &capped(&project, &["validate"]));
     assert_refused(name, case, &capped(&project, &["plan"]));

@@ -9,6 +9,7 @@ use std::borrow::Cow;
 use std::cmp::Ordering;
 
 use serde::{Deserialize, Serialize};
+use umapi_core::protocol::is_email_shaped;
 use umapi_core::wire::{self, GroupType, IdentityType};
 
 use crate::error::Error;
@@ -152,18 +153,18 @@ impl SnapshotUser {
         }
     }
 
-    /// The user as an action entry names it: the email, or the username (with the
-    /// domain when the username is not an email and differs from the email).
+    /// The user as an action entry names it: the username and domain when the username
+    /// is not an email, otherwise the email. An email-shaped username never names a
+    /// user (UMAPI would read it as an email), so it stands in only when there is no
+    /// email at all.
     pub fn target(&self) -> (String, Option<String>) {
-        match (&self.email, &self.username) {
-            (Some(email), None) => (email.clone(), None),
-            (Some(email), Some(username)) if username.eq_ignore_ascii_case(email) => {
-                (email.clone(), None)
+        let username = self.username.as_deref().filter(|u| !u.is_empty());
+        match (self.email.as_deref().filter(|e| !e.is_empty()), username) {
+            (_, Some(username)) if !is_email_shaped(username) => {
+                (username.to_string(), self.domain.clone())
             }
-            (_, Some(username)) if !username.contains('@') => {
-                (username.clone(), self.domain.clone())
-            }
-            (_, Some(username)) => (username.clone(), None),
+            (Some(email), _) => (email.to_string(), None),
+            (None, Some(username)) => (username.to_string(), None),
             (None, None) => (String::new(), None),
         }
     }

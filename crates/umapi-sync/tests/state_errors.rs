@@ -136,7 +136,9 @@ fn names_and_emails_with_control_or_direction_characters() {
     let text = problems(&[fixture("errors/hidden.yaml")]);
     // What is shown never holds the characters themselves.
     assert!(
-        !text.chars().any(|c| c.is_control() && c != '\n' || ('\u{202A}'..='\u{202E}').contains(&c)),
+        !text
+            .chars()
+            .any(|c| c.is_control() && c != '\n' || ('\u{202A}'..='\u{202E}').contains(&c)),
         "{text}"
     );
     insta::assert_snapshot!(text);
@@ -216,9 +218,7 @@ fn no_users_with_a_policy_that_removes_unlisted_users() {
     let rendered: Vec<String> = ["remove", "delete", "remove_memberships", "ignore"]
         .iter()
         .map(|policy| {
-            let yaml = format!(
-                "settings:\n  unlisted_users: {policy}\ngroups:\n  - name: Eng\n"
-            );
+            let yaml = format!("settings:\n  unlisted_users: {policy}\ngroups:\n  - name: Eng\n");
             match umapi_sync::state::load_str("settings.yaml", &yaml) {
                 Err(error) => format!("{policy} => {error}"),
                 Ok(_) => format!("{policy} => accepted"),
@@ -229,7 +229,10 @@ fn no_users_with_a_policy_that_removes_unlisted_users() {
     // One declared user anywhere is enough.
     let state = umapi_sync::state::load_sources(
         &[
-            (PathBuf::from("settings.yaml"), "settings:\n  unlisted_users: delete\n".to_owned()),
+            (
+                PathBuf::from("settings.yaml"),
+                "settings:\n  unlisted_users: delete\n".to_owned(),
+            ),
             (
                 PathBuf::from("users.yaml"),
                 "users:\n  - email: ada@example.com\n    country: GB\n".to_owned(),

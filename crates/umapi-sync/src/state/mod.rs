@@ -129,7 +129,8 @@ fn not_utf8(file: PathBuf, bytes: &[u8], error: std::str::Utf8Error) -> Diagnost
         .map_or(0, |at| at + 1);
     let line = valid.iter().filter(|&&byte| byte == b'\n').count() + 1;
     // Columns count characters, as in every other message.
-    let column = std::str::from_utf8(&valid[line_start..]).map_or(1, |text| text.chars().count() + 1);
+    let column =
+        std::str::from_utf8(&valid[line_start..]).map_or(1, |text| text.chars().count() + 1);
     let bad = bytes
         .get(error.valid_up_to())
         .map_or_else(String::new, |byte| format!(" (byte 0x{byte:02X})"));
@@ -606,7 +607,10 @@ impl Walk {
     fn folder(&mut self, folder: &Path) -> Result<(), Diagnostic> {
         let io = |error: std::io::Error| Diagnostic {
             location: None,
-            message: format!("state folder `{}` cannot be read: {error}", folder.display()),
+            message: format!(
+                "state folder `{}` cannot be read: {error}",
+                folder.display()
+            ),
             hint: None,
         };
         if !self.first_time(folder, "folder") {

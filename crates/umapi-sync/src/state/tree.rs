@@ -619,9 +619,16 @@ mod tests {
         let location = error.location.unwrap();
         // Levels 1 to 4 copy about 31,000 values in all; each alias of level 5 copies
         // about 14,000 more, and its fifth crosses the allowance.
-        assert_eq!((location.line, location.column), (6, 31), "{}", error.message);
+        assert_eq!(
+            (location.line, location.column),
+            (6, 31),
+            "{}",
+            error.message
+        );
         assert!(
-            error.message.starts_with("aliases (`*name`) here expand to more than 100"),
+            error
+                .message
+                .starts_with("aliases (`*name`) here expand to more than 100"),
             "{}",
             error.message
         );
@@ -636,7 +643,17 @@ mod tests {
         }
         let root = tree(&text);
         let users = root.get("users").unwrap();
-        assert_eq!(users.item(4_999).unwrap().get("groups").unwrap().item(2).unwrap().scalar(), Some("c"));
+        assert_eq!(
+            users
+                .item(4_999)
+                .unwrap()
+                .get("groups")
+                .unwrap()
+                .item(2)
+                .unwrap()
+                .scalar(),
+            Some("c")
+        );
     }
 
     #[test]
@@ -647,11 +664,21 @@ mod tests {
         let error = parse(Path::new("d.yaml"), &deep).unwrap_err();
         // yaml-rust2 reads brackets ahead (a bracket may open a key), and stops at 255.
         assert_eq!(error.location.unwrap().line, 1);
-        assert!(error.message.contains("more than 64 levels"), "{}", error.message);
-        let block: String = (0..100).map(|depth| format!("{}- \n", "  ".repeat(depth))).collect();
+        assert!(
+            error.message.contains("more than 64 levels"),
+            "{}",
+            error.message
+        );
+        let block: String = (0..100)
+            .map(|depth| format!("{}- \n", "  ".repeat(depth)))
+            .collect();
         let error = parse(Path::new("d.yaml"), &block).unwrap_err();
         assert_eq!(error.location.unwrap().to_string(), "d.yaml:64:127");
-        assert!(error.message.contains("more than 64 levels"), "{}", error.message);
+        assert!(
+            error.message.contains("more than 64 levels"),
+            "{}",
+            error.message
+        );
         // Aliases cannot stack nesting past the bound either.
         let stacked = format!(
             "a: &a {open}x{close}\nb: &b {open}*a{close}\nc: {open}*b{close}\n",
