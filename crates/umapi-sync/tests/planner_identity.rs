@@ -5,7 +5,7 @@
 mod planner_support;
 
 use planner_support::desired_from_yaml;
-use umapi_core::wire::{Entry, IdentityType};
+use umapi_core::wire::{Entry, IdentityType, UserStep};
 use umapi_sandbox::OrgState;
 use umapi_sandbox::action::ExecOptions;
 use umapi_sandbox::state::{UserGroupRecord, UserRecord};
@@ -205,4 +205,161 @@ groups:
         "{:?}",
         plan.warnings
     );
+}
+
+const KIM: &str = "
+users:
+  - {email: kim@example.com, username: k.lee@example.com, country: US, groups: [Eng]}
+groups:
+  - name: Eng
+";
+
+#[test]
+fn a_declared_username_is_set_after_the_create_and_kept() {
+    // ActionsCmds.md: "For Federated IDs, you can update the `username` field for users
+    // whose email address is in your domain. The `username` value can also be an email
+    // address, but you can never use it to identify a user in requests."
+    let mut state = org(Vec::new());
+    let plan = converge(&mut state, KIM);
+    let Entry::User(create) = entries(&plan)[0] else {
+        panic!("{:#?}", entries(&plan))
+    };
+    assert_eq!(create.user, "kim@example.com");
+    assert!(matches!(create.steps[0], UserStep::CreateFederatedId(_)));
+    assert!(
+        matches!(&create.steps[1], UserStep::Update(u) if u.username.as_deref() == Some("k.lee@example.com")),
+        "{create:#?}"
+    );
+    let kim = user(&state, "kim@example.com");
+    assert_eq!(
+        (kim.username.as_str(), kim.groups.as_slice()),
+        ("k.lee@example.com", &["Eng".to_string()][..])
+    );
+
+    // Changed by hand in the Admin Console: the next plan puts it back.
+    state.users[0].username = "kim.lee@example.com".into();
+    let plan = plan_for(&state, KIM);
+    assert!(
+        matches!(counted(&plan)[..], [ChangeKind::RenameUser { fields, .. }]
+            if fields[0].field == "username" && fields[0].new.as_deref() == Some("k.lee@example.com")),
+        "{:#?}",
+        counted(&plan)
+    );
+    converge(&mut state, KIM);
+    assert_eq!(
+        user(&state, "kim@example.com").username,
+        "k.lee@example.com"
+    );
+}
+
+#[test]
+fn emails_differing_in_case_or_unicode_form_are_one_user_and_never_updated() {
+    // ActionsCmds.md: "Federated IDs that are not email addresses, must supply the domain
+    // the user belongs to in order to identify the user." An email names everyone else,
+    // and the sandbox (like UMAPI) compares it without regard to case.
+    let composed = "ren\u{e9}@example.com";
+    let mut state = org(vec![record(
+        "Ren\u{e9}@Example.com",
+        "Ren\u{e9}@Example.com",
+        IdentityType::FederatedId,
+        &["Eng"],
+    )]);
+    assert_ne!(composed, "rene\u{301}@example.com");
+    for spelling in [composed, "RENE\u{301}@EXAMPLE.COM"] {
+        let yaml = format!(
+            "users:\n  - {{email: \"{spelling}\", groups: [Eng]}}\ngroups:\n  - name: Eng\n"
+        );
+        let plan = plan_for(&state, &yaml);
+        assert!(
+            counted(&plan).is_empty(),
+            "{spelling}: {:#?}",
+            counted(&plan)
+        );
+        // A declared rename to another spelling of the same address changes nothing.
+        let yaml = format!(
+            "users:\n  - {{email: \"{spelling}\", previously: [old@example.com], groups: [Ops]}}\ngroups:\n  - name: Ops\n"
+        );
+        let plan = converge(&mut state, &yaml);
+        assert_eq!(plan.summary.users_updated, 0, "{:#?}", counted(&plan));
+        assert_eq!(user(&state, composed).email, "Ren\u{e9}@Example.com");
+        state.users[0].groups = vec!["Eng".into()];
+    }
+}
+
+#[test]
+fn an_adobe_id_is_added_with_use_adobe_id_and_without_the_default_country() {
+    // ActionsCmds.md, useAdobeID: "When true, the user ID is interpreted to refer to an
+    // existing Adobe ID even if a Enterprise or Federated ID exists with the same name."
+    let mut state = org(Vec::new());
+    let yaml = "
+users:
+  - {email: ada@example.com, type: adobeID, groups: [Eng]}
+groups:
+  - name: Eng
+settings:
+  default_country: US
+";
+    let plan = converge(&mut state, yaml);
+    let Entry::User(add) = entries(&plan)[0] else {
+        panic!("{:#?}", entries(&plan))
+    };
+    assert_eq!(add.use_adobe_id, Some(true));
+    let UserStep::AddAdobeId(fields) = &add.steps[0] else {
+        panic!("{add:#?}")
+    };
+    assert_eq!(fields.country, None);
+    let ada = user(&state, "ada@example.com");
+    assert_eq!(ada.identity_type, IdentityType::AdobeId);
+    assert_eq!(ada.country, None);
+}
+
+#[test]
+fn an_adobe_id_beside_an_org_owned_account_with_its_email_is_its_own_user() {
+    // ActionsCmds.md, useAdobeID: "When true, the user ID is interpreted to refer to an
+    // existing Adobe ID even if a Enterprise or Federated ID exists with the same name."
+    let mut state = org(vec![record(
+        "ada@example.com",
+        "ada@example.com",
+        IdentityType::FederatedId,
+        &["Ops"],
+    )]);
+    let yaml = "
+users:
+  - {email: ada@example.com, type: federatedID, groups: [Ops]}
+  - {email: ada@example.com, type: adobeID, groups: [Eng]}
+groups:
+  - name: Eng
+  - name: Ops
+";
+    let plan = converge(&mut state, yaml);
+    assert_eq!(plan.summary.users_created, 1, "{:#?}", counted(&plan));
+    let groups_of = |t: IdentityType| {
+        state
+            .users
+            .iter()
+            .find(|u| u.identity_type == t)
+            .map(|u| u.groups.clone())
+    };
+    assert_eq!(
+        groups_of(IdentityType::FederatedId),
+        Some(vec!["Ops".into()])
+    );
+    assert_eq!(groups_of(IdentityType::AdobeId), Some(vec!["Eng".into()]));
+
+    // Declared alone, the Adobe ID still does not take over the Federated ID.
+    let mut state = org(vec![record(
+        "ada@example.com",
+        "ada@example.com",
+        IdentityType::FederatedId,
+        &[],
+    )]);
+    let yaml = "
+users:
+  - {email: ada@example.com, type: adobeID, groups: [Eng]}
+groups:
+  - name: Eng
+";
+    converge(&mut state, yaml);
+    assert_eq!(state.users.len(), 2);
+    assert!(user(&state, "ada@example.com").groups.is_empty());
 }

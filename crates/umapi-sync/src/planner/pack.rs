@@ -176,6 +176,8 @@ pub(crate) struct CreateWork {
     pub target: UserTarget,
     pub step: UserStep,
     pub id: ChangeId,
+    /// An update right after the create (a username that is another email).
+    pub update: Option<(UpdateUser, ChangeId)>,
     /// (managed group index, change id).
     pub adds: Vec<(u32, ChangeId)>,
 }
@@ -337,8 +339,12 @@ impl Work {
                 .collect();
             let mut steps = vec![create.step];
             let mut ids = vec![vec![create.id]];
+            if let Some((update, id)) = create.update {
+                steps.push(UserStep::Update(update));
+                ids.push(vec![id]);
+            }
             let adds = named_steps(&names, |group| UserStep::Add(GroupList::Groups { group }));
-            let fit = MAX_STEPS_PER_ENTRY - 1;
+            let fit = MAX_STEPS_PER_ENTRY - steps.len();
             let mut overflow_from = None;
             for (i, (step, step_ids)) in adds.into_iter().enumerate() {
                 if i < fit {

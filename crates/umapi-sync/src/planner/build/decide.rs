@@ -185,44 +185,50 @@ impl<'a> Builder<'a> {
                         }
                     }
                     let mut rename = Vec::new();
-                    if w.renamed_from.is_some() {
-                        let new_email = spec
+                    let new_email = spec
+                        .email
+                        .clone()
+                        .or_else(|| spec.username.clone().filter(|u| is_email_shaped(u)));
+                    // The email changes only on a declared rename (`previously`), and
+                    // never for case or Unicode form alone: UMAPI compares emails
+                    // case-insensitively and users know their address as they typed it.
+                    if w.renamed_from.is_some()
+                        && let Some(new_email) = &new_email
+                        && !user
                             .email
-                            .clone()
-                            .or_else(|| spec.username.clone().filter(|u| u.contains('@')));
-                        if let Some(new_email) = &new_email
-                            && !user
-                                .email
-                                .as_deref()
-                                .is_some_and(|e| e.eq_ignore_ascii_case(new_email))
-                        {
-                            rename.push(FieldChange {
-                                field: "email".into(),
-                                old: user.email.clone(),
-                                new: Some(new_email.clone()),
-                            });
-                        }
-                        let username_is_email = match (&user.username, &user.email) {
-                            (Some(u), Some(e)) => u.eq_ignore_ascii_case(e),
-                            _ => false,
-                        };
-                        let new_username = match &spec.username {
-                            Some(u) => Some(u.clone()),
-                            None if username_is_email => new_email.clone(),
-                            None => None,
-                        };
-                        if let Some(new_username) = new_username
-                            && !user
-                                .username
-                                .as_deref()
-                                .is_some_and(|u| u.eq_ignore_ascii_case(&new_username))
-                        {
-                            rename.push(FieldChange {
-                                field: "username".into(),
-                                old: user.username.clone(),
-                                new: Some(new_username),
-                            });
-                        }
+                            .as_deref()
+                            .is_some_and(|e| same_identifier(e, new_email))
+                    {
+                        rename.push(FieldChange {
+                            field: "email".into(),
+                            old: user.email.clone(),
+                            new: Some(new_email.clone()),
+                        });
+                    }
+                    // A declared username is kept on every plan (it may have been changed
+                    // in the Admin Console); on a rename, a username that was the email
+                    // follows the email.
+                    let username_is_email = match (&user.username, &user.email) {
+                        (Some(u), Some(e)) => same_identifier(u, e),
+                        _ => false,
+                    };
+                    let new_username = match &spec.username {
+                        Some(u) => Some(u.clone()),
+                        None if username_is_email && w.renamed_from.is_some() => new_email.clone(),
+                        None => None,
+                    };
+                    if let Some(new_username) = new_username
+                        && user.identity_type != IdentityType::EnterpriseId
+                        && !user
+                            .username
+                            .as_deref()
+                            .is_some_and(|u| same_identifier(u, &new_username))
+                    {
+                        rename.push(FieldChange {
+                            field: "username".into(),
+                            old: user.username.clone(),
+                            new: Some(new_username),
+                        });
                     }
                     if user.identity_type == IdentityType::AdobeId
                         && !(fields.is_empty() && rename.is_empty())
@@ -295,10 +301,23 @@ impl<'a> Builder<'a> {
                     });
                     return;
                 };
-                let country = spec
-                    .country
-                    .clone()
-                    .or_else(|| desired.settings.default_country.clone());
+                // An Adobe ID's country belongs to its owner: only a country declared on
+                // the user is sent, never the default for accounts the org creates.
+                let country = match w.identity_type {
+                    IdentityType::AdobeId => spec.country.clone(),
+                    _ => spec
+                        .country
+                        .clone()
+                        .or_else(|| desired.settings.default_country.clone()),
+                };
+                // createFederatedID takes no username: a declared username that is another
+                // email is set by an update step in the same entry. (A username that is
+                // not an email is the entry's `user`, which the create uses.)
+                let username = spec.username.clone().filter(|u| {
+                    w.identity_type == IdentityType::FederatedId
+                        && is_email_shaped(u)
+                        && !same_identifier(u, &email)
+                });
                 if w.identity_type == IdentityType::FederatedId && country.is_none() {
                     self.diagnostics.push(Diagnostic {
                         location,
@@ -336,6 +355,10 @@ impl<'a> Builder<'a> {
                     }
                 };
                 let (user_name, domain) = new_target(spec);
+                let mut target = UserTarget::new(user_name, domain);
+                // The Python client of Adobe sends useAdobeID with every Adobe ID action;
+                // without it, an org-owned account with the same email would be meant.
+                target.use_adobe_id = w.identity_type == IdentityType::AdobeId;
                 out.users.push(UserDecision {
                     key: {
                         let key = identity_key(
@@ -350,8 +373,9 @@ impl<'a> Builder<'a> {
                         }
                     },
                     current: None,
-                    target: UserTarget::new(user_name, domain),
+                    target,
                     create: Some((step, w.identity_type, email, country)),
+                    create_username: username,
                     adds: groups,
                     ..UserDecision::default()
                 });

@@ -10,7 +10,7 @@ use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use regex::{Regex, RegexBuilder};
-use umapi_core::identity::normalize;
+use umapi_core::identity::{normalize, same_identifier};
 use umapi_core::protocol::is_email_shaped;
 use umapi_core::wire::{
     CreateUser, GroupType, IdentityType, IfAlreadyExists, UpdateUser, UserStep,
@@ -505,6 +505,8 @@ struct UserDecision {
     /// How requests name the user after a rename.
     after: Option<UserTarget>,
     create: Option<(UserStep, IdentityType, String, Option<String>)>,
+    /// A username set right after the create, in the same entry.
+    create_username: Option<String>,
     update: Vec<FieldChange>,
     rename: Vec<FieldChange>,
     adds: Vec<u32>,
