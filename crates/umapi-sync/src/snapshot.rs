@@ -9,6 +9,7 @@ use std::borrow::Cow;
 use std::cmp::Ordering;
 
 use serde::{Deserialize, Serialize};
+use umapi_core::identity::normalize;
 use umapi_core::protocol::is_email_shaped;
 use umapi_core::wire::{self, GroupType, IdentityType};
 
@@ -76,40 +77,37 @@ pub struct SnapshotGroup {
     pub product_name: Option<String>,
 }
 
-/// The lower-cased key that identifies a user: the email, or for accounts without
-/// one the username (with `@domain` appended when the username is not an email).
+/// The key that identifies a user, normalised as [`umapi_core::identity::normalize`]
+/// does (NFC, lower case): the email, or for accounts without one the username (with
+/// `@domain` appended when the username is not an email).
 pub fn identity_key(email: Option<&str>, username: Option<&str>, domain: Option<&str>) -> String {
     identity_key_cow(email, username, domain).into_owned()
 }
 
-/// [`identity_key`], borrowing when the email or username is already lower case (most
-/// are): sorting a large org needs one key per user.
+/// [`identity_key`], borrowing when the email or username is already lower-case ASCII
+/// (most are): sorting a large org needs one key per user.
 fn identity_key_cow<'a>(
     email: Option<&'a str>,
     username: Option<&'a str>,
     domain: Option<&str>,
 ) -> Cow<'a, str> {
     match (email, username) {
-        (Some(email), _) if !email.is_empty() => lower(email),
-        (_, Some(username)) if username.contains('@') => lower(username),
+        (Some(email), _) if !email.is_empty() => normalized(email),
+        (_, Some(username)) if is_email_shaped(username) => normalized(username),
         (_, Some(username)) => match domain {
-            Some(domain) => Cow::Owned(format!(
-                "{}@{}",
-                username.to_lowercase(),
-                domain.to_lowercase()
-            )),
-            None => lower(username),
+            Some(domain) => Cow::Owned(format!("{}@{}", normalize(username), normalize(domain))),
+            None => normalized(username),
         },
         _ => Cow::Borrowed(""),
     }
 }
 
-/// Lower-cased, without allocating when it already is.
-fn lower(text: &str) -> Cow<'_, str> {
+/// Normalised, without allocating when the text is lower-case ASCII already.
+pub(crate) fn normalized(text: &str) -> Cow<'_, str> {
     if text.is_ascii() && !text.bytes().any(|b| b.is_ascii_uppercase()) {
         Cow::Borrowed(text)
     } else {
-        Cow::Owned(text.to_lowercase())
+        Cow::Owned(normalize(text))
     }
 }
 
@@ -129,7 +127,7 @@ impl Default for SnapshotUser {
 }
 
 impl SnapshotUser {
-    /// The lower-cased identity key (see [`identity_key`]).
+    /// The normalised identity key (see [`identity_key`]).
     pub fn key(&self) -> String {
         self.key_cow().into_owned()
     }

@@ -363,3 +363,38 @@ groups:
     assert_eq!(state.users.len(), 2);
     assert!(user(&state, "ada@example.com").groups.is_empty());
 }
+
+#[test]
+fn a_read_only_group_fails_with_an_explained_error() {
+    // Adobe's documented 400 answers for user groups: "Attempting to add a user
+    // membership of a readonly group" gives "errorCode":
+    // "error.usergroup.readonly.add_user_not_allowed". UMAPI's group listing does not
+    // say which groups are read-only, so the plan includes the change and the apply
+    // summary explains the error.
+    let mut state = org(vec![record(
+        "ada@example.com",
+        "ada@example.com",
+        IdentityType::FederatedId,
+        &[],
+    )]);
+    state.user_groups[0].read_only = true;
+    let yaml = "
+users:
+  - {email: ada@example.com, groups: [Eng]}
+groups:
+  - name: Eng
+";
+    let plan = plan_for(&state, yaml);
+    let errors = apply(&mut state, &plan);
+    let [error] = &errors[..] else {
+        panic!("{errors:?}")
+    };
+    let code = error.split(' ').next().unwrap();
+    assert_eq!(code, "error.usergroup.readonly.add_user_not_allowed");
+    let hint = umapi_sync::apply::error_hint(code).unwrap();
+    assert!(hint.contains("settings.exclude.groups"), "{hint}");
+    assert_eq!(
+        umapi_sync::apply::error_hint("error.user.nonexistent"),
+        None
+    );
+}

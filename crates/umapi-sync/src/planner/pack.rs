@@ -15,12 +15,7 @@ use umapi_core::wire::{
 use super::cover::minimum_vertex_cover;
 use crate::plan::{ChangeId, GroupKind, Phase, PhaseName, Request};
 
-/// At most this many entries per request.
-pub const MAX_ENTRIES_PER_REQUEST: usize = 10;
-/// At most this many steps per entry.
-pub const MAX_STEPS_PER_ENTRY: usize = 10;
-/// At most this many names per list in a step.
-pub const MAX_NAMES_PER_LIST: usize = 10;
+pub use umapi_core::protocol::{MAX_ENTRIES_PER_REQUEST, MAX_NAMES_PER_LIST, MAX_STEPS_PER_ENTRY};
 /// Names one entry can carry: 10 steps of 10 names.
 const NAMES_PER_ENTRY: usize = MAX_STEPS_PER_ENTRY * MAX_NAMES_PER_LIST;
 

@@ -24,7 +24,7 @@ use super::pack::{
 use crate::error::{Diagnostic, Error};
 use crate::model::{DesiredState, Location, UnlistedGroups, UnlistedUsers, UserSpec};
 use crate::plan::{ChangeId, ChangeKind, FieldChange, GroupKind, NotVerifiable};
-use crate::snapshot::{Snapshot, SnapshotUser, identity_key};
+use crate::snapshot::{Snapshot, SnapshotUser, identity_key, normalized};
 
 /// A managed group, profile or admin group.
 struct Managed {
@@ -100,16 +100,6 @@ fn lower(s: &str) -> String {
     s.to_lowercase()
 }
 
-/// Normalised (see [`normalize`]), borrowing when the text is lower-case ASCII (most
-/// emails are): a large org has millions of these.
-fn normalize_cow(s: &str) -> Cow<'_, str> {
-    if s.is_ascii() && !s.bytes().any(|b| b.is_ascii_uppercase()) {
-        Cow::Borrowed(s)
-    } else {
-        Cow::Owned(normalize(s))
-    }
-}
-
 /// A user's look-up names (see [`aliases`]).
 type Aliases<'s> = [Option<Cow<'s, str>>; 2];
 
@@ -126,7 +116,7 @@ fn aliases<'s>(
     let email = email
         .filter(|e| !e.is_empty())
         .or(username.filter(|u| is_email_shaped(u)))
-        .map(normalize_cow);
+        .map(normalized);
     let plain = username.filter(|u| !is_email_shaped(u)).map(|username| {
         Cow::Owned(format!(
             "{} ({})",
@@ -294,7 +284,7 @@ impl<'a> Builder<'a> {
                 .username
                 .as_deref()
                 .filter(|u| !is_email_shaped(u))
-                .map(normalize_cow);
+                .map(normalized);
             for name in names.into_iter().chain([plain_username]).flatten() {
                 wanted_lookup.entry(name).or_insert(index);
             }
@@ -350,7 +340,7 @@ impl<'a> Builder<'a> {
                 continue;
             };
             for member in members {
-                let key = normalize_cow(member);
+                let key = normalized(member);
                 let index = match wanted_lookup.get(&*key) {
                     Some(&index) => index,
                     None => {
@@ -402,7 +392,7 @@ impl<'a> Builder<'a> {
                         &spec.previously,
                         spec.domain.as_deref(),
                     ),
-                    None => ([Some(normalize_cow(&w.reference)), None], &[], None),
+                    None => ([Some(normalized(&w.reference)), None], &[], None),
                 };
                 let mut known = false;
                 let found = own.iter().flatten().find_map(|a| {
@@ -435,13 +425,13 @@ impl<'a> Builder<'a> {
                     continue;
                 }
                 let old = previously.iter().find_map(|p| {
-                    let key = normalize_cow(p);
+                    let key = normalized(p);
                     current_lookup.get(&*key).copied().or_else(|| {
                         (!is_email_shaped(p))
                             .then(|| {
                                 domain.and_then(|d| {
                                     current_lookup
-                                        .get(format!("{key} ({})", normalize_cow(d)).as_str())
+                                        .get(format!("{key} ({})", normalized(d)).as_str())
                                         .copied()
                                 })
                             })
