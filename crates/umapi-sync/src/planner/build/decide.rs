@@ -22,6 +22,34 @@ impl<'a> Builder<'a> {
             return Err(Error::Invalid(std::mem::take(&mut self.diagnostics)));
         }
 
+        // Unlisted user groups (first: their admin groups go with them).
+        if settings.unlisted_groups == UnlistedGroups::Delete {
+            let declared: HashSet<String> = self
+                .managed
+                .iter()
+                .filter_map(|m| m.current.as_deref().map(lower))
+                .chain(self.managed.iter().map(|m| lower(&m.name)))
+                .collect();
+            for group in &snapshot.groups {
+                let key = lower(&group.name);
+                if group.group_type != GroupType::UserGroup || declared.contains(&key) {
+                    continue;
+                }
+                if self.by_current_lower.get(&key).is_some_and(|i| i.excluded) {
+                    continue;
+                }
+                out.deletes.push((group.name.clone(), group.member_count));
+            }
+        }
+
+        // Deleting a user group also deletes its admin group, so that role protects
+        // no one from `unlisted_users`.
+        let deleted_admin_roles: HashSet<String> = out
+            .deletes
+            .iter()
+            .map(|(name, _)| lower(&umapi_core::protocol::admin_group_for(name)))
+            .collect();
+
         for (index, user) in snapshot.users.iter().enumerate() {
             if claimed[index] {
                 continue;
@@ -36,7 +64,7 @@ impl<'a> Builder<'a> {
                     if let Some(m) = info.managed {
                         current_managed.push(m);
                     }
-                    if info.admin {
+                    if info.admin && !deleted_admin_roles.contains(&lower(group)) {
                         admin_roles.push(group);
                     }
                 }
@@ -89,26 +117,6 @@ impl<'a> Builder<'a> {
                         ..UserDecision::default()
                     });
                 }
-            }
-        }
-
-        // Unlisted user groups.
-        if settings.unlisted_groups == UnlistedGroups::Delete {
-            let declared: HashSet<String> = self
-                .managed
-                .iter()
-                .filter_map(|m| m.current.as_deref().map(lower))
-                .chain(self.managed.iter().map(|m| lower(&m.name)))
-                .collect();
-            for group in &snapshot.groups {
-                let key = lower(&group.name);
-                if group.group_type != GroupType::UserGroup || declared.contains(&key) {
-                    continue;
-                }
-                if self.by_current_lower.get(&key).is_some_and(|i| i.excluded) {
-                    continue;
-                }
-                out.deletes.push((group.name.clone(), group.member_count));
             }
         }
 
