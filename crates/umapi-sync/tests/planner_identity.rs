@@ -398,3 +398,28 @@ groups:
         None
     );
 }
+
+#[test]
+fn an_enterprise_ids_username_is_reported_not_updated() {
+    // ActionsCmds.md: "For Federated IDs, you can update the `username` field for users
+    // whose email address is in your domain."
+    let mut state = org(vec![record(
+        "eve@example.com",
+        "eve@example.com",
+        IdentityType::EnterpriseId,
+        &[],
+    )]);
+    let yaml = "
+users:
+  - {email: eve@example.com, username: e.v@example.com, type: enterpriseID}
+";
+    let plan = converge(&mut state, yaml);
+    assert!(counted(&plan).is_empty(), "{:#?}", counted(&plan));
+    assert!(
+        plan.warnings
+            .iter()
+            .any(|w| w.contains("e.v@example.com") && w.contains("Federated IDs only")),
+        "{:?}",
+        plan.warnings
+    );
+}

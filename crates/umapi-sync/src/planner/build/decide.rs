@@ -226,17 +226,27 @@ impl<'a> Builder<'a> {
                         None => None,
                     };
                     if let Some(new_username) = new_username
-                        && user.identity_type != IdentityType::EnterpriseId
                         && !user
                             .username
                             .as_deref()
                             .is_some_and(|u| same_identifier(u, &new_username))
                     {
-                        rename.push(FieldChange {
-                            field: "username".into(),
-                            old: user.username.clone(),
-                            new: Some(new_username),
-                        });
+                        if user.identity_type == IdentityType::EnterpriseId {
+                            // UMAPI changes usernames of Federated IDs only.
+                            if spec.username.is_some() {
+                                self.warnings.push(format!(
+                                    "{} is declared with username {new_username} but has {} in the org; UMAPI can change the username of Federated IDs only",
+                                    shown(),
+                                    user.username.as_deref().unwrap_or("none")
+                                ));
+                            }
+                        } else {
+                            rename.push(FieldChange {
+                                field: "username".into(),
+                                old: user.username.clone(),
+                                new: Some(new_username),
+                            });
+                        }
                     }
                     if user.identity_type == IdentityType::AdobeId
                         && !(fields.is_empty() && rename.is_empty())
