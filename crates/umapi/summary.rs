@@ -114,9 +114,13 @@ pub fn failure_line(plan: &Plan, failure: &ChangeResult) -> String {
         .map(describe)
         .unwrap_or_else(|| format!("change #{}", failure.change));
     let code = failure.error_code.as_deref().unwrap_or("error");
-    match &failure.message {
+    let line = match &failure.message {
         Some(message) if !message.is_empty() => format!("{what}: {code}: {message}"),
         _ => format!("{what}: {code}"),
+    };
+    match umapi_sync::apply::error_hint(code) {
+        Some(hint) => format!("{line} ({hint})"),
+        None => line,
     }
 }
 

@@ -546,3 +546,15 @@ fn fail_all(phase: PhaseName, request: &Request, code: &str, message: &str) -> V
         })
         .collect()
 }
+
+/// What to do about a server error, for the errors that need more than UMAPI's message.
+/// UMAPI's group listing does not say which user groups are read-only (synced from a
+/// directory or owned by another org), so the planner cannot leave them out; their
+/// errors say so here instead.
+pub fn error_hint(code: &str) -> Option<&'static str> {
+    code.starts_with("error.usergroup.readonly.").then_some(
+        "the user group is read-only (synced from a directory or owned by another org): \
+         change it where it comes from, and list it under settings.exclude.groups so that \
+         umapi leaves it and its members alone",
+    )
+}

@@ -599,19 +599,22 @@ impl DesiredState {
 }
 
 impl UserSpec {
-    /// The user's identity in lower case, used to match users case-insensitively:
+    /// The user's identity normalised (Unicode NFC, lower case, as UMAPI compares it):
     /// the username when one is given (`username (domain)` for a username that is
     /// not an email address), otherwise the email. Never contains a space unless
     /// it is the `username (domain)` form, so the two forms cannot collide.
     pub fn key(&self) -> String {
+        use umapi_core::identity::normalize;
         match (&self.username, &self.email) {
-            (Some(username), _) if username.contains('@') => username.to_lowercase(),
+            (Some(username), _) if umapi_core::protocol::is_email_shaped(username) => {
+                normalize(username)
+            }
             (Some(username), _) => format!(
                 "{} ({})",
-                username.to_lowercase(),
-                self.domain.as_deref().unwrap_or_default().to_lowercase()
+                normalize(username),
+                normalize(self.domain.as_deref().unwrap_or_default())
             ),
-            (None, Some(email)) => email.to_lowercase(),
+            (None, Some(email)) => normalize(email),
             (None, None) => String::new(),
         }
     }

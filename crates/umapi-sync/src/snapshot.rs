@@ -9,6 +9,8 @@ use std::borrow::Cow;
 use std::cmp::Ordering;
 
 use serde::{Deserialize, Serialize};
+use umapi_core::identity::normalize;
+use umapi_core::protocol::is_email_shaped;
 use umapi_core::wire::{self, GroupType, IdentityType};
 
 use crate::error::Error;
@@ -75,40 +77,37 @@ pub struct SnapshotGroup {
     pub product_name: Option<String>,
 }
 
-/// The lower-cased key that identifies a user: the email, or for accounts without
-/// one the username (with `@domain` appended when the username is not an email).
+/// The key that identifies a user, normalised as [`umapi_core::identity::normalize`]
+/// does (NFC, lower case): the email, or for accounts without one the username (with
+/// `@domain` appended when the username is not an email).
 pub fn identity_key(email: Option<&str>, username: Option<&str>, domain: Option<&str>) -> String {
     identity_key_cow(email, username, domain).into_owned()
 }
 
-/// [`identity_key`], borrowing when the email or username is already lower case (most
-/// are): sorting a large org needs one key per user.
+/// [`identity_key`], borrowing when the email or username is already lower-case ASCII
+/// (most are): sorting a large org needs one key per user.
 fn identity_key_cow<'a>(
     email: Option<&'a str>,
     username: Option<&'a str>,
     domain: Option<&str>,
 ) -> Cow<'a, str> {
     match (email, username) {
-        (Some(email), _) if !email.is_empty() => lower(email),
-        (_, Some(username)) if username.contains('@') => lower(username),
+        (Some(email), _) if !email.is_empty() => normalized(email),
+        (_, Some(username)) if is_email_shaped(username) => normalized(username),
         (_, Some(username)) => match domain {
-            Some(domain) => Cow::Owned(format!(
-                "{}@{}",
-                username.to_lowercase(),
-                domain.to_lowercase()
-            )),
-            None => lower(username),
+            Some(domain) => Cow::Owned(format!("{}@{}", normalize(username), normalize(domain))),
+            None => normalized(username),
         },
         _ => Cow::Borrowed(""),
     }
 }
 
-/// Lower-cased, without allocating when it already is.
-fn lower(text: &str) -> Cow<'_, str> {
+/// Normalised, without allocating when the text is lower-case ASCII already.
+pub(crate) fn normalized(text: &str) -> Cow<'_, str> {
     if text.is_ascii() && !text.bytes().any(|b| b.is_ascii_uppercase()) {
         Cow::Borrowed(text)
     } else {
-        Cow::Owned(text.to_lowercase())
+        Cow::Owned(normalize(text))
     }
 }
 
@@ -128,7 +127,7 @@ impl Default for SnapshotUser {
 }
 
 impl SnapshotUser {
-    /// The lower-cased identity key (see [`identity_key`]).
+    /// The normalised identity key (see [`identity_key`]).
     pub fn key(&self) -> String {
         self.key_cow().into_owned()
     }
@@ -152,18 +151,18 @@ impl SnapshotUser {
         }
     }
 
-    /// The user as an action entry names it: the email, or the username (with the
-    /// domain when the username is not an email and differs from the email).
+    /// The user as an action entry names it: the username and domain when the username
+    /// is not an email, otherwise the email. An email-shaped username never names a
+    /// user (UMAPI would read it as an email), so it stands in only when there is no
+    /// email at all.
     pub fn target(&self) -> (String, Option<String>) {
-        match (&self.email, &self.username) {
-            (Some(email), None) => (email.clone(), None),
-            (Some(email), Some(username)) if username.eq_ignore_ascii_case(email) => {
-                (email.clone(), None)
+        let username = self.username.as_deref().filter(|u| !u.is_empty());
+        match (self.email.as_deref().filter(|e| !e.is_empty()), username) {
+            (_, Some(username)) if !is_email_shaped(username) => {
+                (username.to_string(), self.domain.clone())
             }
-            (_, Some(username)) if !username.contains('@') => {
-                (username.clone(), self.domain.clone())
-            }
-            (_, Some(username)) => (username.clone(), None),
+            (Some(email), _) => (email.to_string(), None),
+            (None, Some(username)) => (username.to_string(), None),
             (None, None) => (String::new(), None),
         }
     }

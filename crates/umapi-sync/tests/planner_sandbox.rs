@@ -289,3 +289,48 @@ async fn a_failing_listing_is_an_error_not_a_partial_snapshot() {
     let err = result.expect_err("a snapshot with a missing page");
     assert!(matches!(err, umapi_sync::Error::Api(_)), "{err}");
 }
+
+#[tokio::test]
+async fn a_federated_id_whose_username_is_another_email_changes_groups_over_http() {
+    // ActionsCmds.md: "The `username` value can also be an email address, but you can
+    // never use it to identify a user in requests."
+    let mut org = generate::org(&OrgSpec {
+        users: 1,
+        user_groups: 2,
+        profiles: 1,
+        seed: 9,
+    });
+    org.users[0].email = "kim@example.com".into();
+    org.users[0].username = "k.lee@example.com".into();
+    org.users[0].domain = "example.com".into();
+    org.users[0].identity_type = umapi_core::wire::IdentityType::FederatedId;
+    org.users[0].groups.clear();
+    let group = org.user_groups[0].name.clone();
+    let sandbox = Sandbox::start(SandboxConfig::default(), org).await.unwrap();
+    let conn = connect(&sandbox);
+    let desired = DesiredState {
+        users: vec![UserSpec {
+            email: Some("kim@example.com".into()),
+            username: Some("k.lee@example.com".into()),
+            groups: vec![group.clone()],
+            ..Default::default()
+        }],
+        groups: vec![GroupSpec {
+            name: group.clone(),
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let before = Snapshot::read(&conn, |_| {}).await.unwrap();
+    let first = plan(&desired, &before, &PlanOptions::default()).unwrap();
+    assert!(first.has_changes());
+    assert_eq!(execute(&conn, &first).await, Vec::<String>::new());
+    let after = Snapshot::read(&conn, |_| {}).await.unwrap();
+    assert_eq!(after.users[0].groups, vec![group]);
+    let second = plan(&desired, &after, &PlanOptions::default()).unwrap();
+    assert!(
+        !second.has_changes(),
+        "{}",
+        umapi_sync::render::text(&second, false)
+    );
+}

@@ -15,12 +15,7 @@ use umapi_core::wire::{
 use super::cover::minimum_vertex_cover;
 use crate::plan::{ChangeId, GroupKind, Phase, PhaseName, Request};
 
-/// At most this many entries per request.
-pub const MAX_ENTRIES_PER_REQUEST: usize = 10;
-/// At most this many steps per entry.
-pub const MAX_STEPS_PER_ENTRY: usize = 10;
-/// At most this many names per list in a step.
-pub const MAX_NAMES_PER_LIST: usize = 10;
+pub use umapi_core::protocol::{MAX_ENTRIES_PER_REQUEST, MAX_NAMES_PER_LIST, MAX_STEPS_PER_ENTRY};
 /// Names one entry can carry: 10 steps of 10 names.
 const NAMES_PER_ENTRY: usize = MAX_STEPS_PER_ENTRY * MAX_NAMES_PER_LIST;
 
@@ -176,6 +171,8 @@ pub(crate) struct CreateWork {
     pub target: UserTarget,
     pub step: UserStep,
     pub id: ChangeId,
+    /// An update right after the create (a username that is another email).
+    pub update: Option<(UpdateUser, ChangeId)>,
     /// (managed group index, change id).
     pub adds: Vec<(u32, ChangeId)>,
 }
@@ -337,8 +334,12 @@ impl Work {
                 .collect();
             let mut steps = vec![create.step];
             let mut ids = vec![vec![create.id]];
+            if let Some((update, id)) = create.update {
+                steps.push(UserStep::Update(update));
+                ids.push(vec![id]);
+            }
             let adds = named_steps(&names, |group| UserStep::Add(GroupList::Groups { group }));
-            let fit = MAX_STEPS_PER_ENTRY - 1;
+            let fit = MAX_STEPS_PER_ENTRY - steps.len();
             let mut overflow_from = None;
             for (i, (step, step_ids)) in adds.into_iter().enumerate() {
                 if i < fit {

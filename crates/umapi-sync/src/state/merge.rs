@@ -363,7 +363,7 @@ pub(super) fn check_all(
                 Some(_) => {
                     declared.insert(name);
                 }
-                None if name.eq_ignore_ascii_case(super::rules::ORG_ADMIN) => {} // reported per file
+                None if name.eq_ignore_ascii_case(umapi_core::protocol::ORG_ADMIN_GROUP) => {} // reported per file
                 None => found.push(undeclared(location(), name, &names, None)),
             }
         }

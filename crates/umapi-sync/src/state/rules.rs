@@ -9,14 +9,9 @@ use super::tree::Step;
 use crate::error::Diagnostic;
 use crate::model::{GroupSpec, Limit, Location, ProfileSpec, Settings, UserSpec, parse_percent};
 
-/// UMAPI's longest email address.
-pub(crate) const MAX_EMAIL: usize = 60;
-/// UMAPI's longest first or last name.
-pub(crate) const MAX_NAME: usize = 250;
-/// UMAPI's longest group name.
-pub(crate) const MAX_GROUP_NAME: usize = 255;
-/// The org admin role, which the API can neither assign nor remove.
-pub(crate) const ORG_ADMIN: &str = "_org_admin";
+use umapi_core::protocol::{
+    MAX_EMAIL_CHARS, MAX_GROUP_NAME_CHARS, MAX_NAME_CHARS, ORG_ADMIN_GROUP,
+};
 
 pub(crate) fn problem(location: Location, message: String, hint: Option<&str>) -> Diagnostic {
     Diagnostic {
@@ -85,11 +80,11 @@ fn check_user(source: &Source<'_>, index: usize, user: &UserSpec, found: &mut Ve
                 format!("`{email}` is not a valid email address"),
                 Some("an email address looks like name@example.com, without spaces"),
             ));
-        } else if email.chars().count() > MAX_EMAIL {
+        } else if email.chars().count() > MAX_EMAIL_CHARS {
             found.push(problem(
                 at("email"),
                 format!(
-                    "email `{email}` is {} characters long; UMAPI allows at most {MAX_EMAIL}",
+                    "email `{email}` is {} characters long; UMAPI allows at most {MAX_EMAIL_CHARS}",
                     email.chars().count()
                 ),
                 Some("UMAPI cannot manage a user with a longer address; use a shorter one"),
@@ -136,12 +131,12 @@ fn check_user(source: &Source<'_>, index: usize, user: &UserSpec, found: &mut Ve
     ] {
         if let Some(value) = value
             && !hidden
-            && value.chars().count() > MAX_NAME
+            && value.chars().count() > MAX_NAME_CHARS
         {
             found.push(problem(
                 at(key),
                 format!(
-                    "`{key}` is {} characters long; UMAPI allows at most {MAX_NAME}",
+                    "`{key}` is {} characters long; UMAPI allows at most {MAX_NAME_CHARS}",
                     value.chars().count()
                 ),
                 Some("shorten it"),
@@ -162,7 +157,7 @@ fn check_user(source: &Source<'_>, index: usize, user: &UserSpec, found: &mut Ve
         }
     }
     for (position, group) in user.groups.iter().enumerate() {
-        if group.eq_ignore_ascii_case(ORG_ADMIN) {
+        if group.eq_ignore_ascii_case(ORG_ADMIN_GROUP) {
             found.push(org_admin_problem(list_path("groups", position)));
         }
     }
@@ -222,7 +217,7 @@ fn check_group(source: &Source<'_>, index: usize, group: &GroupSpec, found: &mut
                 Some("`previously` lists earlier names only; remove this entry"),
             ));
         } else if earlier.starts_with('_')
-            || earlier.chars().count() > MAX_GROUP_NAME
+            || earlier.chars().count() > MAX_GROUP_NAME_CHARS
             || earlier.trim().is_empty()
         {
             found.push(problem(
@@ -268,7 +263,7 @@ fn check_admin_group(
     };
     if check_hidden(&admin_group.name, "admin group name", name_at, found) {
         // Reported: the other rules would quote the same value again.
-    } else if admin_group.name.eq_ignore_ascii_case(ORG_ADMIN) {
+    } else if admin_group.name.eq_ignore_ascii_case(ORG_ADMIN_GROUP) {
         found.push(org_admin_problem(name_at()));
     } else if !admin_group.name.starts_with('_') {
         found.push(problem(
@@ -279,7 +274,7 @@ fn check_admin_group(
                  a user group goes under `groups:`",
             ),
         ));
-    } else if admin_group.name.chars().count() > MAX_GROUP_NAME {
+    } else if admin_group.name.chars().count() > MAX_GROUP_NAME_CHARS {
         found.push(too_long(name_at(), &admin_group.name));
     }
     check_members(source, &path, admin_group, found);
@@ -303,7 +298,7 @@ fn check_name(
             format!("a {noun} needs a name"),
             Some("write the name as it appears in the Admin Console"),
         ));
-    } else if name.eq_ignore_ascii_case(ORG_ADMIN) {
+    } else if name.eq_ignore_ascii_case(ORG_ADMIN_GROUP) {
         found.push(org_admin_problem(name_at()));
     } else if noun == "user group" && name.starts_with('_') {
         found.push(problem(
@@ -313,7 +308,7 @@ fn check_name(
                 "names starting with `_` belong to admin groups: declare it under `admin_groups:`",
             ),
         ));
-    } else if name.chars().count() > MAX_GROUP_NAME {
+    } else if name.chars().count() > MAX_GROUP_NAME_CHARS {
         found.push(too_long(name_at(), name));
     }
 }
@@ -358,7 +353,7 @@ fn too_long(location: Location, name: &str) -> Diagnostic {
     problem(
         location,
         format!(
-            "name `{}…` is {} characters long; UMAPI allows at most {MAX_GROUP_NAME}",
+            "name `{}…` is {} characters long; UMAPI allows at most {MAX_GROUP_NAME_CHARS}",
             name.chars().take(40).collect::<String>(),
             name.chars().count()
         ),
@@ -369,7 +364,7 @@ fn too_long(location: Location, name: &str) -> Diagnostic {
 fn org_admin_problem(location: Location) -> Diagnostic {
     problem(
         location,
-        format!("`{ORG_ADMIN}` cannot be managed: UMAPI can neither assign nor remove it"),
+        format!("`{ORG_ADMIN_GROUP}` cannot be managed: UMAPI can neither assign nor remove it"),
         Some("remove it; grant and revoke org admin rights in the Admin Console"),
     )
 }

@@ -22,6 +22,34 @@ impl<'a> Builder<'a> {
             return Err(Error::Invalid(std::mem::take(&mut self.diagnostics)));
         }
 
+        // Unlisted user groups (first: their admin groups go with them).
+        if settings.unlisted_groups == UnlistedGroups::Delete {
+            let declared: HashSet<String> = self
+                .managed
+                .iter()
+                .filter_map(|m| m.current.as_deref().map(lower))
+                .chain(self.managed.iter().map(|m| lower(&m.name)))
+                .collect();
+            for group in &snapshot.groups {
+                let key = lower(&group.name);
+                if group.group_type != GroupType::UserGroup || declared.contains(&key) {
+                    continue;
+                }
+                if self.by_current_lower.get(&key).is_some_and(|i| i.excluded) {
+                    continue;
+                }
+                out.deletes.push((group.name.clone(), group.member_count));
+            }
+        }
+
+        // Deleting a user group also deletes its admin group, so that role protects
+        // no one from `unlisted_users`.
+        let deleted_admin_roles: HashSet<String> = out
+            .deletes
+            .iter()
+            .map(|(name, _)| lower(&umapi_core::protocol::admin_group_for(name)))
+            .collect();
+
         for (index, user) in snapshot.users.iter().enumerate() {
             if claimed[index] {
                 continue;
@@ -36,7 +64,7 @@ impl<'a> Builder<'a> {
                     if let Some(m) = info.managed {
                         current_managed.push(m);
                     }
-                    if info.admin {
+                    if info.admin && !deleted_admin_roles.contains(&lower(group)) {
                         admin_roles.push(group);
                     }
                 }
@@ -89,26 +117,6 @@ impl<'a> Builder<'a> {
                         ..UserDecision::default()
                     });
                 }
-            }
-        }
-
-        // Unlisted user groups.
-        if settings.unlisted_groups == UnlistedGroups::Delete {
-            let declared: HashSet<String> = self
-                .managed
-                .iter()
-                .filter_map(|m| m.current.as_deref().map(lower))
-                .chain(self.managed.iter().map(|m| lower(&m.name)))
-                .collect();
-            for group in &snapshot.groups {
-                let key = lower(&group.name);
-                if group.group_type != GroupType::UserGroup || declared.contains(&key) {
-                    continue;
-                }
-                if self.by_current_lower.get(&key).is_some_and(|i| i.excluded) {
-                    continue;
-                }
-                out.deletes.push((group.name.clone(), group.member_count));
             }
         }
 
@@ -185,38 +193,54 @@ impl<'a> Builder<'a> {
                         }
                     }
                     let mut rename = Vec::new();
-                    if w.renamed_from.is_some() {
-                        let new_email = spec
+                    let new_email = spec
+                        .email
+                        .clone()
+                        .or_else(|| spec.username.clone().filter(|u| is_email_shaped(u)));
+                    // The email changes only on a declared rename (`previously`), and
+                    // never for case or Unicode form alone: UMAPI compares emails
+                    // case-insensitively and users know their address as they typed it.
+                    if w.renamed_from.is_some()
+                        && let Some(new_email) = &new_email
+                        && !user
                             .email
-                            .clone()
-                            .or_else(|| spec.username.clone().filter(|u| u.contains('@')));
-                        if let Some(new_email) = &new_email
-                            && !user
-                                .email
-                                .as_deref()
-                                .is_some_and(|e| e.eq_ignore_ascii_case(new_email))
-                        {
-                            rename.push(FieldChange {
-                                field: "email".into(),
-                                old: user.email.clone(),
-                                new: Some(new_email.clone()),
-                            });
-                        }
-                        let username_is_email = match (&user.username, &user.email) {
-                            (Some(u), Some(e)) => u.eq_ignore_ascii_case(e),
-                            _ => false,
-                        };
-                        let new_username = match &spec.username {
-                            Some(u) => Some(u.clone()),
-                            None if username_is_email => new_email.clone(),
-                            None => None,
-                        };
-                        if let Some(new_username) = new_username
-                            && !user
-                                .username
-                                .as_deref()
-                                .is_some_and(|u| u.eq_ignore_ascii_case(&new_username))
-                        {
+                            .as_deref()
+                            .is_some_and(|e| same_identifier(e, new_email))
+                    {
+                        rename.push(FieldChange {
+                            field: "email".into(),
+                            old: user.email.clone(),
+                            new: Some(new_email.clone()),
+                        });
+                    }
+                    // A declared username is kept on every plan (it may have been changed
+                    // in the Admin Console); on a rename, a username that was the email
+                    // follows the email.
+                    let username_is_email = match (&user.username, &user.email) {
+                        (Some(u), Some(e)) => same_identifier(u, e),
+                        _ => false,
+                    };
+                    let new_username = match &spec.username {
+                        Some(u) => Some(u.clone()),
+                        None if username_is_email && w.renamed_from.is_some() => new_email.clone(),
+                        None => None,
+                    };
+                    if let Some(new_username) = new_username
+                        && !user
+                            .username
+                            .as_deref()
+                            .is_some_and(|u| same_identifier(u, &new_username))
+                    {
+                        if user.identity_type == IdentityType::EnterpriseId {
+                            // UMAPI changes usernames of Federated IDs only.
+                            if spec.username.is_some() {
+                                self.warnings.push(format!(
+                                    "{} is declared with username {new_username} but has {} in the org; UMAPI can change the username of Federated IDs only",
+                                    shown(),
+                                    user.username.as_deref().unwrap_or("none")
+                                ));
+                            }
+                        } else {
                             rename.push(FieldChange {
                                 field: "username".into(),
                                 old: user.username.clone(),
@@ -295,10 +319,23 @@ impl<'a> Builder<'a> {
                     });
                     return;
                 };
-                let country = spec
-                    .country
-                    .clone()
-                    .or_else(|| desired.settings.default_country.clone());
+                // An Adobe ID's country belongs to its owner: only a country declared on
+                // the user is sent, never the default for accounts the org creates.
+                let country = match w.identity_type {
+                    IdentityType::AdobeId => spec.country.clone(),
+                    _ => spec
+                        .country
+                        .clone()
+                        .or_else(|| desired.settings.default_country.clone()),
+                };
+                // createFederatedID takes no username: a declared username that is another
+                // email is set by an update step in the same entry. (A username that is
+                // not an email is the entry's `user`, which the create uses.)
+                let username = spec.username.clone().filter(|u| {
+                    w.identity_type == IdentityType::FederatedId
+                        && is_email_shaped(u)
+                        && !same_identifier(u, &email)
+                });
                 if w.identity_type == IdentityType::FederatedId && country.is_none() {
                     self.diagnostics.push(Diagnostic {
                         location,
@@ -336,6 +373,10 @@ impl<'a> Builder<'a> {
                     }
                 };
                 let (user_name, domain) = new_target(spec);
+                let mut target = UserTarget::new(user_name, domain);
+                // The Python client of Adobe sends useAdobeID with every Adobe ID action;
+                // without it, an org-owned account with the same email would be meant.
+                target.use_adobe_id = w.identity_type == IdentityType::AdobeId;
                 out.users.push(UserDecision {
                     key: {
                         let key = identity_key(
@@ -350,8 +391,9 @@ impl<'a> Builder<'a> {
                         }
                     },
                     current: None,
-                    target: UserTarget::new(user_name, domain),
+                    target,
                     create: Some((step, w.identity_type, email, country)),
+                    create_username: username,
                     adds: groups,
                     ..UserDecision::default()
                 });

@@ -188,6 +188,24 @@ impl<'a> Builder<'a> {
                     country: country.clone(),
                 },
             );
+            let update = d.create_username.as_ref().map(|username| {
+                let id = push(
+                    &mut changes,
+                    ChangeKind::UpdateUser {
+                        user: shown.clone(),
+                        fields: vec![FieldChange {
+                            field: "username".into(),
+                            old: None,
+                            new: Some(username.clone()),
+                        }],
+                    },
+                );
+                let update = UpdateUser {
+                    username: Some(username.clone()),
+                    ..UpdateUser::default()
+                };
+                (update, id)
+            });
             let mut adds = Vec::new();
             for &m in &d.adds {
                 let managed = &self.managed[m as usize];
@@ -209,6 +227,7 @@ impl<'a> Builder<'a> {
                 target: d.target.clone(),
                 step: step.clone(),
                 id,
+                update,
                 adds,
             });
         }

@@ -10,6 +10,8 @@ use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use regex::{Regex, RegexBuilder};
+use umapi_core::identity::{normalize, same_identifier};
+use umapi_core::protocol::is_email_shaped;
 use umapi_core::wire::{
     CreateUser, GroupType, IdentityType, IfAlreadyExists, UpdateUser, UserStep,
 };
@@ -22,7 +24,7 @@ use super::pack::{
 use crate::error::{Diagnostic, Error};
 use crate::model::{DesiredState, Location, UnlistedGroups, UnlistedUsers, UserSpec};
 use crate::plan::{ChangeId, ChangeKind, FieldChange, GroupKind, NotVerifiable};
-use crate::snapshot::{Snapshot, SnapshotUser, identity_key};
+use crate::snapshot::{Snapshot, SnapshotUser, identity_key, normalized};
 
 /// A managed group, profile or admin group.
 struct Managed {
@@ -98,39 +100,31 @@ fn lower(s: &str) -> String {
     s.to_lowercase()
 }
 
-/// Lower-cased, borrowing when the text is already lower case (most emails are):
-/// a large org has millions of these.
-fn lower_cow(s: &str) -> Cow<'_, str> {
-    if s.is_ascii() && !s.bytes().any(|b| b.is_ascii_uppercase()) {
-        Cow::Borrowed(s)
-    } else {
-        Cow::Owned(s.to_lowercase())
-    }
-}
-
 /// A user's look-up names (see [`aliases`]).
 type Aliases<'s> = [Option<Cow<'s, str>>; 2];
 
-/// Look-up aliases of a user: email, email-form username, `username (domain)`.
+/// The names UMAPI identifies a user by, normalised: the email (an email-shaped
+/// username stands for it only when there is no email), and `username (domain)` for
+/// a username that is not an email. An email-shaped username that differs from the
+/// email identifies no one.
 fn aliases<'s>(
     email: Option<&'s str>,
     username: Option<&'s str>,
     domain: Option<&str>,
 ) -> Aliases<'s> {
-    let email = email.filter(|e| !e.is_empty()).map(lower_cow);
-    let username = username.filter(|u| !u.is_empty()).and_then(|username| {
-        if username.contains('@') {
-            let u = lower_cow(username);
-            (email.as_deref() != Some(&*u)).then_some(u)
-        } else {
-            Some(Cow::Owned(format!(
-                "{} ({})",
-                lower(username),
-                lower(domain.unwrap_or_default())
-            )))
-        }
+    let username = username.filter(|u| !u.is_empty());
+    let email = email
+        .filter(|e| !e.is_empty())
+        .or(username.filter(|u| is_email_shaped(u)))
+        .map(normalized);
+    let plain = username.filter(|u| !is_email_shaped(u)).map(|username| {
+        Cow::Owned(format!(
+            "{} ({})",
+            normalize(username),
+            normalize(domain.unwrap_or_default())
+        ))
     });
-    [email, username]
+    [email, plain]
 }
 
 fn display_user(user: &str, domain: Option<&str>) -> String {
@@ -289,8 +283,8 @@ impl<'a> Builder<'a> {
             let plain_username = spec
                 .username
                 .as_deref()
-                .filter(|u| !u.contains('@'))
-                .map(lower_cow);
+                .filter(|u| !is_email_shaped(u))
+                .map(normalized);
             for name in names.into_iter().chain([plain_username]).flatten() {
                 wanted_lookup.entry(name).or_insert(index);
             }
@@ -346,7 +340,7 @@ impl<'a> Builder<'a> {
                 continue;
             };
             for member in members {
-                let key = lower_cow(member);
+                let key = normalized(member);
                 let index = match wanted_lookup.get(&*key) {
                     Some(&index) => index,
                     None => {
@@ -373,63 +367,84 @@ impl<'a> Builder<'a> {
             w.groups.dedup();
         }
 
-        // Match desired users to the org.
+        // Match desired users to the org: first each to an account of its declared
+        // type, then org-owned users to an account of another type (reported, since
+        // UMAPI cannot change a type). An Adobe ID never takes over an org-owned
+        // account with its email: it is a user of its own.
         let mut claimed: Vec<bool> = vec![false; snapshot.users.len()];
-        for w in wanted.iter_mut() {
-            let (own, previously, domain): (Aliases<'_>, &[String], Option<&str>) = match w.spec {
-                Some(spec) => (
-                    aliases(
-                        spec.email.as_deref(),
-                        spec.username.as_deref(),
+        let mut pending: Vec<u32> = Vec::new();
+        for exact in [true, false] {
+            let round: Vec<u32> = if exact {
+                (0..wanted.len() as u32).collect()
+            } else {
+                std::mem::take(&mut pending)
+            };
+            for i in round {
+                let w = &mut wanted[i as usize];
+                let (own, previously, domain): (Aliases<'_>, &[String], Option<&str>) = match w.spec
+                {
+                    Some(spec) => (
+                        aliases(
+                            spec.email.as_deref(),
+                            spec.username.as_deref(),
+                            spec.domain.as_deref(),
+                        ),
+                        &spec.previously,
                         spec.domain.as_deref(),
                     ),
-                    &spec.previously,
-                    spec.domain.as_deref(),
-                ),
-                None => ([Some(lower_cow(&w.reference)), None], &[], None),
-            };
-            let found = own.iter().flatten().find_map(|a| {
-                let first = current_lookup.get(&**a).copied()?;
-                // Where accounts share the email, take the one of the declared type.
-                Some(
-                    shared_aliases
-                        .get(&**a)
-                        .and_then(|candidates| {
-                            candidates.iter().copied().find(|&c| {
-                                !claimed[c as usize]
-                                    && snapshot.users[c as usize].identity_type == w.identity_type
-                            })
-                        })
-                        .unwrap_or(first),
-                )
-            });
-            if let Some(found) = found {
-                if !claimed[found as usize] {
+                    None => ([Some(normalized(&w.reference)), None], &[], None),
+                };
+                let mut known = false;
+                let found = own.iter().flatten().find_map(|a| {
+                    let first = current_lookup.get(&**a).copied()?;
+                    known = true;
+                    let single = [first];
+                    let candidates = shared_aliases.get(&**a).map_or(&single[..], Vec::as_slice);
+                    candidates.iter().copied().find(|&c| {
+                        let have = snapshot.users[c as usize].identity_type;
+                        let fits = if exact {
+                            have == w.identity_type || have == IdentityType::Unknown
+                        } else {
+                            w.identity_type != IdentityType::AdobeId
+                        };
+                        fits && !claimed[c as usize]
+                    })
+                });
+                if let Some(found) = found {
                     claimed[found as usize] = true;
                     w.current = Some(found);
+                    continue;
                 }
-                continue;
-            }
-            let old = previously.iter().find_map(|p| {
-                let key = lower(p);
-                current_lookup.get(key.as_str()).copied().or_else(|| {
-                    (!p.contains('@'))
-                        .then(|| {
-                            domain.and_then(|d| {
-                                current_lookup
-                                    .get(format!("{key} ({})", lower(d)).as_str())
-                                    .copied()
+                if known {
+                    if exact {
+                        pending.push(i);
+                    }
+                    continue;
+                }
+                if !exact {
+                    continue;
+                }
+                let old = previously.iter().find_map(|p| {
+                    let key = normalized(p);
+                    current_lookup.get(&*key).copied().or_else(|| {
+                        (!is_email_shaped(p))
+                            .then(|| {
+                                domain.and_then(|d| {
+                                    current_lookup
+                                        .get(format!("{key} ({})", normalized(d)).as_str())
+                                        .copied()
+                                })
                             })
-                        })
-                        .flatten()
-                })
-            });
-            if let Some(old) = old
-                && !claimed[old as usize]
-            {
-                claimed[old as usize] = true;
-                w.current = Some(old);
-                w.renamed_from = Some(old);
+                            .flatten()
+                    })
+                });
+                if let Some(old) = old
+                    && !claimed[old as usize]
+                {
+                    claimed[old as usize] = true;
+                    w.current = Some(old);
+                    w.renamed_from = Some(old);
+                }
             }
         }
 
@@ -480,6 +495,8 @@ struct UserDecision {
     /// How requests name the user after a rename.
     after: Option<UserTarget>,
     create: Option<(UserStep, IdentityType, String, Option<String>)>,
+    /// A username set right after the create, in the same entry.
+    create_username: Option<String>,
     update: Vec<FieldChange>,
     rename: Vec<FieldChange>,
     adds: Vec<u32>,
