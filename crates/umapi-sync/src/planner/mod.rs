@@ -1,6 +1,6 @@
 //! The planner: desired state + current snapshot → [`Plan`].
 //!
-//! Rules (design §5–§6):
+//! Rules:
 //! - Emails, usernames and group names match case-insensitively.
 //! - Only declared user groups, product profiles and admin groups are managed;
 //!   memberships of other groups are never touched. `_org_admin` is never managed.

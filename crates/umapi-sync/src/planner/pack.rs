@@ -1,6 +1,6 @@
 //! Packing: turns decided changes into as few action requests as the limits allow.
 //!
-//! Limits (design §3.3): 10 entries per request, 10 steps per entry, 10 names per
+//! Limits: 10 entries per request, 10 steps per entry, 10 names per
 //! list. Memberships of user groups go either into user entries (`add {"group"}`)
 //! or group entries (`usergroup` + `add {"user"}`), whichever needs fewer entries;
 //! product profiles and admin groups only take user entries.
