@@ -137,3 +137,21 @@ fn a_jwt_connection_gets_one_retirement_warning() {
     let output = oauth.run(&["validate"]);
     assert!(!stderr(&output).contains("jwt"), "{}", stderr(&output));
 }
+
+#[test]
+fn emails_that_differ_only_in_unicode_form_are_one_user() {
+    // "é" written precomposed (NFC) in one file and as "e" + a combining acute accent
+    // (NFD) in another: the same address, so a duplicate naming both places.
+    let project = Project::example("quickstart");
+    project.write(
+        "state/nfc.yaml",
+        "users:\n  - email: \"ren\u{e9}@example.com\"\n    country: FR\n",
+    );
+    project.write(
+        "state/nfd.yaml",
+        "users:\n  - email: \"rene\u{301}@example.com\"\n    country: FR\n",
+    );
+    let err = failure(&project, &["validate"]);
+    assert!(err.contains("nfc.yaml:2:"), "{err}");
+    assert!(err.contains("nfd.yaml:2:"), "{err}");
+}

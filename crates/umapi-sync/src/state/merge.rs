@@ -447,13 +447,14 @@ pub(super) fn check_all(
     (state, found)
 }
 
-/// `text` lower-cased, borrowed when it already is.
+/// An email or member reference in its normal form (see
+/// [`umapi_core::identity::normalize`]: Unicode NFC and lower case, so that two
+/// spellings of one address are one user), borrowed when it already is.
 fn lower(text: &str) -> Cow<'_, str> {
-    if text
-        .bytes()
-        .any(|byte| byte.is_ascii_uppercase() || !byte.is_ascii())
-    {
-        Cow::Owned(text.to_lowercase())
+    if !text.is_ascii() {
+        Cow::Owned(umapi_core::identity::normalize(text))
+    } else if text.bytes().any(|byte| byte.is_ascii_uppercase()) {
+        Cow::Owned(text.to_ascii_lowercase())
     } else {
         Cow::Borrowed(text)
     }
