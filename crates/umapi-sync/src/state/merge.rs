@@ -14,6 +14,7 @@ use super::tree::Step;
 use super::{ExternalSettings, Source, suggest};
 use crate::error::Diagnostic;
 use crate::model::{DesiredState, Location, Settings, UnlistedUsers, UserSpec};
+use crate::snapshot::normalized;
 
 /// What kind of thing a managed name is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -197,7 +198,7 @@ pub(super) fn check_all(
         for (index, user) in source.content.users.iter().enumerate() {
             let user_index = users.len();
             let location = source.location(&[Step::Key("users"), Step::Index(index)]);
-            let email = user.email.as_deref().map(lower);
+            let email = user.email.as_deref().map(normalized);
             let key = match (&user.username, &email) {
                 (None, Some(email)) => email.clone().into_owned(),
                 _ => user.key(),
@@ -415,7 +416,7 @@ pub(super) fn check_all(
             counters[slot] += 1;
             for (position, member) in list.iter().enumerate() {
                 let location = || entry_location(source, kind.list(), index, "members", position);
-                let key = lower(member);
+                let key = normalized(member);
                 let resolved = match identities.get(key.as_ref()) {
                     Some(_) => Ok(()),
                     None => match by_username.get(key.as_ref()).map(Vec::as_slice) {
@@ -445,19 +446,6 @@ pub(super) fn check_all(
         state.origins.insert(key, declared.location);
     }
     (state, found)
-}
-
-/// An email or member reference in its normal form (see
-/// [`umapi_core::identity::normalize`]: Unicode NFC and lower case, so that two
-/// spellings of one address are one user), borrowed when it already is.
-fn lower(text: &str) -> Cow<'_, str> {
-    if !text.is_ascii() {
-        Cow::Owned(umapi_core::identity::normalize(text))
-    } else if text.bytes().any(|byte| byte.is_ascii_uppercase()) {
-        Cow::Owned(text.to_ascii_lowercase())
-    } else {
-        Cow::Borrowed(text)
-    }
 }
 
 /// Where entry `position` of the list `key` of item `index` of the top-level list
