@@ -84,6 +84,14 @@ pub enum Command {
     /// reviews or posts a plan made elsewhere.
     Show(ShowArgs),
 
+    /// Write an audit report of the org: seats per product profile, users per identity
+    /// type, and how the org differs from the state files.
+    ///
+    /// One self-contained HTML page by default (no external assets, readable when
+    /// printed), or Markdown or JSON. Reads the live org, or a snapshot file written
+    /// by `export --snapshot`; never changes anything.
+    Report(ReportArgs),
+
     /// Print the JSON Schema of the state files or of umapi.yaml, for YAML editors.
     ///
     /// Save it beside the files, e.g. `umapi schema state > state/state-schema.json`;
@@ -207,6 +215,34 @@ pub struct ShowArgs {
     /// Output format.
     #[arg(long, value_enum, value_name = "FORMAT", default_value_t = PlanFormat::Text)]
     pub format: PlanFormat,
+}
+
+/// Output formats of `report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// One self-contained HTML page.
+    Html,
+    /// Markdown, for a wiki page, an issue or a job summary.
+    Markdown,
+    /// The versioned report JSON document (every figure the page shows).
+    Json,
+}
+
+/// Flags of `report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Write the report to FILE instead of stdout.
+    #[arg(long = "out", short = 'o', value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// Output format [default: from the `--out` extension (.md, .json), else html].
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<ReportFormat>,
+
+    /// Report on a snapshot of the org (JSON, written by `export --snapshot`) instead of
+    /// the live org.
+    #[arg(long, value_name = "FILE")]
+    pub snapshot: Option<PathBuf>,
 }
 
 /// Which schema `schema` prints.

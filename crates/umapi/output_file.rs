@@ -25,6 +25,8 @@ pub enum Output {
     Snapshot,
     /// A state file written by `umapi export`.
     ExportedState,
+    /// `umapi report --out FILE`.
+    AuditReport,
 }
 
 impl Output {
@@ -34,6 +36,7 @@ impl Output {
             Output::Report => "the report",
             Output::Snapshot => "the snapshot",
             Output::ExportedState => "the exported state",
+            Output::AuditReport => "the audit report",
         }
     }
 
@@ -43,6 +46,7 @@ impl Output {
             Output::Report => "write the report elsewhere, e.g. `--report apply-report.json`",
             Output::Snapshot => "write the snapshot elsewhere, e.g. `--snapshot org-snapshot.json`",
             Output::ExportedState => "export into an empty folder with `--out DIR`",
+            Output::AuditReport => "write the report elsewhere, e.g. `--out audit.html`",
         }
     }
 }

@@ -4,6 +4,7 @@
 //! the difference into UMAPI actions, plan rendering and the apply engine.
 
 pub mod apply;
+pub mod audit;
 pub mod config;
 pub mod difference;
 pub mod error;

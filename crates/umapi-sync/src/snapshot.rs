@@ -75,6 +75,70 @@ pub struct SnapshotGroup {
     /// For product profiles: the product.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product_name: Option<String>,
+    /// For product profiles: how many licences the profile may hand out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub license_quota: Option<LicenseQuota>,
+}
+
+/// A product profile's licence quota, as UMAPI's group listing gives it
+/// (`licenseQuota`: a number as a string, or `UNLIMITED`). In a snapshot file it is a
+/// number or `"UNLIMITED"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "QuotaRepr", into = "QuotaRepr")]
+pub enum LicenseQuota {
+    /// At most this many members hold the product's licence.
+    Seats(u64),
+    /// No quota.
+    Unlimited,
+}
+
+impl LicenseQuota {
+    /// Reads UMAPI's `licenseQuota`; `None` for a value it does not document.
+    pub fn parse(text: &str) -> Option<LicenseQuota> {
+        let text = text.trim();
+        if text.eq_ignore_ascii_case("UNLIMITED") {
+            Some(LicenseQuota::Unlimited)
+        } else {
+            text.parse().ok().map(LicenseQuota::Seats)
+        }
+    }
+
+    /// The number of seats, `None` when unlimited.
+    pub fn seats(self) -> Option<u64> {
+        match self {
+            LicenseQuota::Seats(n) => Some(n),
+            LicenseQuota::Unlimited => None,
+        }
+    }
+}
+
+/// The serde form of [`LicenseQuota`].
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum QuotaRepr {
+    Seats(u64),
+    Word(String),
+}
+
+impl TryFrom<QuotaRepr> for LicenseQuota {
+    type Error = String;
+
+    fn try_from(repr: QuotaRepr) -> Result<Self, String> {
+        match repr {
+            QuotaRepr::Seats(n) => Ok(LicenseQuota::Seats(n)),
+            QuotaRepr::Word(word) => LicenseQuota::parse(&word)
+                .ok_or_else(|| format!("`{word}` is not a licence quota (a number or UNLIMITED)")),
+        }
+    }
+}
+
+impl From<LicenseQuota> for QuotaRepr {
+    fn from(quota: LicenseQuota) -> Self {
+        match quota {
+            LicenseQuota::Seats(n) => QuotaRepr::Seats(n),
+            LicenseQuota::Unlimited => QuotaRepr::Word("UNLIMITED".to_owned()),
+        }
+    }
 }
 
 /// The key that identifies a user, normalised as [`umapi_core::identity::normalize`]
@@ -193,6 +257,7 @@ impl SnapshotGroup {
             group_type: group.group_type,
             member_count: group.member_count,
             product_name: group.product_name,
+            license_quota: group.license_quota.as_deref().and_then(LicenseQuota::parse),
         }
     }
 }
@@ -526,5 +591,34 @@ mod tests {
         assert_eq!(u.key(), "john.doe@x.com");
         u.username = Some("john.doe@X.com".into());
         assert_eq!(u.target(), ("John.Doe@x.com".into(), None));
+    }
+
+    #[test]
+    fn licence_quotas_read_as_umapi_lists_them_and_round_trip() {
+        assert_eq!(LicenseQuota::parse("100"), Some(LicenseQuota::Seats(100)));
+        assert_eq!(
+            LicenseQuota::parse("UNLIMITED"),
+            Some(LicenseQuota::Unlimited)
+        );
+        assert_eq!(LicenseQuota::parse("lots"), None);
+        let group = SnapshotGroup::from_wire(wire::Group {
+            group_id: None,
+            group_name: "Default Photoshop".into(),
+            group_type: GroupType::ProductProfile,
+            member_count: Some(3),
+            admin_group_name: None,
+            user_group_name: None,
+            product_profile_name: None,
+            product_name: Some("Photoshop".into()),
+            license_quota: Some("25".into()),
+        });
+        assert_eq!(group.license_quota, Some(LicenseQuota::Seats(25)));
+        let json = serde_json::to_string(&group).unwrap();
+        assert!(json.contains(r#""license_quota":25"#), "{json}");
+        let unlimited = r#"{"name":"P","type":"PRODUCT_PROFILE","license_quota":"UNLIMITED"}"#;
+        let back: SnapshotGroup = serde_json::from_str(unlimited).unwrap();
+        assert_eq!(back.license_quota, Some(LicenseQuota::Unlimited));
+        let bad = r#"{"name":"P","type":"PRODUCT_PROFILE","license_quota":"x"}"#;
+        assert!(serde_json::from_str::<SnapshotGroup>(bad).is_err());
     }
 }

@@ -200,6 +200,7 @@ fn groups_created_or_deleted_by_hand_make_the_plan_stale() {
         group_type: umapi_core::wire::GroupType::UserGroup,
         member_count: Some(0),
         product_name: None,
+        license_quota: None,
     });
     org.groups.retain(|g| g.name != "Legacy");
     let problems = plan.check_fresh(&org).unwrap_err();

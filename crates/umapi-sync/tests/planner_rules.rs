@@ -514,6 +514,7 @@ fn a_user_joining_many_groups_uses_one_user_entry() {
             group_type: GroupType::UserGroup,
             member_count: None,
             product_name: None,
+            license_quota: None,
         });
     }
     let plan = plan(
@@ -559,6 +560,7 @@ fn groups_with_many_profiles_keep_every_change_in_one_request() {
             group_type: GroupType::ProductProfile,
             member_count: None,
             product_name: None,
+            license_quota: None,
         });
     }
     let list = profiles.join(", ");

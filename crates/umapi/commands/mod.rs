@@ -4,6 +4,7 @@ mod apply;
 mod completions;
 mod export;
 mod plan;
+mod report;
 mod sandbox;
 mod schema;
 mod show;
@@ -23,6 +24,7 @@ pub async fn run(cli: Cli, printer: &Printer) -> anyhow::Result<Outcome> {
         Command::Validate => validate::run(&config, printer),
         Command::Sandbox(args) => sandbox::run(args, printer).await,
         Command::Show(args) => show::run(args, printer),
+        Command::Report(args) => report::run(&config, args, printer).await,
         Command::Schema(args) => schema::run(args, printer),
         Command::Completions(args) => completions::completions(args, printer),
         Command::Man(args) => completions::man(args, printer),

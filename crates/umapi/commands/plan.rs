@@ -24,19 +24,7 @@ pub async fn run(config: &Path, args: PlanArgs, printer: &Printer) -> anyhow::Re
     if let Some(out) = &args.out {
         inputs.check(out, Output::Plan)?;
     }
-    let read = async {
-        match &args.snapshot {
-            Some(path) => read_snapshot(path),
-            None => {
-                let org = project.connect(false).await?;
-                let spinner = ReadSpinner::new(printer);
-                let snapshot = org.snapshot(|progress| spinner.update(progress)).await;
-                spinner.finish();
-                org.close().await;
-                snapshot
-            }
-        }
-    };
+    let read = read_org(&project, args.snapshot.as_deref(), printer);
     let (desired, snapshot) = project.desired_state_while(read).await?;
     let options = PlanOptions {
         overrides: args.allow.clone(),
@@ -98,6 +86,26 @@ pub fn render(plan: &Plan, format: PlanFormat, printer: &Printer) -> String {
         PlanFormat::Text => umapi_sync::render::text(plan, printer.stdout_color()),
         PlanFormat::Json => plan.to_json(),
         PlanFormat::Markdown => umapi_sync::render::markdown(plan),
+    }
+}
+
+/// The org to plan against: the snapshot file when one is given, else the live org
+/// (with a spinner while its pages arrive).
+pub async fn read_org(
+    project: &Project,
+    snapshot: Option<&Path>,
+    printer: &Printer,
+) -> anyhow::Result<Snapshot> {
+    match snapshot {
+        Some(path) => read_snapshot(path),
+        None => {
+            let org = project.connect(false).await?;
+            let spinner = ReadSpinner::new(printer);
+            let snapshot = org.snapshot(|progress| spinner.update(progress)).await;
+            spinner.finish();
+            org.close().await;
+            snapshot
+        }
     }
 }
 

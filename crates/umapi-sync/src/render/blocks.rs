@@ -86,6 +86,11 @@ fn show(value: &Option<String>) -> String {
 /// The plan's counted changes as blocks: user groups, then profiles and admin groups,
 /// then users; each sorted by name.
 pub(crate) fn blocks(plan: &Plan) -> Vec<Block> {
+    blocks_of(plan.changes.iter().map(|change| &change.kind))
+}
+
+/// [`blocks`] of a list of changes.
+pub(crate) fn blocks_of<'c>(changes: impl IntoIterator<Item = &'c ChangeKind>) -> Vec<Block> {
     let mut groups: BTreeMap<String, GroupAcc> = BTreeMap::new();
     let mut users: BTreeMap<String, UserAcc> = BTreeMap::new();
     fn group_acc<'m>(groups: &'m mut BTreeMap<String, GroupAcc>, name: &str) -> &'m mut GroupAcc {
@@ -102,8 +107,8 @@ pub(crate) fn blocks(plan: &Plan) -> Vec<Block> {
         }
         acc
     }
-    for change in &plan.changes {
-        match &change.kind {
+    for kind in changes {
+        match kind {
             ChangeKind::CreateGroup {
                 group,
                 description,

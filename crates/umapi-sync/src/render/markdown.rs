@@ -14,7 +14,7 @@ pub const MARKDOWN_LIMIT: usize = 65_000;
 /// Destructive lines listed before the details are cut after this many.
 const DESTRUCTIVE_LINES: usize = 50;
 
-fn diff_lines(block: &Block, out: &mut Vec<String>) {
+pub(super) fn diff_lines(block: &Block, out: &mut Vec<String>) {
     out.push(format!("{} {}", block.sym.char(), block.header));
     for attr in &block.attrs {
         match attr {
@@ -33,7 +33,7 @@ fn diff_lines(block: &Block, out: &mut Vec<String>) {
 
 /// Keeps names (which come from YAML and the org) from breaking the Markdown:
 /// inline code, tables and HTML.
-fn escape(s: &str) -> String {
+pub(super) fn escape(s: &str) -> String {
     s.replace('`', "'")
         .replace('|', "\\|")
         .replace('<', "&lt;")

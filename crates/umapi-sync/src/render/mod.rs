@@ -1,17 +1,26 @@
 //! Human renderings of a [`Plan`]: Terraform-like text for terminals and job logs,
-//! and Markdown for a pull-request comment. (The JSON rendering is the plan's own
-//! serde form, see [`Plan::to_writer`].)
+//! and Markdown for a pull-request comment (the JSON rendering is the plan's own
+//! serde form, see [`Plan::to_writer`]); and of an audit report, as an HTML page and
+//! as Markdown.
 //!
-//! Both renderers show the same per-object blocks: one per user group, product
+//! All renderers show the same per-object blocks: one per user group, product
 //! profile, admin group and user the plan touches, with `+` for what is added, `~` for
 //! what changes in place and `-` for what is removed.
 
+mod audit_html;
+mod audit_markdown;
 mod blocks;
 mod markdown;
 mod text;
 
+pub use audit_html::audit_html;
+pub use audit_markdown::audit_markdown;
 pub use markdown::{MARKDOWN_LIMIT, markdown};
 pub use text::text;
+
+/// The audit report renderings show the drift of this many objects (users and
+/// groups) at most; the JSON report always has every change.
+pub const DRIFT_BLOCKS_SHOWN: usize = 500;
 
 #[cfg(doc)]
 use crate::plan::Plan;
