@@ -155,3 +155,31 @@ fn emails_that_differ_only_in_unicode_form_are_one_user() {
     assert!(err.contains("nfc.yaml:2:"), "{err}");
     assert!(err.contains("nfd.yaml:2:"), "{err}");
 }
+
+/// GitHub Actions reads workflow commands from stdout and shows each `::error` on the
+/// file and line it names, relative to the checkout (the working directory).
+#[test]
+fn problems_become_github_annotations_on_request() {
+    let project = Project::example("quickstart");
+    let users = project
+        .read("state/users.yaml")
+        .replace("groups: [Interns]", "groups: [Internz]");
+    project.write("state/users.yaml", &users);
+    let annotation = "::error file=state/users.yaml,line=172,col=14,title=umapi::\
+                      `Internz` is not a declared user group, product profile or admin group\
+                      %0Ahint: did you mean `Interns`?\n";
+    for args in [
+        &["validate", "--format", "github"][..],
+        &["--error-format", "github", "plan"][..],
+    ] {
+        let output = project.run(args);
+        assert_eq!(code(&output), 1, "{args:?}");
+        assert_eq!(stdout(&output), annotation, "{args:?}");
+        assert!(
+            stderr(&output).contains("error: "),
+            "the usual message stays on stderr"
+        );
+    }
+    let plain = project.run(&["validate"]);
+    assert!(stdout(&plain).is_empty(), "annotations only on request");
+}

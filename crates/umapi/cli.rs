@@ -33,6 +33,11 @@ pub struct Cli {
     #[arg(short = 'v', long = "verbose", global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 
+    /// How errors are reported besides the usual message on stderr: `github` also prints
+    /// each problem as a GitHub Actions annotation on stdout, shown on its file and line.
+    #[arg(long, global = true, value_enum, default_value_t = ErrorFormat::Text, value_name = "FORMAT")]
+    pub error_format: ErrorFormat,
+
     /// When to use colour on stdout and stderr. `auto` honours `NO_COLOR` and uses colour only on a terminal.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
@@ -51,6 +56,15 @@ pub enum ColorChoice {
     Always,
     /// Never colour.
     Never,
+}
+
+/// How errors are reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ErrorFormat {
+    /// `error: file:line:column: message` on stderr.
+    Text,
+    /// The same, and `::error file=…,line=…,col=…::message` on stdout for GitHub Actions.
+    Github,
 }
 
 /// The commands.
@@ -73,7 +87,10 @@ pub enum Command {
     Export(ExportArgs),
 
     /// Check the configuration and state files offline, without credentials or network.
-    Validate,
+    ///
+    /// In GitHub Actions, `umapi validate --format github` marks each problem on its file
+    /// and line in the pull request.
+    Validate(ValidateArgs),
 
     /// Serve the UMAPI sandbox for rehearsal with any UMAPI client (Ctrl-C stops it).
     Sandbox(SandboxArgs),
@@ -203,6 +220,15 @@ pub struct ExportArgs {
     /// (planning offline, or against a frozen copy of the org).
     #[arg(long, value_name = "FILE", conflicts_with = "out")]
     pub snapshot: Option<PathBuf>,
+}
+
+/// Flags of `validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// `github` also prints every problem as a GitHub Actions annotation on stdout
+    /// (the same as the global `--error-format github`).
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = ErrorFormat::Text)]
+    pub format: ErrorFormat,
 }
 
 /// Flags of `show`.

@@ -5,6 +5,7 @@
 //! one command and turns its result into the exit code. The commands live in
 //! `commands/`; all output goes through `printer`.
 
+mod annotations;
 mod cli;
 mod commands;
 mod logging;
@@ -17,12 +18,14 @@ mod summary;
 
 use clap::Parser;
 
-use crate::cli::Cli;
+use crate::cli::{Cli, Command, ErrorFormat};
 use crate::printer::Printer;
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let printer = Printer::new(cli.color);
+    let annotate = cli.error_format == ErrorFormat::Github
+        || matches!(&cli.command, Command::Validate(args) if args.format == ErrorFormat::Github);
     logging::init(cli.verbose, printer.stderr_color());
     let result = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -30,6 +33,9 @@ fn main() -> std::process::ExitCode {
         .map_err(anyhow::Error::from)
         .and_then(|runtime| runtime.block_on(commands::run(cli, &printer)));
     if let Err(error) = &result {
+        if annotate {
+            printer.result(&annotations::github(error));
+        }
         printer.error(error);
     }
     outcome::exit_code(&result)
