@@ -175,16 +175,13 @@ fn identity_types(out: &mut String, audit: &Audit) {
     );
     let total = audit.users.total.max(1);
     for (identity_type, &count) in &audit.users.by_type {
-        let name = serde_json::to_value(identity_type)
-            .ok()
-            .and_then(|value| value.as_str().map(str::to_owned))
-            .unwrap_or_default();
+        let name = identity_type.as_str();
         let percent = count * 100 / total;
         let _ = writeln!(
             out,
             "<tr><td>{}</td><td class=\"num\">{}</td><td><div class=\"bar\" role=\"img\" aria-label=\"{percent}% of users\">\
              <span style=\"width: {percent}%\"></span></div></td></tr>",
-            escape(&name),
+            escape(name),
             figure(&format!("users.by_type.{name}"), count),
         );
     }

@@ -71,10 +71,7 @@ pub fn audit_markdown(audit: &Audit) -> String {
     } else {
         let _ = writeln!(out, "| Identity type | Users |\n|---|---:|");
         for (identity_type, count) in &audit.users.by_type {
-            let name = serde_json::to_value(identity_type)
-                .ok()
-                .and_then(|value| value.as_str().map(str::to_owned))
-                .unwrap_or_default();
+            let name = identity_type.as_str();
             let _ = writeln!(out, "| {name} | {count} |");
         }
     }
