@@ -183,3 +183,34 @@ fn problems_become_github_annotations_on_request() {
     let plain = project.run(&["validate"]);
     assert!(stdout(&plain).is_empty(), "annotations only on request");
 }
+
+#[test]
+fn a_state_that_breaks_its_policy_is_refused_before_any_plan() {
+    let project = Project::example("quickstart");
+    let settings = project.read("state/settings.yaml");
+    let policy = "  policy:\n    email_domains:\n      federatedID: [example.com]\n    \
+                  min_members:\n      _admin_Engineering: 1\n    \
+                  every_user_in_a_user_group: true\n";
+    project.write("state/settings.yaml", &format!("{settings}{policy}"));
+    let err = failure(&project, &["validate"]);
+    assert_eq!(
+        err,
+        "error: [PROJECT]/state/users.yaml:120:5: `leo.burnett@example.com` is in no user group\n  \
+         hint: add the user to a user group: `settings.policy.every_user_in_a_user_group` asks \
+         that access come through groups\n"
+    );
+    assert_eq!(
+        failure(&project, &["plan"]),
+        err,
+        "plan stops at the same place"
+    );
+    assert!(project.org_is_unchanged());
+    // Kept, the rest of the policy lets the plan through.
+    let kept = policy.replace(
+        "every_user_in_a_user_group: true",
+        "every_user_in_a_user_group: false",
+    );
+    project.write("state/settings.yaml", &format!("{settings}{kept}"));
+    let plan = project.run(&["plan"]);
+    assert_eq!(code(&plan), 0, "{}", stderr(&plan));
+}

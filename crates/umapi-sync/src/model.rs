@@ -369,6 +369,81 @@ pub struct Settings {
     /// Safety limits.
     #[serde(default)]
     pub limits: Limits,
+    /// Rules the desired state must keep: `validate` and `plan` refuse a state that
+    /// breaks one.
+    #[serde(default, skip_serializing_if = "Policy::is_empty")]
+    pub policy: Policy,
+}
+
+/// Rules the desired state must keep, checked offline by `validate` and before
+/// every plan.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// Email domains each identity type may use; a type not listed may use any.
+    #[serde(default, skip_serializing_if = "EmailDomains::is_empty")]
+    pub email_domains: EmailDomains,
+    /// Groups, product profiles or admin groups that must keep at least this many
+    /// members (for example `_admin_Engineering: 2`), so that no plan takes the last
+    /// admin away.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub min_members: std::collections::BTreeMap<String, std::num::NonZeroU64>,
+    /// Product profiles (and user groups) Adobe IDs must not be in, directly or
+    /// through a user group linked to the profile: personal accounts the org does
+    /// not own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub no_adobe_ids: Vec<String>,
+    /// Every declared user must be in at least one user group.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub every_user_in_a_user_group: bool,
+}
+
+impl Policy {
+    /// Whether the policy has no rule.
+    pub fn is_empty(&self) -> bool {
+        *self == Policy::default()
+    }
+}
+
+/// Email domains allowed per identity type (`example.com`, matched without case;
+/// a subdomain is a different domain).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmailDomains {
+    /// Domains Federated IDs may use.
+    #[serde(
+        rename = "federatedID",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub federated_id: Option<Vec<String>>,
+    /// Domains Enterprise IDs may use.
+    #[serde(
+        rename = "enterpriseID",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub enterprise_id: Option<Vec<String>>,
+    /// Domains Adobe IDs may use.
+    #[serde(rename = "adobeID", default, skip_serializing_if = "Option::is_none")]
+    pub adobe_id: Option<Vec<String>>,
+}
+
+impl EmailDomains {
+    /// Whether no identity type is restricted.
+    pub fn is_empty(&self) -> bool {
+        *self == EmailDomains::default()
+    }
+
+    /// The domains `identity_type` may use; `None` when any is allowed.
+    pub fn allowed(&self, identity_type: IdentityType) -> Option<&[String]> {
+        match identity_type {
+            IdentityType::FederatedId => self.federated_id.as_deref(),
+            IdentityType::EnterpriseId => self.enterprise_id.as_deref(),
+            IdentityType::AdobeId => self.adobe_id.as_deref(),
+            IdentityType::Unknown => None,
+        }
+    }
 }
 
 /// Where something was written: `file:line:column` (1-based).
@@ -408,6 +483,8 @@ pub struct DesiredState {
     /// Where each user (by [`UserSpec::key`]) and group/profile (by lower-cased
     /// name) was declared, for messages that point at the YAML.
     pub origins: std::collections::BTreeMap<String, Location>,
+    /// Where the settings were written (a state file or `umapi.yaml`), when they were.
+    pub settings_origin: Option<Location>,
     /// The full desired member set of every managed group, profile and admin group:
     /// lower-cased name → indices into [`DesiredState::users`], ascending, each once.
     /// It unites the users' `groups:` lists with the groups' `members:` lists.

@@ -325,6 +325,7 @@ impl World {
                 max_membership_removals: Some(Limit::Off(Off::Off)),
                 max_group_deletions: Some(Limit::Off(Off::Off)),
             },
+            ..Settings::default()
         }
     }
 

@@ -261,3 +261,41 @@ fn a_byte_that_is_not_utf8_is_located() {
     );
     assert!(text.contains("0xEB"), "{text}");
 }
+
+#[test]
+fn policy_violations_point_at_what_breaks_them() {
+    insta::assert_snapshot!(problems(&[fixture("errors/policy.yaml")]));
+}
+
+#[test]
+fn a_state_that_keeps_its_policy_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("state.yaml");
+    std::fs::write(
+        &file,
+        "users:\n  - email: ada@example.com\n    groups: [Engineering, _admin_Engineering]\n  \
+         - email: bo@example.com\n    groups: [Engineering, _admin_Engineering]\n  \
+         - email: kim@gmail.com\n    type: adobeID\n    groups: [Design]\n\
+         groups:\n  - name: Engineering\n    profiles: [All Apps]\n  - name: Design\n\
+         profiles:\n  - name: All Apps\nadmin_groups:\n  - name: _admin_Engineering\n\
+         settings:\n  default_country: US\n  policy:\n    email_domains: {federatedID: [Example.com]}\n    \
+         min_members: {_admin_engineering: 2}\n    no_adobe_ids: [All Apps]\n    \
+         every_user_in_a_user_group: true\n",
+    )
+    .unwrap();
+    let state = umapi_sync::state::load(&[file]).expect("the policy is kept");
+    assert_eq!(state.settings.policy.min_members.len(), 1);
+}
+
+#[test]
+fn a_policy_minimum_of_zero_is_refused_where_it_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("state.yaml");
+    std::fs::write(
+        &file,
+        "users:\n  - email: ada@example.com\nsettings:\n  default_country: US\n  policy:\n    min_members: {x: 0}\n",
+    )
+    .unwrap();
+    let shown = problems(&[file]).replace(&dir.path().display().to_string(), "[DIR]");
+    assert!(shown.starts_with("[DIR]/state.yaml:6:"), "{shown}");
+}

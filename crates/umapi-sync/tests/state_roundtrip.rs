@@ -127,6 +127,8 @@ fn settings() -> impl Strategy<Value = Option<Settings>> {
                         max_membership_removals: limits.1,
                         max_group_deletions: limits.2,
                     },
+                    // Policies are checked after loading, so they have tests of their own.
+                    policy: Default::default(),
                 },
             ),
     )

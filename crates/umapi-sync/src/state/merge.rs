@@ -100,6 +100,7 @@ pub(super) fn check_all(
             }
         }
     }
+    state.settings_origin = settings_at.clone();
 
     // An org emptied by mistake: with nothing under `users:` in any file (members of
     // groups and profiles must be declared users, so none can be declared either), a

@@ -9,6 +9,7 @@
 
 mod de;
 mod merge;
+mod policy;
 mod rules;
 mod shape;
 mod suggest;
@@ -173,6 +174,12 @@ pub fn load_sources(
         problems.extend(found);
         Some(state)
     };
+    // The policy speaks about a state that keeps every other rule.
+    if let Some(state) = &state
+        && problems.is_empty()
+    {
+        problems.extend(policy::check(state));
+    }
     match state {
         Some(state) if problems.is_empty() => Ok(state),
         _ => {
