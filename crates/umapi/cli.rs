@@ -272,6 +272,33 @@ pub struct SandboxArgs {
     /// Serve HTTPS with a self-signed certificate.
     #[arg(long)]
     pub tls: bool,
+
+    /// Rate limits to enforce: `off`, or `adobe` (25 user, 5 group and 10 action requests
+    /// per minute and client, answered 429 beyond).
+    #[arg(long, value_enum, default_value_t = SandboxLimits::Off, value_name = "LIMITS")]
+    pub rate_limits: SandboxLimits,
+
+    /// With `--rate-limits adobe`: how many times faster than real time the minute runs
+    /// (60 = a minute lasts a second), to rehearse a long apply in little time.
+    #[arg(long, value_name = "N", value_parser = time_scale, requires = "rate_limits")]
+    pub time_scale: Option<f64>,
+}
+
+/// Rate limits `umapi sandbox` enforces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SandboxLimits {
+    /// None: every request is answered at once.
+    Off,
+    /// Adobe's published limits.
+    Adobe,
+}
+
+/// A time scale: a number greater than 0.
+fn time_scale(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(scale) if scale.is_finite() && scale > 0.0 && scale <= 60_000_000.0 => Ok(scale),
+        _ => Err("expected a number greater than 0, like 60 (a minute lasts a second)".into()),
+    }
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 
 pub mod apply;
 pub mod config;
+pub mod connect;
 pub mod difference;
 pub mod error;
 pub mod export;
