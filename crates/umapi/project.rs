@@ -49,8 +49,17 @@ impl Org {
             })
     }
 
-    /// Stops the embedded sandbox, if any, after its state was written.
+    /// Logs what the connection sent (at `-v`) and stops the embedded sandbox, if any,
+    /// after its state was written.
     pub async fn close(self) {
+        let stats = self.conn.stats();
+        tracing::info!(
+            "UMAPI requests: {} ({} action), {} answered 429, {:.1} s waited for the rate limits",
+            stats.requests,
+            stats.action_requests,
+            stats.throttled,
+            stats.pacing_wait.as_secs_f64()
+        );
         if let Some(sandbox) = self.sandbox {
             sandbox.shutdown().await;
         }
