@@ -5,12 +5,15 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use umapi_sync::model::LimitOverride;
 
+/// The configuration file read when `-c` names none.
+pub const DEFAULT_CONFIG: &str = "umapi.yaml";
+
 /// Keep an Adobe organization's users, user groups and product-profile
 /// memberships in YAML, and reconcile the org with it through UMAPI.
 ///
-/// `umapi plan` shows what would change; `umapi apply` changes it. Start with
-/// `umapi -c examples/quickstart/umapi.yaml apply` to try everything against
-/// the embedded sandbox, without an Adobe account.
+/// `umapi plan` shows what would change; `umapi apply` changes it. To try
+/// everything without an Adobe account, write `connection: {kind: sandbox}` in
+/// `umapi.yaml`: umapi then starts a local stand-in for UMAPI itself.
 #[derive(Debug, Parser)]
 #[command(
     name = "umapi",
@@ -25,7 +28,7 @@ pub struct Cli {
         long = "config",
         global = true,
         value_name = "FILE",
-        default_value = "umapi.yaml"
+        default_value = DEFAULT_CONFIG
     )]
     pub config: PathBuf,
 
@@ -195,6 +198,11 @@ pub struct ExportArgs {
     /// (planning offline, or against a frozen copy of the org).
     #[arg(long, value_name = "FILE", conflicts_with = "out")]
     pub snapshot: Option<PathBuf>,
+
+    /// Replace the state files already in the folder: the export describes the whole org,
+    /// so the folder's other state files are removed too.
+    #[arg(long, conflicts_with = "snapshot")]
+    pub force: bool,
 }
 
 /// Flags of `show`.

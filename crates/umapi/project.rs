@@ -72,7 +72,8 @@ impl Project {
         if !path.exists() {
             bail!(
                 "configuration file `{}` does not exist\n  hint: run umapi in the folder that holds umapi.yaml, \
-                 or name the file with `-c FILE` (try `-c examples/quickstart/umapi.yaml`)",
+                 or name the file with `-c FILE`; to try umapi without an Adobe account, write a \
+                 umapi.yaml with `connection: {{kind: sandbox}}`",
                 path.display()
             );
         }

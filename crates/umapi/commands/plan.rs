@@ -55,9 +55,12 @@ pub async fn run(config: &Path, args: PlanArgs, printer: &Printer) -> anyhow::Re
             ));
         } else {
             printer.info(format_args!(
-                "Saved the plan to {}. Apply exactly this plan with: umapi apply {}",
+                "Saved the plan to {}. Apply exactly this plan with: {}",
                 out.display(),
-                out.display()
+                super::command_line(
+                    config,
+                    &format!("apply {}", super::shell_word(&out.display().to_string()))
+                )
             ));
         }
     }
