@@ -24,7 +24,7 @@ pub async fn run(cli: Cli, printer: &Printer) -> anyhow::Result<Outcome> {
         Command::Export(args) => export::run(&config, args, printer).await,
         Command::Validate => validate::run(&config, printer),
         Command::Sandbox(args) => sandbox::run(args, printer).await,
-        Command::Show(args) => show::run(args, printer),
+        Command::Show(args) => show::run(args, &config, printer),
         Command::Schema(args) => schema::run(args, printer),
         Command::Completions(args) => completions::completions(args, printer),
         Command::Man(args) => completions::man(args, printer),

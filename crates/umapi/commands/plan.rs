@@ -43,7 +43,7 @@ pub async fn run(config: &Path, args: PlanArgs, printer: &Printer) -> anyhow::Re
         ..project.plan_options()
     };
     let plan = umapi_sync::planner::plan(&desired, &snapshot, &options)?;
-    printer.result(&render(&plan, args.format(), printer));
+    printer.result(&render_for(&plan, args.format(), config, printer));
     if let Some(out) = &args.out {
         output_file::write(out, &inputs, Output::Plan, |writer| {
             Ok(plan.to_writer(writer)?)
@@ -101,6 +101,17 @@ pub fn render(plan: &Plan, format: PlanFormat, printer: &Printer) -> String {
         PlanFormat::Text => umapi_sync::render::text(plan, printer.stdout_color()),
         PlanFormat::Json => plan.to_json(),
         PlanFormat::Markdown => umapi_sync::render::markdown(plan),
+    }
+}
+
+/// The plan in the chosen format; the Markdown header names the configuration file
+/// (as given with `-c`) next to the org.
+pub fn render_for(plan: &Plan, format: PlanFormat, config: &Path, printer: &Printer) -> String {
+    match format {
+        PlanFormat::Markdown => {
+            umapi_sync::render::markdown_for(plan, Some(&config.display().to_string()))
+        }
+        _ => render(plan, format, printer),
     }
 }
 

@@ -10,7 +10,7 @@ mod blocks;
 mod markdown;
 mod text;
 
-pub use markdown::{MARKDOWN_LIMIT, markdown};
+pub use markdown::{MARKDOWN_LIMIT, markdown, markdown_for};
 pub use text::text;
 
 #[cfg(doc)]
