@@ -111,3 +111,46 @@ fn the_sandbox_counts_no_429_when_umapi_paces_in_its_scaled_minute() {
         assert!(*at >= arrivals[i - 10] + 1000, "{arrivals:?}");
     }
 }
+
+#[test]
+fn umapi_sandbox_prints_the_line_that_makes_umapi_pace_in_its_minute() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_umapi"))
+        .args(["sandbox", "--rate-limits", "adobe", "--time-scale", "60"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start sandbox");
+    let mut lines = Vec::new();
+    for line in BufReader::new(child.stdout.take().expect("stdout")).lines() {
+        let line = line.expect("line");
+        let last = line.starts_with("admin API");
+        lines.push(line);
+        if last {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let at = lines
+        .iter()
+        .position(|line| line.starts_with("rate_limits:"))
+        .unwrap_or_else(|| panic!("no rate_limits line in {lines:#?}"));
+    insta::assert_snapshot!(lines[at..at + 2].join("\n"), @r"
+    rate_limits: {time_scale: 60}
+      (the sandbox answers 429 beyond Adobe's 25 user, 5 group and 10 action requests per minute, and its minute lasts 1s; write this line under `connection:` in umapi.yaml so that umapi paces in the sandbox's time)
+    ");
+
+    let refused = Command::new(env!("CARGO_BIN_EXE_umapi"))
+        .args(["sandbox", "--rate-limits", "adobe", "--time-scale", "0"])
+        .output()
+        .expect("run");
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("expected a number greater than 0"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+}

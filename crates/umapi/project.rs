@@ -178,12 +178,7 @@ impl Project {
 
     /// Planner options matching the connection's pacing.
     pub fn plan_options(&self) -> PlanOptions {
-        let limits = self.config.rate_limits();
-        PlanOptions {
-            action_requests_per_minute: limits.actions,
-            action_window: limits.spacing(),
-            ..PlanOptions::default()
-        }
+        self.config.plan_options()
     }
 
     /// Connects to the org; for a `sandbox` connection, starts the sandbox first.

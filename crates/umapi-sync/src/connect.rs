@@ -14,6 +14,7 @@ use crate::config::{
     self, Config, Connection, ConnectionOptions, RetryConfig, SandboxConnection, SandboxRateLimits,
 };
 use crate::error::Error;
+use crate::planner::PlanOptions;
 
 /// Name of the embedded sandbox's state file when `umapi.yaml` names none.
 pub const DEFAULT_SANDBOX_STATE: &str = "sandbox-state.json";
@@ -92,6 +93,16 @@ impl Config {
             },
             Connection::Oauth(oauth) => options_rate_limits(&oauth.options),
             Connection::Jwt(jwt) => options_rate_limits(&jwt.options),
+        }
+    }
+
+    /// Planner options whose duration estimate follows the connection's pacing.
+    pub fn plan_options(&self) -> PlanOptions {
+        let limits = self.rate_limits();
+        PlanOptions {
+            action_requests_per_minute: limits.actions,
+            action_window: limits.spacing(),
+            ..PlanOptions::default()
         }
     }
 

@@ -101,3 +101,49 @@ async fn without_a_margin_the_same_jitter_draws_429s() {
     assert!(throttled > 0, "no 429 without a margin");
     assert!(!success);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_embedded_sandbox_of_umapi_yaml_and_the_client_share_the_scaled_minute() {
+    let folder = tempfile::tempdir().expect("temp dir");
+    let path = folder.path().join("umapi.yaml");
+    let config = umapi_sync::config::Config::from_text(
+        &path,
+        "connection: {kind: sandbox, rate_limits: adobe, time_scale: 60}\n",
+    )
+    .expect("valid config");
+    let connected = config
+        .connect(false, "test", |_| None)
+        .await
+        .expect("connects");
+    let sandbox = connected.sandbox.expect("the embedded sandbox");
+    let conn = connected.client;
+
+    let options = config.plan_options();
+    let snapshot = Snapshot::read(&conn, |_| {}).await.expect("read org");
+    let desired =
+        umapi_sync::state::load_str("users.yaml", &three_hundred_new_users()).expect("valid state");
+    let plan = plan(&desired, &snapshot, &options).expect("plan");
+    assert_eq!(plan.request_count(), 30);
+    // Two waits of a scaled minute (1 s) and margin (50 ms).
+    assert!(
+        (plan.estimate.duration_seconds - 2.1).abs() < 1e-9,
+        "{:?}",
+        plan.estimate
+    );
+
+    let report = apply(&conn, &plan, ApplyOptions::default(), |_| {}).await;
+    assert!(report.is_success());
+    let counters = sandbox.counters();
+    assert_eq!(counters.rate_limited, 0, "{counters:?}");
+    assert_eq!(counters.action_requests, 30, "{counters:?}");
+    let arrivals: Vec<u64> = sandbox
+        .request_log()
+        .iter()
+        .filter(|entry| entry.endpoint == EndpointClass::Action)
+        .map(|entry| entry.at_ms)
+        .collect();
+    for (i, at) in arrivals.iter().enumerate().skip(10) {
+        assert!(*at >= arrivals[i - 10] + 1000, "{arrivals:?}");
+    }
+    assert!(folder.path().join("sandbox-state.json").exists());
+}
