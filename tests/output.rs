@@ -23,7 +23,7 @@ fn quickstart_plan_markdown() {
     let project = Project::example("quickstart");
     let output = project.run(&["plan", "--format", "markdown"]);
     assert_eq!(code(&output), 0, "{}", stderr(&output));
-    insta::assert_snapshot!("quickstart_plan_markdown", stdout(&output));
+    insta::assert_snapshot!("quickstart_plan_markdown", project.redact(&stdout(&output)));
 }
 
 #[test]

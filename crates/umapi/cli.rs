@@ -5,12 +5,15 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use umapi_sync::model::LimitOverride;
 
+/// The configuration file read when `-c` names none.
+pub const DEFAULT_CONFIG: &str = "umapi.yaml";
+
 /// Keep an Adobe organization's users, user groups and product-profile
 /// memberships in YAML, and reconcile the org with it through UMAPI.
 ///
-/// `umapi plan` shows what would change; `umapi apply` changes it. Start with
-/// `umapi -c examples/quickstart/umapi.yaml apply` to try everything against
-/// the embedded sandbox, without an Adobe account.
+/// `umapi plan` shows what would change; `umapi apply` changes it. To try
+/// everything without an Adobe account, write `connection: {kind: sandbox}` in
+/// `umapi.yaml`: umapi then starts a local stand-in for UMAPI itself.
 #[derive(Debug, Parser)]
 #[command(
     name = "umapi",
@@ -25,7 +28,7 @@ pub struct Cli {
         long = "config",
         global = true,
         value_name = "FILE",
-        default_value = "umapi.yaml"
+        default_value = DEFAULT_CONFIG
     )]
     pub config: PathBuf,
 
@@ -220,6 +223,11 @@ pub struct ExportArgs {
     /// (planning offline, or against a frozen copy of the org).
     #[arg(long, value_name = "FILE", conflicts_with = "out")]
     pub snapshot: Option<PathBuf>,
+
+    /// Replace the state files already in the folder: the export describes the whole org,
+    /// so the folder's other state files are removed too.
+    #[arg(long, conflicts_with = "snapshot")]
+    pub force: bool,
 }
 
 /// Flags of `validate`.
@@ -334,6 +342,33 @@ pub struct SandboxArgs {
     /// Serve HTTPS with a self-signed certificate.
     #[arg(long)]
     pub tls: bool,
+
+    /// Rate limits to enforce: `off`, or `adobe` (25 user, 5 group and 10 action requests
+    /// per minute and client, answered 429 beyond).
+    #[arg(long, value_enum, default_value_t = SandboxLimits::Off, value_name = "LIMITS")]
+    pub rate_limits: SandboxLimits,
+
+    /// With `--rate-limits adobe`: how many times faster than real time the minute runs
+    /// (60 = a minute lasts a second), to rehearse a long apply in little time.
+    #[arg(long, value_name = "N", value_parser = time_scale, requires = "rate_limits")]
+    pub time_scale: Option<f64>,
+}
+
+/// Rate limits `umapi sandbox` enforces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SandboxLimits {
+    /// None: every request is answered at once.
+    Off,
+    /// Adobe's published limits.
+    Adobe,
+}
+
+/// A time scale: a number greater than 0.
+fn time_scale(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(scale) if scale.is_finite() && scale > 0.0 && scale <= 60_000_000.0 => Ok(scale),
+        _ => Err("expected a number greater than 0, like 60 (a minute lasts a second)".into()),
+    }
 }
 
 #[cfg(test)]

@@ -2,20 +2,16 @@
 //! connection to the org it describes (an Adobe org, or the embedded sandbox).
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use anyhow::{Context, bail};
-use umapi_core::{Connection, JwtCredentials, RateLimits, RetryPolicy};
-use umapi_sandbox::{OrgSpec, OrgState, Sandbox, SandboxConfig, SandboxHandle};
-use umapi_sync::config::{self, Config, ConnectionOptions, RetryConfig, SandboxConnection};
+use anyhow::bail;
+use umapi_core::Connection;
+use umapi_sandbox::SandboxHandle;
+use umapi_sync::config::{self, Config};
 use umapi_sync::model::DesiredState;
 use umapi_sync::planner::PlanOptions;
 use umapi_sync::snapshot::{ReadProgress, Snapshot};
 
 use crate::output_file::Inputs;
-
-/// Name of the sandbox's state file when `umapi.yaml` names none.
-pub const DEFAULT_SANDBOX_STATE: &str = "sandbox-state.json";
 
 /// A loaded `umapi.yaml`.
 pub struct Project {
@@ -53,8 +49,17 @@ impl Org {
             })
     }
 
-    /// Stops the embedded sandbox, if any, after its state was written.
+    /// Logs what the connection sent (at `-v`) and stops the embedded sandbox, if any,
+    /// after its state was written.
     pub async fn close(self) {
+        let stats = self.conn.stats();
+        tracing::info!(
+            "UMAPI requests: {} ({} action), {} answered 429, {:.1} s waited for the rate limits",
+            stats.requests,
+            stats.action_requests,
+            stats.throttled,
+            stats.pacing_wait.as_secs_f64()
+        );
         if let Some(sandbox) = self.sandbox {
             sandbox.shutdown().await;
         }
@@ -67,7 +72,8 @@ impl Project {
         if !path.exists() {
             bail!(
                 "configuration file `{}` does not exist\n  hint: run umapi in the folder that holds umapi.yaml, \
-                 or name the file with `-c FILE` (try `-c examples/quickstart/umapi.yaml`)",
+                 or name the file with `-c FILE`; to try umapi without an Adobe account, write a \
+                 umapi.yaml with `connection: {{kind: sandbox}}`",
                 path.display()
             );
         }
@@ -143,7 +149,9 @@ impl Project {
                 if let Some(seed) = &sandbox.seed_file {
                     inputs.file(seed, "the sandbox seed file");
                 }
-                inputs.file(&self.sandbox_state_file(sandbox), "the sandbox state file");
+                if let Some(state_file) = self.config.sandbox_state_file() {
+                    inputs.file(&state_file, "the sandbox state file");
+                }
                 None
             }
             config::Connection::Oauth(oauth) => Some(&oauth.options),
@@ -160,14 +168,6 @@ impl Project {
         inputs
     }
 
-    /// Where the embedded sandbox keeps the org between runs.
-    fn sandbox_state_file(&self, settings: &SandboxConnection) -> PathBuf {
-        settings
-            .state_file
-            .clone()
-            .unwrap_or_else(|| self.base_dir().join(DEFAULT_SANDBOX_STATE))
-    }
-
     /// The folder `umapi.yaml` lives in.
     pub fn base_dir(&self) -> PathBuf {
         match self.config.path.parent() {
@@ -178,117 +178,22 @@ impl Project {
 
     /// Planner options matching the connection's pacing.
     pub fn plan_options(&self) -> PlanOptions {
-        let actions_per_minute = match &self.config.connection {
-            config::Connection::Sandbox(_) => None,
-            config::Connection::Oauth(oauth) => actions_per_minute(&oauth.options),
-            config::Connection::Jwt(jwt) => actions_per_minute(&jwt.options),
-        };
-        PlanOptions {
-            action_requests_per_minute: actions_per_minute,
-            ..PlanOptions::default()
-        }
+        self.config.plan_options()
     }
 
     /// Connects to the org; for a `sandbox` connection, starts the sandbox first.
     /// Secrets are read from the environment here, and only here.
     pub async fn connect(&self, test_mode: bool) -> anyhow::Result<Org> {
         let user_agent = concat!("umapi/", env!("CARGO_PKG_VERSION"));
-        match &self.config.connection {
-            config::Connection::Sandbox(sandbox) => {
-                let handle = self.start_sandbox(sandbox).await?;
-                let conn = handle
-                    .connection_builder()
-                    .rate_limits(RateLimits::unlimited())
-                    .test_mode(test_mode)
-                    .user_agent(user_agent)
-                    .build()
-                    .context("could not set up the connection to the embedded sandbox")?;
-                Ok(Org {
-                    conn,
-                    sandbox: Some(handle),
-                })
-            }
-            config::Connection::Oauth(oauth) => {
-                let secret = config::client_secret(config::process_env)?;
-                let builder = Connection::builder(&oauth.org_id).oauth(&oauth.client_id, secret);
-                let conn = with_options(builder, &oauth.options)
-                    .test_mode(test_mode)
-                    .user_agent(user_agent)
-                    .build()
-                    .context("could not set up the UMAPI connection")?;
-                Ok(Org {
-                    conn,
-                    sandbox: None,
-                })
-            }
-            config::Connection::Jwt(jwt) => {
-                let credentials = JwtCredentials {
-                    client_id: jwt.client_id.clone(),
-                    client_secret: config::client_secret(config::process_env)?,
-                    technical_account_id: jwt.technical_account_id.clone(),
-                    private_key_pem: jwt.private_key(config::process_env)?,
-                };
-                let builder = Connection::builder(&jwt.org_id).jwt(credentials);
-                let conn = with_options(builder, &jwt.options)
-                    .test_mode(test_mode)
-                    .user_agent(user_agent)
-                    .build()
-                    .context("could not set up the UMAPI connection")?;
-                Ok(Org {
-                    conn,
-                    sandbox: None,
-                })
-            }
-        }
+        let connected = self
+            .config
+            .connect(test_mode, user_agent, config::process_env)
+            .await?;
+        Ok(Org {
+            conn: connected.client,
+            sandbox: connected.sandbox,
+        })
     }
-
-    /// Starts the embedded sandbox from its state file (or seed file, or an empty
-    /// org) and makes it write its state back after every change.
-    async fn start_sandbox(&self, settings: &SandboxConnection) -> anyhow::Result<SandboxHandle> {
-        let state_file = self.sandbox_state_file(settings);
-        let initial = initial_org(Some(&state_file), settings.seed_file.as_deref(), None)?;
-        let mut sandbox_config = SandboxConfig {
-            port: settings.port.unwrap_or(0),
-            ..SandboxConfig::default()
-        };
-        if let Some(size) = settings.user_page_size {
-            sandbox_config.user_page_size = size;
-        }
-        if let Some(size) = settings.group_page_size {
-            sandbox_config.group_page_size = size;
-        }
-        let handle = Sandbox::start(sandbox_config, initial)
-            .await
-            .context("could not start the embedded sandbox")?;
-        handle.persist_to(&state_file).with_context(|| {
-            format!(
-                "could not write the sandbox state to `{}`",
-                state_file.display()
-            )
-        })?;
-        tracing::info!(url = %handle.base_url(), state = %state_file.display(), "embedded sandbox started");
-        Ok(handle)
-    }
-}
-
-/// The org a sandbox starts with: the state file if it exists, else the seed
-/// file, else a generated org of `generated` size, else an empty org.
-pub fn initial_org(
-    state_file: Option<&Path>,
-    seed_file: Option<&Path>,
-    generated: Option<OrgSpec>,
-) -> anyhow::Result<OrgState> {
-    if let Some(state) = state_file.filter(|path| path.exists()) {
-        return OrgState::load(state)
-            .with_context(|| format!("could not read the sandbox state `{}`", state.display()));
-    }
-    if let Some(seed) = seed_file {
-        return OrgState::load(seed)
-            .with_context(|| format!("could not read the sandbox seed `{}`", seed.display()));
-    }
-    Ok(generated
-        .map(|spec| umapi_sandbox::generate::org(&spec))
-        .unwrap_or_default())
 }
 
 /// The result of the blocking load task; a panic there stays a panic.
@@ -299,94 +204,5 @@ fn joined(
         Ok(desired) => Ok(desired?),
         Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
         Err(error) => Err(anyhow::Error::new(error).context("loading the desired state stopped")),
-    }
-}
-
-fn actions_per_minute(options: &ConnectionOptions) -> Option<u32> {
-    Some(
-        options
-            .rate_limits
-            .as_ref()
-            .and_then(|limits| limits.actions_per_minute)
-            .unwrap_or(10),
-    )
-}
-
-fn with_options(
-    mut builder: umapi_core::ConnectionBuilder,
-    options: &ConnectionOptions,
-) -> umapi_core::ConnectionBuilder {
-    if let Some(url) = &options.ims_host {
-        builder = builder.ims_host(url);
-    }
-    if let Some(url) = &options.umapi_endpoint {
-        builder = builder.umapi_endpoint(url);
-    }
-    if let Some(seconds) = options.timeout_seconds {
-        builder = builder.timeout(Duration::from_secs(seconds));
-    }
-    if let Some(bundle) = &options.ca_bundle {
-        builder = builder.ca_bundle(bundle);
-    }
-    if options.tls_verify == Some(false) {
-        tracing::warn!("TLS certificate verification is off (tls_verify: false in umapi.yaml)");
-        builder = builder.danger_accept_invalid_certs(true);
-    }
-    if let Some(limits) = &options.rate_limits {
-        let defaults = RateLimits::default();
-        builder = builder.rate_limits(RateLimits {
-            users: limits.users_per_minute.or(defaults.users),
-            groups: limits.groups_per_minute.or(defaults.groups),
-            actions: limits.actions_per_minute.or(defaults.actions),
-            window: defaults.window,
-        });
-    }
-    if let Some(retry) = &options.retry {
-        builder = builder.retry_policy(retry_policy(retry));
-    }
-    builder
-}
-
-/// The client's retry policy with the fields `umapi.yaml` sets; `Config::load`
-/// has checked the numbers, so an unreadable one cannot reach here (it would
-/// keep the default).
-fn retry_policy(retry: &RetryConfig) -> RetryPolicy {
-    let defaults = RetryPolicy::default();
-    let or_default =
-        |value: Option<f64>, default| value.and_then(config::seconds).unwrap_or(default);
-    RetryPolicy {
-        max_attempts: retry.max_attempts.unwrap_or(defaults.max_attempts),
-        initial_backoff: or_default(retry.initial_backoff_seconds, defaults.initial_backoff),
-        max_backoff: or_default(retry.max_backoff_seconds, defaults.max_backoff),
-        max_total_wait: or_default(retry.max_total_wait_seconds, defaults.max_total_wait),
-        ..defaults
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_retry_block_overrides_only_the_fields_it_sets() {
-        assert_eq!(
-            retry_policy(&RetryConfig::default()),
-            RetryPolicy::default()
-        );
-        let policy = retry_policy(&RetryConfig {
-            max_attempts: Some(2),
-            initial_backoff_seconds: Some(0.5),
-            max_backoff_seconds: None,
-            max_total_wait_seconds: Some(90.0),
-        });
-        assert_eq!(
-            policy,
-            RetryPolicy {
-                max_attempts: 2,
-                initial_backoff: Duration::from_millis(500),
-                max_total_wait: Duration::from_secs(90),
-                ..RetryPolicy::default()
-            }
-        );
     }
 }

@@ -32,6 +32,7 @@ async fn requests_beyond_the_limit_wait_for_the_window() {
             groups: None,
             actions: None,
             window,
+            margin: Duration::ZERO,
         })
         .build()
         .unwrap();

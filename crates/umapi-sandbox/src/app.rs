@@ -14,8 +14,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use rand::SeedableRng;
 use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 use serde_json::json;
 
 use crate::config::SandboxConfig;
@@ -347,6 +347,11 @@ async fn gate(State(state): State<SharedState>, req: Request, next: Next) -> Res
             response = Some(fault_status_response(status, body, retry_after));
         }
         Some(Fault::Delay { ms }) => tokio::time::sleep(Duration::from_millis(ms)).await,
+        Some(Fault::Jitter { max_ms }) => {
+            let ms = lock(&state.0.rng).random_range(0..=max_ms);
+            let scale = state.0.config.time_scale;
+            tokio::time::sleep(Duration::from_millis(ms).div_f64(scale)).await;
+        }
         Some(Fault::Drop) => {
             let mut resp = StatusCode::INTERNAL_SERVER_ERROR.into_response();
             resp.extensions_mut().insert(DropConnection);

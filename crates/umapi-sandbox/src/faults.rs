@@ -31,6 +31,14 @@ pub enum Fault {
         /// Milliseconds.
         ms: u64,
     },
+    /// Wait a random time between 0 and `max_ms` milliseconds (uniformly), then answer
+    /// normally: network latency that varies from request to request. The wait happens
+    /// before the rate limiter counts the request, as transit delay would, and is in the
+    /// sandbox's time (divided by `time_scale`, like the rate-limit window).
+    Jitter {
+        /// Longest wait, in milliseconds of sandbox time.
+        max_ms: u64,
+    },
     /// Close the connection without any response.
     Drop,
     /// Answer 200 with a body that is not valid JSON.
@@ -61,6 +69,7 @@ impl Fault {
             Fault::Pass => "pass".into(),
             Fault::Status { status, .. } => format!("status {status}"),
             Fault::Delay { ms } => format!("delay {ms}ms"),
+            Fault::Jitter { max_ms } => format!("jitter ≤{max_ms}ms"),
             Fault::Drop => "drop".into(),
             Fault::Malformed => "malformed".into(),
             Fault::Truncated => "truncated".into(),

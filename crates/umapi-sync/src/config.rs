@@ -127,7 +127,8 @@ pub struct ConnectionOptions {
 }
 
 /// Requests per minute per kind of call; omitted ones keep Adobe's limits
-/// (users 25, groups 5, actions 10).
+/// (users 25, groups 5, actions 10). Requests are spaced a minute plus
+/// `margin_seconds` apart.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RateLimitsConfig {
@@ -140,6 +141,15 @@ pub struct RateLimitsConfig {
     /// Action requests per minute.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actions_per_minute: Option<u32>,
+    /// Seconds added to the minute between a request and the one a limit later, so
+    /// that requests delayed on the way to Adobe still arrive under the limit
+    /// (default 3; 0 paces exactly a minute apart).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub margin_seconds: Option<f64>,
+    /// How many times faster than real time the server's minute runs, to rehearse
+    /// against `umapi sandbox --rate-limits adobe --time-scale N` (default 1: Adobe).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_scale: Option<f64>,
 }
 
 /// How often and how long to retry a request that failed for a transient reason
@@ -200,6 +210,23 @@ pub struct SandboxConnection {
     /// Groups per page of group queries (default 400, like UMAPI).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group_page_size: Option<usize>,
+    /// Rate limits the sandbox enforces, and umapi paces under (default `off`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limits: Option<SandboxRateLimits>,
+    /// How many times faster than real time the sandbox's minute runs, with
+    /// `rate_limits: adobe` (60 = a minute lasts a second; default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_scale: Option<f64>,
+}
+
+/// Which rate limits the embedded sandbox enforces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SandboxRateLimits {
+    /// None: every request is answered at once.
+    Off,
+    /// Adobe's published limits: 25 user, 5 group and 10 action requests per minute.
+    Adobe,
 }
 
 /// Keys that name a secret; they must never be written in `umapi.yaml`.
@@ -444,6 +471,22 @@ fn check_connection(
                     );
                 }
             }
+            if let Some(scale) = sandbox.time_scale {
+                if !valid_time_scale(scale) {
+                    report(
+                        "time_scale",
+                        "`time_scale` must be a number greater than 0".to_owned(),
+                        "write it like 60 (a minute lasts a second); omit it for real time",
+                    );
+                } else if sandbox.rate_limits != Some(SandboxRateLimits::Adobe) {
+                    report(
+                        "time_scale",
+                        "`time_scale` has no effect without rate limits".to_owned(),
+                        "add `rate_limits: adobe` to rehearse Adobe's limits, or remove \
+                         `time_scale`",
+                    );
+                }
+            }
             return problems;
         }
     };
@@ -509,6 +552,33 @@ fn check_connection(
                 });
             }
         }
+        let at_limits = |key: &'static str| {
+            Some(at(&[
+                Step::Key("connection"),
+                Step::Key("rate_limits"),
+                Step::Key(key),
+            ]))
+        };
+        if let Some(margin) = limits.margin_seconds
+            && seconds(margin).is_none()
+        {
+            problems.push(Diagnostic {
+                location: at_limits("margin_seconds"),
+                message: "`margin_seconds` must be a number of seconds, 0 or more".to_owned(),
+                hint: Some("write it like 0, 1.5 or 3; omit it for the default (3)".to_owned()),
+            });
+        }
+        if let Some(scale) = limits.time_scale
+            && !valid_time_scale(scale)
+        {
+            problems.push(Diagnostic {
+                location: at_limits("time_scale"),
+                message: "`time_scale` must be a number greater than 0".to_owned(),
+                hint: Some(
+                    "write the `--time-scale` the sandbox runs with; omit it for Adobe".to_owned(),
+                ),
+            });
+        }
     }
     if let Some(retry) = &options.retry {
         let at_retry = |key: &'static str| {
@@ -543,6 +613,12 @@ fn check_connection(
         }
     }
     problems
+}
+
+/// Whether `scale` can divide a minute: a finite number above 0 whose minute still
+/// lasts at least a microsecond.
+fn valid_time_scale(scale: f64) -> bool {
+    scale.is_finite() && scale > 0.0 && scale <= 60_000_000.0
 }
 
 /// Whether `url` names this machine: `localhost`, 127.0.0.0/8 or `[::1]`, where

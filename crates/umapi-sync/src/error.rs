@@ -53,6 +53,24 @@ pub enum Error {
     #[error(transparent)]
     Api(#[from] umapi_core::Error),
 
+    /// The client could not be set up from the connection's settings.
+    #[error("{what}")]
+    Connect {
+        /// What was being set up.
+        what: &'static str,
+        /// Why it failed.
+        source: umapi_core::Error,
+    },
+
+    /// The embedded sandbox could not start, or read or write its org.
+    #[error("{what}")]
+    Sandbox {
+        /// What failed, with the file involved.
+        what: String,
+        /// Why.
+        source: umapi_sandbox::Error,
+    },
+
     /// A secret the connection needs is not in the environment.
     #[error(
         "the environment variable {variable} is not set; it must hold {what} \

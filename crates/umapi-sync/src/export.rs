@@ -6,6 +6,10 @@
 //! manage them), and the settings are the cautious defaults: unlisted users
 //! and groups are ignored. Fields UMAPI cannot read back (a group's
 //! description and profile links) cannot be exported.
+//!
+//! Up to [`USERS_PER_FILE`] users go into `users.yaml`; a larger org's users are
+//! split over `users/000.yaml`, `users/001.yaml`, … of that many users each, so that
+//! no file is too large to review or edit.
 
 use std::collections::HashSet;
 
@@ -14,11 +18,15 @@ use umapi_core::wire::{GroupType, IdentityType};
 use crate::model::{GroupSpec, ProfileSpec, Settings, StateFile, UserSpec};
 use crate::snapshot::{Snapshot, SnapshotUser};
 
+/// Most users in one exported file.
+pub const USERS_PER_FILE: usize = 1_000;
+
 /// One state file to write.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExportFile {
-    /// File name (no folder), e.g. `users.yaml`.
-    pub name: &'static str,
+    /// Path relative to the export folder, with `/` between folder and file, e.g.
+    /// `users.yaml` or `users/000.yaml`.
+    pub name: String,
     /// Comment lines written above the YAML (without `#`), after the schema modeline.
     pub header: Vec<String>,
     /// The contents.
@@ -27,15 +35,21 @@ pub struct ExportFile {
 
 impl ExportFile {
     /// The file's text: the schema modeline and the header as `#` comments, then
-    /// the YAML. The modeline points at `./state-schema.json`, a path that still
-    /// holds when the folder is copied elsewhere (`umapi schema state` writes it).
+    /// the YAML. The modeline points at `state-schema.json` in the export folder
+    /// (`./state-schema.json`, or `../state-schema.json` from `users/`), a path that
+    /// still holds when the folder is copied elsewhere (`umapi schema state` writes it).
     pub fn to_yaml(&self) -> String {
-        let mut text = format!(
-            "# {}
-#
-",
+        let depth = self.name.matches('/').count();
+        let modeline = if depth == 0 {
             crate::schema::state_modeline()
-        );
+        } else {
+            format!(
+                "yaml-language-server: $schema={}{}",
+                "../".repeat(depth),
+                crate::schema::STATE_SCHEMA_FILE
+            )
+        };
+        let mut text = format!("# {modeline}\n#\n");
         for line in &self.header {
             if line.is_empty() {
                 text.push_str("#\n");
@@ -75,7 +89,7 @@ pub fn export(snapshot: &Snapshot) -> Vec<ExportFile> {
         .map(|name| name.to_lowercase())
         .collect();
 
-    let users = snapshot
+    let users: Vec<UserSpec> = snapshot
         .users
         .iter()
         .map(|user| user_spec(user, &declared))
@@ -96,20 +110,10 @@ pub fn export(snapshot: &Snapshot) -> Vec<ExportFile> {
         .collect();
 
     let org = &snapshot.org_id;
-    vec![
+    let mut files = user_files(org, users);
+    files.extend([
         ExportFile {
-            name: "users.yaml",
-            header: vec![
-                format!("Users of {org}, exported by `umapi export`."),
-                "Memberships of user groups and product profiles are listed on each user.".into(),
-            ],
-            state: StateFile {
-                users,
-                ..StateFile::default()
-            },
-        },
-        ExportFile {
-            name: "groups.yaml",
+            name: "groups.yaml".to_owned(),
             header: vec![
                 format!("User groups and product profiles of {org}, exported by `umapi export`."),
                 "UMAPI cannot read a group's description or its product profiles: add them here"
@@ -123,7 +127,7 @@ pub fn export(snapshot: &Snapshot) -> Vec<ExportFile> {
             },
         },
         ExportFile {
-            name: "settings.yaml",
+            name: "settings.yaml".to_owned(),
             header: vec![
                 "Settings, exported with the cautious defaults: users and user groups that are"
                     .into(),
@@ -138,7 +142,51 @@ pub fn export(snapshot: &Snapshot) -> Vec<ExportFile> {
                 ..StateFile::default()
             },
         },
-    ]
+    ]);
+    files
+}
+
+/// `users.yaml`, or `users/NNN.yaml` files of [`USERS_PER_FILE`] users each.
+fn user_files(org: &str, users: Vec<UserSpec>) -> Vec<ExportFile> {
+    let note = "Memberships of user groups and product profiles are listed on each user.";
+    if users.len() <= USERS_PER_FILE {
+        return vec![ExportFile {
+            name: "users.yaml".to_owned(),
+            header: vec![
+                format!("Users of {org}, exported by `umapi export`."),
+                note.into(),
+            ],
+            state: StateFile {
+                users,
+                ..StateFile::default()
+            },
+        }];
+    }
+    let total = users.len();
+    let count = total.div_ceil(USERS_PER_FILE);
+    // Zero-padded to one width, so that the files sort in order.
+    let width = (count - 1).to_string().len().max(3);
+    let mut users = users.into_iter();
+    (0..count)
+        .map(|index| {
+            let chunk: Vec<UserSpec> = users.by_ref().take(USERS_PER_FILE).collect();
+            let first = index * USERS_PER_FILE + 1;
+            ExportFile {
+                name: format!("users/{index:0width$}.yaml"),
+                header: vec![
+                    format!(
+                        "Users {first} to {} of {total} of {org}, exported by `umapi export`",
+                        first + chunk.len() - 1
+                    ),
+                    format!("({USERS_PER_FILE} users per file). {note}"),
+                ],
+                state: StateFile {
+                    users: chunk,
+                    ..StateFile::default()
+                },
+            }
+        })
+        .collect()
 }
 
 fn user_spec(user: &SnapshotUser, declared: &HashSet<String>) -> UserSpec {

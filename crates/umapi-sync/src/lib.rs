@@ -6,6 +6,7 @@
 pub mod apply;
 pub mod audit;
 pub mod config;
+pub mod connect;
 pub mod difference;
 pub mod error;
 pub mod export;

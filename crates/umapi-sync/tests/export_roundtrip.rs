@@ -7,7 +7,9 @@ use umapi_sandbox::{OrgSpec, Sandbox, SandboxConfig};
 use umapi_sync::planner::{PlanOptions, plan};
 use umapi_sync::snapshot::Snapshot;
 
-async fn exported_org_plans_to_no_changes(spec: OrgSpec) {
+/// Exports the generated org, loads the files again and plans: no changes. Returns
+/// the files.
+async fn exported_org_plans_to_no_changes(spec: OrgSpec) -> Vec<umapi_sync::export::ExportFile> {
     let sandbox = Sandbox::start(
         SandboxConfig::default(),
         umapi_sandbox::generate::org(&spec),
@@ -25,7 +27,7 @@ async fn exported_org_plans_to_no_changes(spec: OrgSpec) {
     let files = umapi_sync::export::export(&snapshot);
     let sources: Vec<_> = files
         .iter()
-        .map(|file| (std::path::PathBuf::from(file.name), file.to_yaml()))
+        .map(|file| (std::path::PathBuf::from(&file.name), file.to_yaml()))
         .collect();
     let desired = umapi_sync::state::load_sources(&sources, None)
         .unwrap_or_else(|error| panic!("exported files are valid: {error}"));
@@ -38,6 +40,7 @@ async fn exported_org_plans_to_no_changes(spec: OrgSpec) {
         umapi_sync::render::text(&plan, false)
     );
     sandbox.shutdown().await;
+    files
 }
 
 #[tokio::test]
@@ -49,6 +52,36 @@ async fn small_generated_org() {
         seed: 11,
     })
     .await;
+}
+
+#[tokio::test]
+async fn a_large_org_is_split_over_files_that_load_back() {
+    let files = exported_org_plans_to_no_changes(OrgSpec {
+        users: 2 * umapi_sync::export::USERS_PER_FILE + 1,
+        user_groups: 5,
+        profiles: 3,
+        seed: 13,
+    })
+    .await;
+    let names: Vec<&str> = files.iter().map(|file| file.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "users/000.yaml",
+            "users/001.yaml",
+            "users/002.yaml",
+            "groups.yaml",
+            "settings.yaml"
+        ]
+    );
+    for file in &files[..2] {
+        assert_eq!(file.state.users.len(), umapi_sync::export::USERS_PER_FILE);
+    }
+    // The schema sits in the export folder, one level up from `users/`.
+    assert!(files[2].to_yaml().starts_with(
+        "# yaml-language-server: $schema=../state-schema.json\n#\n\
+         # Users 2001 to 2001 of 2001 of"
+    ));
 }
 
 #[tokio::test]
@@ -71,7 +104,7 @@ fn the_files_say_where_they_came_from() {
         groups: Vec::new(),
     };
     let files = umapi_sync::export::export(&snapshot);
-    let names: Vec<&str> = files.iter().map(|f| f.name).collect();
+    let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
     assert_eq!(names, ["users.yaml", "groups.yaml", "settings.yaml"]);
     assert!(files[0].to_yaml().starts_with(
         "# yaml-language-server: $schema=./state-schema.json\n#\n\

@@ -418,3 +418,26 @@ fn plain_http_endpoints_are_refused_except_on_this_machine() {
         assert!(found.contains("is not HTTPS"), "{ims}: {found}");
     }
 }
+
+#[test]
+fn rehearsal_rate_limits_are_checked_where_they_are_written() {
+    insta::assert_snapshot!(
+        "sandbox_rate_limit_mistakes",
+        problems("connection:\n  kind: sandbox\n  rate_limits: adobe\n  time_scale: 0\n")
+    );
+    insta::assert_snapshot!(
+        "sandbox_time_scale_without_limits",
+        problems("connection:\n  kind: sandbox\n  time_scale: 60\n")
+    );
+    insta::assert_snapshot!(
+        "sandbox_unknown_rate_limits",
+        problems("connection:\n  kind: sandbox\n  rate_limits: adobee\n")
+    );
+    insta::assert_snapshot!(
+        "oauth_margin_and_time_scale_mistakes",
+        problems(
+            "connection:\n  kind: oauth\n  org_id: 1@AdobeOrg\n  client_id: abc\n  \
+             rate_limits: {margin_seconds: -1, time_scale: .inf}\n"
+        )
+    );
+}

@@ -31,7 +31,7 @@ pub async fn run(config: &Path, args: PlanArgs, printer: &Printer) -> anyhow::Re
         ..project.plan_options()
     };
     let plan = umapi_sync::planner::plan(&desired, &snapshot, &options)?;
-    printer.result(&render(&plan, args.format(), printer));
+    printer.result(&render_for(&plan, args.format(), config, printer));
     if let Some(out) = &args.out {
         output_file::write(out, &inputs, Output::Plan, |writer| {
             Ok(plan.to_writer(writer)?)
@@ -43,9 +43,12 @@ pub async fn run(config: &Path, args: PlanArgs, printer: &Printer) -> anyhow::Re
             ));
         } else {
             printer.info(format_args!(
-                "Saved the plan to {}. Apply exactly this plan with: umapi apply {}",
+                "Saved the plan to {}. Apply exactly this plan with: {}",
                 out.display(),
-                out.display()
+                super::command_line(
+                    config,
+                    &format!("apply {}", super::shell_word(&out.display().to_string()))
+                )
             ));
         }
     }
@@ -106,6 +109,17 @@ pub async fn read_org(
             org.close().await;
             snapshot
         }
+    }
+}
+
+/// The plan in the chosen format; the Markdown header names the configuration file
+/// (as given with `-c`) next to the org.
+pub fn render_for(plan: &Plan, format: PlanFormat, config: &Path, printer: &Printer) -> String {
+    match format {
+        PlanFormat::Markdown => {
+            umapi_sync::render::markdown_for(plan, Some(&config.display().to_string()))
+        }
+        _ => render(plan, format, printer),
     }
 }
 

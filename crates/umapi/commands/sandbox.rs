@@ -1,12 +1,12 @@
 //! `umapi sandbox`: serve the UMAPI sandbox until Ctrl-C.
 
 use anyhow::Context;
-use umapi_sandbox::{OrgSpec, Sandbox, SandboxConfig};
+use umapi_sandbox::{OrgSpec, RateLimitConfig, Sandbox, SandboxConfig};
 
-use crate::cli::SandboxArgs;
+use crate::cli::{SandboxArgs, SandboxLimits};
 use crate::outcome::Outcome;
 use crate::printer::Printer;
-use crate::project::initial_org;
+use umapi_sync::connect::initial_org;
 
 /// Runs `sandbox`.
 pub async fn run(args: SandboxArgs, printer: &Printer) -> anyhow::Result<Outcome> {
@@ -17,9 +17,13 @@ pub async fn run(args: SandboxArgs, printer: &Printer) -> anyhow::Result<Outcome
         seed: 1,
     });
     let initial = initial_org(args.state.as_deref(), args.seed.as_deref(), generated)?;
+    let time_scale = args.time_scale.unwrap_or(1.0);
+    let limited = args.rate_limits == SandboxLimits::Adobe;
     let config = SandboxConfig {
         port: args.port,
         tls: args.tls,
+        rate_limits: limited.then(RateLimitConfig::default),
+        time_scale,
         ..SandboxConfig::default()
     };
     let handle = Sandbox::start(config, initial)
@@ -37,8 +41,7 @@ pub async fn run(args: SandboxArgs, printer: &Printer) -> anyhow::Result<Outcome
          ims_host: {ims}\n\
          org_id: {org}\n\
          client_id: {client}\n\
-         client secret: the sandbox's fixed test secret `{secret}` (set UMAPI_CLIENT_SECRET to it)\n\
-         admin API: {base}/_sandbox/ (counters, requests, state, reset, faults)\n",
+         client secret: the sandbox's fixed test secret `{secret}` (set UMAPI_CLIENT_SECRET to it)\n",
         base = handle.base_url(),
         umapi = handle.umapi_endpoint(),
         ims = handle.ims_host(),
@@ -49,6 +52,20 @@ pub async fn run(args: SandboxArgs, printer: &Printer) -> anyhow::Result<Outcome
     if let Some(ca) = handle.ca_cert_path() {
         text.push_str(&format!("ca_bundle: {}\n", ca.display()));
     }
+    if limited {
+        let minute = umapi_core::rate::ADOBE_WINDOW.div_f64(time_scale);
+        text.push_str(&format!(
+            "rate_limits: {{time_scale: {time_scale}}}\n  \
+             (the sandbox answers 429 beyond Adobe's 25 user, 5 group and 10 action requests \
+             per minute, and its minute lasts {minute:?}; write this line under `connection:` in \
+             umapi.yaml so that umapi paces in the sandbox's time)\n"
+        ));
+    }
+    // The last line: scripts read the output up to it.
+    text.push_str(&format!(
+        "admin API: {}/_sandbox/ (counters, requests, state, reset, faults)\n",
+        handle.base_url()
+    ));
     printer.result(&text);
     printer.info("Press Ctrl-C to stop.");
     tokio::signal::ctrl_c()

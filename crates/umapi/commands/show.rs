@@ -3,15 +3,18 @@
 //! Reads nothing but the plan file: no `umapi.yaml`, no credentials, no network,
 //! so a CI job can post or review a plan that another job made.
 
+use std::path::Path;
+
 use crate::cli::ShowArgs;
 use crate::commands::apply::read_plan;
-use crate::commands::plan::render;
+use crate::commands::plan::render_for;
 use crate::outcome::Outcome;
 use crate::printer::Printer;
 
-/// Runs `show`.
-pub fn run(args: ShowArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+/// Runs `show`. `config` (the `-c` value, never read) names the configuration in
+/// the Markdown header, as `plan` does.
+pub fn run(args: ShowArgs, config: &Path, printer: &Printer) -> anyhow::Result<Outcome> {
     let plan = read_plan(&args.plan_file)?.plan;
-    printer.result(&render(&plan, args.format, printer));
+    printer.result(&render_for(&plan, args.format, config, printer));
     Ok(Outcome::Success)
 }

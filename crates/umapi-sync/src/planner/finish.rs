@@ -59,9 +59,9 @@ impl Built {
             .collect();
         let packed = self.work.pack();
         let requests: u64 = packed.phases.iter().map(|p| p.requests.len() as u64).sum();
-        let duration_seconds = options
-            .action_requests_per_minute
-            .map_or(0.0, |rate| super::pacing_seconds(requests, rate));
+        let duration_seconds = options.action_requests_per_minute.map_or(0.0, |rate| {
+            super::pacing_seconds(requests, rate) * options.action_window.as_secs_f64() / 60.0
+        });
         let users = self
             .touched_users
             .into_iter()

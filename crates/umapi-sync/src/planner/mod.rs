@@ -41,6 +41,9 @@ pub struct PlanOptions {
     /// Action requests allowed per minute, for the duration estimate; `None` means
     /// unlimited. Default: Adobe's 10.
     pub action_requests_per_minute: Option<u32>,
+    /// How far apart the client keeps a request and the one a limit later, for the
+    /// duration estimate. Default: Adobe's minute.
+    pub action_window: std::time::Duration,
     /// Re-assert declared descriptions and profile links of existing user groups
     /// (UMAPI cannot read them back). Default: true.
     pub reassert_write_only: bool,
@@ -52,6 +55,7 @@ impl Default for PlanOptions {
     fn default() -> Self {
         PlanOptions {
             action_requests_per_minute: Some(10),
+            action_window: std::time::Duration::from_secs(60),
             reassert_write_only: true,
             overrides: Vec::new(),
         }

@@ -42,10 +42,27 @@ pub(super) fn escape(s: &str) -> String {
 
 /// Renders the plan as a pull-request comment.
 pub fn markdown(plan: &Plan) -> String {
+    markdown_for(plan, None)
+}
+
+/// Renders the plan as a pull-request comment whose header names the org and, when
+/// given, the configuration file it was planned with: a repository that manages
+/// several orgs (or one org with several configurations) gets one comment for each,
+/// and a reader can tell them apart.
+pub fn markdown_for(plan: &Plan, config: Option<&str>) -> String {
     let mut head = String::new();
     let s = &plan.summary;
+    let origin = match config {
+        Some(config) => format!(
+            "Org `{}`, configuration `{}`\n",
+            escape(&plan.org_id),
+            escape(config)
+        ),
+        None => format!("Org `{}`\n", escape(&plan.org_id)),
+    };
     if !plan.has_changes() {
         let _ = writeln!(head, "### umapi plan: no changes\n");
+        let _ = writeln!(head, "{origin}");
         let _ = writeln!(
             head,
             "No changes. The organization matches the configuration.\n"
@@ -59,6 +76,7 @@ pub fn markdown(plan: &Plan) -> String {
             s.to_change,
             s.to_remove
         );
+        let _ = writeln!(head, "{origin}");
         if plan.is_blocked() {
             let _ = writeln!(
                 head,

@@ -15,7 +15,7 @@ mod text;
 
 pub use audit_html::audit_html;
 pub use audit_markdown::audit_markdown;
-pub use markdown::{MARKDOWN_LIMIT, markdown};
+pub use markdown::{MARKDOWN_LIMIT, markdown, markdown_for};
 pub use text::text;
 
 /// The audit report renderings show the drift of this many objects (users and
