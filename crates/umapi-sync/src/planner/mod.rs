@@ -19,8 +19,9 @@
 //! - Safety limits per destructive class block the plan: it is made and shown with
 //!   what blocks it, and never sent. Unset limits have defaults.
 
-mod build;
+mod change;
 mod cover;
+mod decide;
 mod finish;
 mod hash;
 mod limits;
@@ -33,7 +34,7 @@ use crate::snapshot::Snapshot;
 
 pub use hash::desired_state_hash;
 pub use limits::AFFECTED_SHOWN;
-pub use pack::{MAX_ENTRIES_PER_REQUEST, MAX_NAMES_PER_LIST, MAX_STEPS_PER_ENTRY};
+pub use pack::{MAX_ENTRIES_PER_REQUEST, MAX_NAMES_PER_LIST, MAX_STEPS_PER_ENTRY, Packing};
 
 /// Options of [`plan`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +47,9 @@ pub struct PlanOptions {
     pub reassert_write_only: bool,
     /// Safety limits overridden for this plan (`--allow`); recorded in the plan.
     pub overrides: Vec<LimitOverride>,
+    /// Names per step, steps per entry and entries per request. Default: the
+    /// protocol maxima.
+    pub packing: Packing,
 }
 
 impl Default for PlanOptions {
@@ -54,6 +58,7 @@ impl Default for PlanOptions {
             action_requests_per_minute: Some(10),
             reassert_write_only: true,
             overrides: Vec::new(),
+            packing: Packing::default(),
         }
     }
 }
@@ -79,7 +84,7 @@ pub fn plan(
     current: &Snapshot,
     options: &PlanOptions,
 ) -> Result<Plan, Error> {
-    let built = build::Builder::new(desired, current, options)?.run()?;
+    let built = decide::Builder::new(desired, current, options)?.run()?;
     let checked = limits::check(desired, current, &built, options)?;
     Ok(built.finish(desired, current, options, checked))
 }
