@@ -14,6 +14,7 @@ mod printer;
 mod progress;
 mod project;
 mod summary;
+mod written_file;
 
 use clap::Parser;
 

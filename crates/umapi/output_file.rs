@@ -25,6 +25,8 @@ pub enum Output {
     Snapshot,
     /// A state file written by `umapi export`.
     ExportedState,
+    /// The record of write-only values, written by `umapi apply`.
+    WrittenRecord,
 }
 
 impl Output {
@@ -34,6 +36,7 @@ impl Output {
             Output::Report => "the report",
             Output::Snapshot => "the snapshot",
             Output::ExportedState => "the exported state",
+            Output::WrittenRecord => "the record of write-only values",
         }
     }
 
@@ -43,6 +46,9 @@ impl Output {
             Output::Report => "write the report elsewhere, e.g. `--report apply-report.json`",
             Output::Snapshot => "write the snapshot elsewhere, e.g. `--snapshot org-snapshot.json`",
             Output::ExportedState => "export into an empty folder with `--out DIR`",
+            Output::WrittenRecord => {
+                "set `write_only_cache:` in umapi.yaml to a file of its own, e.g. `.umapi-written.json`"
+            }
         }
     }
 }

@@ -36,6 +36,9 @@ pub struct Config {
     pub state: Vec<PathBuf>,
     /// Settings written in `umapi.yaml`, if any.
     pub settings: Option<ExternalSettings>,
+    /// The record of write-only values umapi last wrote (default
+    /// `.umapi-written.json` next to the config file; see [`crate::written`]).
+    pub write_only_cache: PathBuf,
     /// Where each `state:` entry was written (empty when defaulted).
     state_locations: Vec<Location>,
 }
@@ -52,6 +55,11 @@ pub struct ConfigFile {
     /// Settings; if written here, no state file may hold them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settings: Option<Settings>,
+    /// The file that records the write-only values (group descriptions and profile
+    /// links) umapi last wrote, so that unchanged ones are not sent again; relative to
+    /// this file (default `.umapi-written.json`). Losing it only costs requests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write_only_cache: Option<PathBuf>,
 }
 
 /// How to reach the org, chosen by `kind`.
@@ -340,11 +348,17 @@ impl Config {
             settings,
             location: root.key_mark("settings").unwrap_or(root.mark).in_file(path),
         });
+        let write_only_cache = resolve(
+            file.write_only_cache
+                .as_deref()
+                .unwrap_or(Path::new(crate::written::DEFAULT_WRITTEN_FILE)),
+        );
         Ok(Config {
             path: path.to_path_buf(),
             connection,
             state,
             settings,
+            write_only_cache,
             state_locations,
         })
     }

@@ -98,6 +98,7 @@ impl Built {
             preconditions: Preconditions { users, groups },
             blocked: checked.blocked,
             overrides: checked.overrides,
+            reassert: options.reassert,
         }
     }
 }

@@ -14,8 +14,10 @@
 //!   (`updateUserGroup` name) instead of removing and re-creating them.
 //! - Identity-type and country differences are warnings: UMAPI cannot change them.
 //! - Declared profiles and admin groups must exist in the org.
-//! - Write-only fields (a user group's description and profile links) are set on
-//!   create and re-asserted on apply without counting as changes.
+//! - Write-only fields (a user group's description and profile links) are sent on
+//!   create, when the declared value differs from what umapi last wrote (the
+//!   [`crate::written`] record; a group without an entry gets them), and all of
+//!   them on `reassert`. Sending them does not count as a change.
 //! - Safety limits per destructive class block the plan: it is made and shown with
 //!   what blocks it, and never sent. Unset limits have defaults.
 
@@ -31,6 +33,7 @@ use crate::error::Error;
 use crate::model::{DesiredState, LimitOverride};
 use crate::plan::Plan;
 use crate::snapshot::Snapshot;
+use crate::written::Written;
 
 pub use hash::desired_state_hash;
 pub use limits::AFFECTED_SHOWN;
@@ -42,9 +45,12 @@ pub struct PlanOptions {
     /// Action requests allowed per minute, for the duration estimate; `None` means
     /// unlimited. Default: Adobe's 10.
     pub action_requests_per_minute: Option<u32>,
-    /// Re-assert declared descriptions and profile links of existing user groups
-    /// (UMAPI cannot read them back). Default: true.
-    pub reassert_write_only: bool,
+    /// Send every declared description and profile link of existing user groups,
+    /// whatever `written` says (UMAPI cannot read them back). Default: false.
+    pub reassert: bool,
+    /// What umapi last wrote; values that match it are not sent again. Default:
+    /// empty, so every declared value is sent.
+    pub written: Written,
     /// Safety limits overridden for this plan (`--allow`); recorded in the plan.
     pub overrides: Vec<LimitOverride>,
     /// Names per step, steps per entry and entries per request. Default: the
@@ -56,7 +62,8 @@ impl Default for PlanOptions {
     fn default() -> Self {
         PlanOptions {
             action_requests_per_minute: Some(10),
-            reassert_write_only: true,
+            reassert: false,
+            written: Written::default(),
             overrides: Vec::new(),
             packing: Packing::default(),
         }

@@ -7,6 +7,7 @@ use umapi_core::wire::{GroupType, UserStep};
 use super::{Builder, Decisions, lower, split_profiles};
 use crate::plan::{ChangeKind, FieldChange, GroupKind, PhaseName};
 use crate::planner::change::ChangeList;
+use crate::written::{description_hash, profiles_hash};
 
 /// Everything decided, ready for limits and packing.
 pub(crate) struct Built {
@@ -31,9 +32,35 @@ pub(crate) struct TouchedUser {
 }
 
 impl<'a> Builder<'a> {
+    /// The declared write-only values of the group named `current` in the org that
+    /// need sending: all on `reassert`, else those that differ from what umapi last
+    /// wrote to it.
+    fn to_send(
+        &self,
+        current: &str,
+        description: &Option<String>,
+        profiles: &[String],
+    ) -> (Option<String>, Vec<String>) {
+        let options = self.options;
+        let written = options.written.group(&self.snapshot.org_id, current);
+        let description = description.clone().filter(|d| {
+            options.reassert
+                || written.and_then(|w| w.description.as_deref())
+                    != Some(description_hash(d).as_str())
+        });
+        let profiles_changed = options.reassert
+            || written.and_then(|w| w.profiles.as_deref())
+                != Some(profiles_hash(profiles).as_str());
+        let profiles = if profiles_changed {
+            profiles.to_vec()
+        } else {
+            Vec::new()
+        };
+        (description, profiles)
+    }
+
     /// Turns the decisions into the numbered change list, in a fixed order.
     pub(super) fn emit(self, mut out: Decisions, managed_memberships: u64) -> Built {
-        let options = self.options;
         let mut changes = ChangeList::default();
         let mut touched_users: BTreeMap<String, TouchedUser> = BTreeMap::new();
         let mut touched_groups: BTreeMap<String, Option<GroupType>> = BTreeMap::new();
@@ -54,7 +81,9 @@ impl<'a> Builder<'a> {
             }
         };
 
-        // Phase 1: group creates, renames and re-assertions.
+        // Phase 1: group creates, renames and write-only values.
+        // (lower-cased group, field) of the write-only values sent.
+        let mut sent: Vec<(String, &str)> = Vec::new();
         let mut group_specs: Vec<_> = self.group_specs.iter().collect();
         group_specs.sort_by_key(|spec| lower(&self.managed[spec.managed as usize].name));
         for spec in group_specs {
@@ -78,6 +107,8 @@ impl<'a> Builder<'a> {
                         PhaseName::GroupCreatesAndUpdates,
                         name,
                     );
+                    sent.push((key.clone(), "description"));
+                    sent.push((key.clone(), "profiles"));
                     touched_groups.insert(key, None);
                     for chunk in rest {
                         changes.group(reassert(name, None, chunk), PhaseName::MembershipAdds, name);
@@ -92,24 +123,26 @@ impl<'a> Builder<'a> {
                         PhaseName::GroupCreatesAndUpdates,
                         from,
                     );
-                    touched_groups.insert(key, None);
+                    touched_groups.insert(key.clone(), None);
                     touched_groups.insert(lower(from), Some(GroupType::UserGroup));
-                    if !options.reassert_write_only {
-                        continue;
-                    }
+                    let (description, profiles) = self.to_send(from, description, profiles);
                     // The description rides on the rename step (addressed by the old
                     // name); profile links follow under the new name in a later phase
                     // (steps after a rename in the same entry would still name the old
                     // group). Separate re-assertions, so that each lands in exactly
                     // one request.
                     if let Some(description) = description {
+                        sent.push((key.clone(), "description"));
                         changes.group(
-                            reassert(name, Some(description.clone()), Vec::new()),
+                            reassert(name, Some(description), Vec::new()),
                             PhaseName::GroupCreatesAndUpdates,
                             from,
                         );
                     }
-                    let (head, mut rest) = split_profiles(profiles, 0);
+                    if !profiles.is_empty() {
+                        sent.push((key.clone(), "profiles"));
+                    }
+                    let (head, mut rest) = split_profiles(&profiles, 0);
                     if !head.is_empty() {
                         rest.insert(0, head);
                     }
@@ -117,17 +150,23 @@ impl<'a> Builder<'a> {
                         changes.group(reassert(name, None, chunk), PhaseName::MembershipAdds, name);
                     }
                 }
-                (Some(_), false) => {
-                    if !options.reassert_write_only
-                        || (description.is_none() && profiles.is_empty())
-                    {
+                (Some(current), false) => {
+                    let (description, profiles) = self.to_send(current, description, profiles);
+                    if description.is_none() && profiles.is_empty() {
                         continue;
+                    }
+                    if description.is_some() {
+                        sent.push((key.clone(), "description"));
+                    }
+                    if !profiles.is_empty() {
+                        sent.push((key.clone(), "profiles"));
                     }
                     touched_groups.insert(key, Some(GroupType::UserGroup));
                     // The group exists, so its entries may run in any order: all
                     // stay in the group phase, one change per entry.
-                    let (head, rest) = split_profiles(profiles, usize::from(description.is_some()));
-                    let first = (description.clone(), head);
+                    let (head, rest) =
+                        split_profiles(&profiles, usize::from(description.is_some()));
+                    let first = (description, head);
                     for (description, chunk) in
                         std::iter::once(first).chain(rest.into_iter().map(|c| (None, c)))
                     {
@@ -143,6 +182,11 @@ impl<'a> Builder<'a> {
                 }
             }
         }
+        let mut not_verifiable = self.not_verifiable;
+        not_verifiable.retain(|item| {
+            sent.iter()
+                .any(|(group, field)| *group == lower(&item.group) && *field == item.field)
+        });
 
         out.users.sort_by(|a, b| a.key.cmp(&b.key));
 
@@ -341,7 +385,7 @@ impl<'a> Builder<'a> {
         Built {
             changes,
             warnings: self.warnings,
-            not_verifiable: self.not_verifiable,
+            not_verifiable,
             touched_users,
             touched_groups,
             managed_memberships,
