@@ -101,6 +101,7 @@ pub async fn run(config: &Path, args: ApplyArgs, printer: &Printer) -> anyhow::R
                     overrides: args.allow.clone(),
                     reassert: args.reassert,
                     written: written.clone(),
+                    packing: project.config.packing,
                     ..project.plan_options()
                 };
                 umapi_sync::planner::plan(&desired, &snapshot, &options)?
@@ -166,6 +167,7 @@ fn replan_saved(
         overrides: saved.plan.overrides.iter().map(|o| o.requested()).collect(),
         reassert: saved.plan.reassert,
         written: written.clone(),
+        packing: project.config.packing,
         ..project.plan_options()
     };
     let derived = umapi_sync::planner::plan(desired, snapshot, &options)?;

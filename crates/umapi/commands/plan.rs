@@ -43,6 +43,7 @@ pub async fn run(config: &Path, args: PlanArgs, printer: &Printer) -> anyhow::Re
         overrides: args.allow.clone(),
         reassert: args.reassert,
         written: written_file::read(&project.config.write_only_cache, printer),
+        packing: project.config.packing,
         ..project.plan_options()
     };
     let plan = umapi_sync::planner::plan(&desired, &snapshot, &options)?;

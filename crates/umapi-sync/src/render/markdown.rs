@@ -82,7 +82,7 @@ pub fn markdown(plan: &Plan) -> String {
             ("Users deleted", s.users_deleted),
             ("Memberships added", s.memberships_added),
             ("Memberships removed", s.memberships_removed),
-            ("Write-only fields re-asserted", s.reasserted),
+            ("Write-only fields sent", s.reasserted),
         ];
         for (label, count) in rows {
             if count > 0 {
@@ -179,7 +179,7 @@ pub fn markdown(plan: &Plan) -> String {
         }
         let _ = writeln!(
             tail,
-            "\nUMAPI cannot read these back: they are set on create and re-asserted on apply.\n\n</details>"
+            "\nUMAPI cannot read these back: they are sent on create and when they change.\n\n</details>"
         );
     }
 
