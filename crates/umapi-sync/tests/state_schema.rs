@@ -79,7 +79,13 @@ fn config_schema_names_itself_and_describes_every_top_level_key() {
     let keys: Vec<&str> = properties.keys().map(String::as_str).collect();
     assert_eq!(
         keys,
-        ["connection", "settings", "state", "write_only_cache"]
+        [
+            "connection",
+            "packing",
+            "settings",
+            "state",
+            "write_only_cache"
+        ]
     );
     for (key, property) in properties {
         assert!(
