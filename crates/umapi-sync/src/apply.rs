@@ -259,6 +259,7 @@ pub async fn apply(
             ..ApplyReport::default()
         },
         request_index: 0,
+        learned: None,
         on_event,
     };
     let mut earlier_failed = false;
@@ -293,6 +294,9 @@ struct Run<'a, F> {
     report: ApplyReport,
     /// Index of the next request across the whole plan.
     request_index: usize,
+    /// The size (names per step, steps per entry) that got refused entries through
+    /// in this run: later membership entries are cut to it before they are sent.
+    learned: Option<(usize, usize)>,
     on_event: F,
 }
 
@@ -313,32 +317,43 @@ impl<F: FnMut(ApplyEvent)> Run<'_, F> {
                 entries: request.entries.len(),
             });
             tracing::debug!(request = index, phase = ?phase.name, entries = request.entries.len(), "sending action request");
-            let unknown_before = self.conn.stats().unknown_outcomes;
-            let outcome = self.conn.post_actions(&request.entries).await;
-            let lost_attempt = self.conn.stats().unknown_outcomes > unknown_before;
-            self.report.requests_sent += 1;
-            let mut changes = match outcome {
-                Ok(response) => {
-                    self.report
-                        .warnings
-                        .extend(response.warnings.iter().cloned());
-                    let mut changes = results_of_response(
-                        phase.name,
-                        request,
-                        &response,
-                        self.conn.is_test_mode(),
-                    );
-                    self.repack(phase.name, request, &response, &mut changes)
-                        .await;
-                    mark_unverified(self.plan, &self.created, &mut changes);
-                    changes
+            let mut changes: Vec<ChangeResult> = Vec::new();
+            let mut lost_attempt = false;
+            for part in self.cut(request) {
+                let unknown_before = self.conn.stats().unknown_outcomes;
+                let outcome = self.conn.post_actions(&part.entries).await;
+                lost_attempt |= self.conn.stats().unknown_outcomes > unknown_before;
+                self.report.requests_sent += 1;
+                let results = match outcome {
+                    Ok(response) => {
+                        self.report
+                            .warnings
+                            .extend(response.warnings.iter().cloned());
+                        let mut results = results_of_response(
+                            phase.name,
+                            &part,
+                            &response,
+                            self.conn.is_test_mode(),
+                        );
+                        self.repack(phase.name, &part, &response, &mut results)
+                            .await;
+                        mark_unverified(self.plan, &self.created, &mut results);
+                        results
+                    }
+                    Err(error) => {
+                        tracing::warn!(request = index, %error, "action request failed");
+                        self.report.requests_failed += 1;
+                        fail_all(phase.name, &part, "request_failed", &error.to_string())
+                    }
+                };
+                for result in results {
+                    match changes.iter_mut().find(|c| c.change == result.change) {
+                        Some(kept) if kept.status == ChangeStatus::Failed => {}
+                        Some(kept) => *kept = result,
+                        None => changes.push(result),
+                    }
                 }
-                Err(error) => {
-                    tracing::warn!(request = index, %error, "action request failed");
-                    self.report.requests_failed += 1;
-                    fail_all(phase.name, request, "request_failed", &error.to_string())
-                }
-            };
+            }
             if lost_attempt {
                 note_lost_attempt(&mut changes);
             }
@@ -362,6 +377,43 @@ impl<F: FnMut(ApplyEvent)> Run<'_, F> {
             failed: phase_failed,
         });
         phase_failed
+    }
+
+    /// The request as sent: after a re-pack in this run, entries of membership
+    /// steps only that are larger than the size that went through are cut to it
+    /// first (entries with other steps are sent whole: their parts would have to
+    /// run in order).
+    fn cut(&self, request: &Request) -> Vec<Request> {
+        let Some((names, steps)) = self.learned else {
+            return vec![request.clone()];
+        };
+        let mut entries: Vec<(Entry, Vec<Vec<ChangeId>>)> = Vec::new();
+        for (entry, ids) in request.entries.iter().zip(&request.changes) {
+            let count = step_count(entry);
+            let lists: Option<Vec<usize>> = (0..count)
+                .map(|s| step_names(entry, s).map(Vec::len))
+                .collect();
+            let too_big = count > steps || lists.iter().flatten().any(|&n| n > names);
+            match lists {
+                Some(_) if too_big => {
+                    let left = Leftover {
+                        entry: entry.clone(),
+                        ids: ids.clone(),
+                        accepted: 0,
+                        longest: 0,
+                    };
+                    entries.extend(split(&left, names, steps));
+                }
+                _ => entries.push((entry.clone(), ids.clone())),
+            }
+        }
+        entries
+            .chunks(request.entries.len().max(1))
+            .map(|chunk| {
+                let (entries, changes) = chunk.iter().cloned().unzip();
+                Request { entries, changes }
+            })
+            .collect()
     }
 
     /// Sends the steps of entries the server refused as too long again, in smaller
@@ -438,6 +490,9 @@ impl<F: FnMut(ApplyEvent)> Run<'_, F> {
                 if refused && let Some(result) = retried.remove(&change.change) {
                     *change = result;
                 }
+            }
+            if next.is_empty() {
+                self.learned = Some((names, steps));
             }
             pending = next;
         }

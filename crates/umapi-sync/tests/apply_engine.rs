@@ -163,6 +163,60 @@ async fn entries_refused_as_too_long_are_re_packed_and_the_plan_converges() {
     sandbox.shutdown().await;
 }
 
+/// Once a size got refused entries through, later entries are cut to it before
+/// they are sent: only the first oversized entry of a run is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_size_that_went_through_is_used_for_the_rest_of_the_run() {
+    let config = SandboxConfig {
+        max_names_per_entry: Some(10),
+        ..SandboxConfig::default()
+    };
+    let sandbox = Sandbox::start(config, org()).await.expect("sandbox starts");
+    let conn = connect(&sandbox, false);
+    let launch = launch_state(&Snapshot::read(&conn, |_| {}).await.expect("read"));
+    // A second group with the same 25 existing members: two group entries of 25
+    // names, one request each.
+    let members_start = launch.find("    members:\n").expect("members");
+    let members_end = launch.find("users:\n").expect("users");
+    let members = &launch[members_start..members_end];
+    let yaml = launch.replacen(
+        "groups:\n",
+        &format!("groups:\n  - name: Second\n{members}"),
+        1,
+    );
+    let snapshot = Snapshot::read(&conn, |_| {}).await.expect("read org");
+    let desired = umapi_sync::state::load_str("launch.yaml", &yaml).expect("state");
+    let options = PlanOptions {
+        action_requests_per_minute: None,
+        packing: umapi_sync::planner::Packing {
+            entries_per_request: 1,
+            ..Default::default()
+        },
+        ..PlanOptions::default()
+    };
+    let plan = plan(&desired, &snapshot, &options).expect("plan");
+    let oversized = plan
+        .phases
+        .iter()
+        .flat_map(|p| &p.requests)
+        .filter(|r| r.changes[0].iter().map(Vec::len).sum::<usize>() > 10)
+        .count();
+    assert!(
+        oversized >= 2,
+        "two requests with an entry of over 10 names"
+    );
+    let (report, _) = run(&conn, &plan).await;
+    assert!(
+        report.is_success(),
+        "{:?}",
+        report.failures().collect::<Vec<_>>()
+    );
+    assert_eq!(report.repacked.len(), 1, "{:?}", report.repacked);
+    let (_, again) = plan_for(&conn, &yaml).await;
+    assert!(!again.has_changes(), "converged in one apply");
+    sandbox.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn phases_run_in_order_and_each_finishes_before_the_next_starts() {
     let sandbox = sandbox(org(), 1).await;
