@@ -170,6 +170,11 @@ pub struct PlanArgs {
     /// recorded in the plan.
     #[arg(long = "allow", value_name = "LIMIT=VALUE")]
     pub allow: Vec<LimitOverride>,
+
+    /// Send every declared group description and profile link, not only those that
+    /// changed since umapi last wrote them (for a scheduled drift job). Recorded in the plan.
+    #[arg(long)]
+    pub reassert: bool,
 }
 
 impl PlanArgs {
@@ -210,6 +215,12 @@ pub struct ApplyArgs {
     /// made with (`plan --allow … -o FILE`).
     #[arg(long = "allow", value_name = "LIMIT=VALUE")]
     pub allow: Vec<LimitOverride>,
+
+    /// Send every declared group description and profile link, not only those that
+    /// changed since umapi last wrote them (for a scheduled drift job). A saved plan
+    /// carries it (`plan --reassert -o FILE`).
+    #[arg(long)]
+    pub reassert: bool,
 }
 
 /// Flags of `export`.

@@ -15,6 +15,7 @@ mod printer;
 mod progress;
 mod project;
 mod summary;
+mod written_file;
 
 use clap::Parser;
 

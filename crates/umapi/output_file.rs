@@ -27,6 +27,8 @@ pub enum Output {
     ExportedState,
     /// `umapi report --out FILE`.
     AuditReport,
+    /// The record of write-only values, written by `umapi apply`.
+    WrittenRecord,
 }
 
 impl Output {
@@ -37,6 +39,7 @@ impl Output {
             Output::Snapshot => "the snapshot",
             Output::ExportedState => "the exported state",
             Output::AuditReport => "the audit report",
+            Output::WrittenRecord => "the record of write-only values",
         }
     }
 
@@ -47,6 +50,9 @@ impl Output {
             Output::Snapshot => "write the snapshot elsewhere, e.g. `--snapshot org-snapshot.json`",
             Output::ExportedState => "export into an empty folder with `--out DIR`",
             Output::AuditReport => "write the report elsewhere, e.g. `--out audit.html`",
+            Output::WrittenRecord => {
+                "set `write_only_cache:` in umapi.yaml to a file of its own, e.g. `.umapi-written.json`"
+            }
         }
     }
 }

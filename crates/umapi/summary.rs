@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use serde::Serialize;
-use umapi_sync::apply::{ApplyReport, ChangeResult, ChangeStatus};
+use umapi_sync::apply::{ApplyReport, ChangeResult, ChangeStatus, Repack};
 use umapi_sync::plan::{Blocked, Change, ChangeKind, Override, PhaseName, Plan};
 
 use crate::output_file::{self, Inputs, Output};
@@ -79,7 +79,7 @@ pub fn print(plan: &Plan, report: &ApplyReport, printer: &Printer) {
     let mut done_text = format!("{} {verb}", plural(done, "change"));
     if reasserted > 0 {
         done_text.push_str(&format!(
-            ", write-only settings re-asserted on {}",
+            ", write-only settings sent to {}",
             plural(reasserted, "user group")
         ));
     }
@@ -95,6 +95,12 @@ pub fn print(plan: &Plan, report: &ApplyReport, printer: &Printer) {
         for failure in report.failures() {
             text.push_str(&format!("  - {}\n", failure_line(plan, failure)));
         }
+    }
+    for repack in &report.repacked {
+        text.push_str(&format!(
+            "\nThe server refused entries as too long: {repack}.\n  hint: set `packing:` in \
+             umapi.yaml to these sizes to send them right the first time.\n"
+        ));
     }
     if report.unverified > 0 {
         text.push_str(&format!(
@@ -158,6 +164,9 @@ struct ReportFile<'a> {
     changes: Vec<ReportedChange<'a>>,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     warnings: &'a [serde_json::Value],
+    /// Entries the server refused as too long and umapi sent again, smaller.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    repacked: &'a [Repack],
 }
 
 #[derive(Serialize)]
@@ -211,6 +220,7 @@ pub fn write_report(
         unverified: report.unverified,
         changes,
         warnings: &report.warnings,
+        repacked: &report.repacked,
     };
     let text = serde_json::to_string_pretty(&document).context("could not build the report")?;
     output_file::write(path, inputs, Output::Report, |writer| {

@@ -36,6 +36,9 @@ pub struct SandboxConfig {
     pub max_steps: usize,
     /// Names per `add`/`remove` list.
     pub max_list_length: usize,
+    /// Names per entry across its `add`/`remove` steps (`None`: no such limit); the
+    /// strict reading of "a maximum of 10 memberships in one command entry".
+    pub max_names_per_entry: Option<usize>,
     /// Requests per minute per client and endpoint class; `None` = unlimited.
     pub rate_limits: Option<RateLimitConfig>,
     /// How many times faster than real time the rate-limit window runs (60 = a minute lasts a second).
@@ -71,6 +74,7 @@ impl Default for SandboxConfig {
             max_entries: 10,
             max_steps: 10,
             max_list_length: 10,
+            max_names_per_entry: None,
             rate_limits: None,
             time_scale: 1.0,
             shuffle_entries: true,

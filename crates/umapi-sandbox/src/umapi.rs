@@ -307,6 +307,7 @@ pub(crate) async fn action(
         max_entries: config.max_entries,
         max_steps: config.max_steps,
         max_list_length: config.max_list_length,
+        max_names_per_entry: config.max_names_per_entry,
     };
     let count = parsed.as_array().map_or(0, Vec::len);
     let mut order: Vec<usize> = (0..count).collect();

@@ -12,6 +12,7 @@ use umapi_sync::model::{DesiredState, GroupSpec, ProfileSpec, Settings, Unlisted
 use umapi_sync::plan::{ChangeKind, Plan};
 use umapi_sync::planner::{PlanOptions, plan};
 use umapi_sync::snapshot::Snapshot;
+use umapi_sync::written::{Written, WrittenGroup, description_hash, profiles_hash};
 
 /// Adobe's documented action rate.
 const RATE: u32 = 10;
@@ -433,8 +434,75 @@ fn snapshot_building() {
     println!();
 }
 
+/// Action requests for 1,000 declared user groups with a description and a profile
+/// link each: write-only values are sent only when they differ from the record of
+/// what umapi last wrote (or with `--reassert`).
+fn write_only_values() {
+    const GROUPS: usize = 1_000;
+    let profile = "All Apps".to_string();
+    let description = |g: usize| format!("Team {g}");
+    let mut groups: Vec<Group> = (0..GROUPS)
+        .map(|g| user_group(format!("Group {g}")))
+        .collect();
+    groups.push(group(profile.clone(), GroupType::ProductProfile));
+    let snapshot = Snapshot::from_parts("BENCH@AdobeOrg", std::iter::empty(), groups);
+    let desired = |changed: Option<usize>| DesiredState {
+        groups: (0..GROUPS)
+            .map(|g| GroupSpec {
+                name: format!("Group {g}"),
+                description: Some(if changed == Some(g) {
+                    format!("Team {g}, renamed")
+                } else {
+                    description(g)
+                }),
+                profiles: vec![profile.clone()],
+                ..Default::default()
+            })
+            .collect(),
+        ..Default::default()
+    };
+    let mut written = Written::default();
+    written.orgs.insert(
+        "BENCH@AdobeOrg".into(),
+        (0..GROUPS)
+            .map(|g| {
+                let entry = WrittenGroup {
+                    description: Some(description_hash(&description(g))),
+                    profiles: Some(profiles_hash(std::slice::from_ref(&profile))),
+                };
+                (format!("group {g}"), entry)
+            })
+            .collect(),
+    );
+    println!("Write-only values of {GROUPS} declared user groups (action requests planned)");
+    println!("| {:<44} | {:>10} |", "case", "requests");
+    println!("|{:-<46}|{:->12}|", "", "");
+    let cases: [(&str, Option<usize>, bool, bool); 4] = [
+        ("converged, record present", None, true, false),
+        ("one description changed", Some(7), true, false),
+        ("record lost (everything sent once)", None, false, false),
+        ("--reassert", None, true, true),
+    ];
+    for (name, changed, with_record, reassert) in cases {
+        let options = PlanOptions {
+            action_requests_per_minute: Some(RATE),
+            written: if with_record {
+                written.clone()
+            } else {
+                Written::default()
+            },
+            reassert,
+            ..PlanOptions::default()
+        };
+        let plan = plan(&desired(changed), &snapshot, &options).expect("plan");
+        println!("| {name:<44} | {:>10} |", plan.estimate.requests);
+    }
+    println!();
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; ignore arguments.
+    write_only_values();
     change_sets();
     snapshot_building();
     planning();

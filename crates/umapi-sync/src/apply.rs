@@ -11,7 +11,10 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 use umapi_core::Connection;
-use umapi_core::wire::ActionResponse;
+use umapi_core::wire::{
+    ActionResponse, Entry, GroupList, UserEntry, UserGroupEntry, UserGroupStep, UserGroupTargets,
+    UserStep,
+};
 
 use crate::plan::{ChangeId, ChangeKind, Phase, PhaseName, Plan, Request};
 
@@ -131,6 +134,53 @@ pub struct ApplyReport {
     /// Warnings the server returned, as it returned them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<serde_json::Value>,
+    /// Entries the server refused as too long, sent again in smaller entries
+    /// (requests sent for them are counted in `requests_sent`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub repacked: Vec<Repack>,
+}
+
+/// Entries refused as too long and sent again, smaller.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Repack {
+    /// The server's error code that refused them.
+    pub error_code: String,
+    /// Entries refused (their steps from the refused one on were re-packed).
+    pub entries: usize,
+    /// Entries they were re-packed into.
+    pub into_entries: usize,
+    /// Names per step of the new entries, at most.
+    pub names_per_step: usize,
+    /// Steps per entry of the new entries, at most.
+    pub steps_per_entry: usize,
+}
+
+impl std::fmt::Display for Repack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let short = self
+            .error_code
+            .rsplit('.')
+            .next()
+            .unwrap_or(&self.error_code);
+        write!(
+            f,
+            "re-packed {} {} into {} of at most {} names per step and {} {} after {short}",
+            self.entries,
+            if self.entries == 1 {
+                "entry"
+            } else {
+                "entries"
+            },
+            self.into_entries,
+            self.names_per_step,
+            self.steps_per_entry,
+            if self.steps_per_entry == 1 {
+                "step"
+            } else {
+                "steps"
+            },
+        )
+    }
 }
 
 impl ApplyReport {
@@ -209,6 +259,7 @@ pub async fn apply(
             ..ApplyReport::default()
         },
         request_index: 0,
+        learned: None,
         on_event,
     };
     let mut earlier_failed = false;
@@ -243,6 +294,9 @@ struct Run<'a, F> {
     report: ApplyReport,
     /// Index of the next request across the whole plan.
     request_index: usize,
+    /// The size (names per step, steps per entry) that got refused entries through
+    /// in this run: later membership entries are cut to it before they are sent.
+    learned: Option<(usize, usize)>,
     on_event: F,
 }
 
@@ -263,30 +317,43 @@ impl<F: FnMut(ApplyEvent)> Run<'_, F> {
                 entries: request.entries.len(),
             });
             tracing::debug!(request = index, phase = ?phase.name, entries = request.entries.len(), "sending action request");
-            let unknown_before = self.conn.stats().unknown_outcomes;
-            let outcome = self.conn.post_actions(&request.entries).await;
-            let lost_attempt = self.conn.stats().unknown_outcomes > unknown_before;
-            self.report.requests_sent += 1;
-            let mut changes = match outcome {
-                Ok(response) => {
-                    self.report
-                        .warnings
-                        .extend(response.warnings.iter().cloned());
-                    let mut changes = results_of_response(
-                        phase.name,
-                        request,
-                        &response,
-                        self.conn.is_test_mode(),
-                    );
-                    mark_unverified(self.plan, &self.created, &mut changes);
-                    changes
+            let mut changes: Vec<ChangeResult> = Vec::new();
+            let mut lost_attempt = false;
+            for part in self.cut(request) {
+                let unknown_before = self.conn.stats().unknown_outcomes;
+                let outcome = self.conn.post_actions(&part.entries).await;
+                lost_attempt |= self.conn.stats().unknown_outcomes > unknown_before;
+                self.report.requests_sent += 1;
+                let results = match outcome {
+                    Ok(response) => {
+                        self.report
+                            .warnings
+                            .extend(response.warnings.iter().cloned());
+                        let mut results = results_of_response(
+                            phase.name,
+                            &part,
+                            &response,
+                            self.conn.is_test_mode(),
+                        );
+                        self.repack(phase.name, &part, &response, &mut results)
+                            .await;
+                        mark_unverified(self.plan, &self.created, &mut results);
+                        results
+                    }
+                    Err(error) => {
+                        tracing::warn!(request = index, %error, "action request failed");
+                        self.report.requests_failed += 1;
+                        fail_all(phase.name, &part, "request_failed", &error.to_string())
+                    }
+                };
+                for result in results {
+                    match changes.iter_mut().find(|c| c.change == result.change) {
+                        Some(kept) if kept.status == ChangeStatus::Failed => {}
+                        Some(kept) => *kept = result,
+                        None => changes.push(result),
+                    }
                 }
-                Err(error) => {
-                    tracing::warn!(request = index, %error, "action request failed");
-                    self.report.requests_failed += 1;
-                    fail_all(phase.name, request, "request_failed", &error.to_string())
-                }
-            };
+            }
             if lost_attempt {
                 note_lost_attempt(&mut changes);
             }
@@ -310,6 +377,125 @@ impl<F: FnMut(ApplyEvent)> Run<'_, F> {
             failed: phase_failed,
         });
         phase_failed
+    }
+
+    /// The request as sent: after a re-pack in this run, entries of membership
+    /// steps only that are larger than the size that went through are cut to it
+    /// first (entries with other steps are sent whole: their parts would have to
+    /// run in order).
+    fn cut(&self, request: &Request) -> Vec<Request> {
+        let Some((names, steps)) = self.learned else {
+            return vec![request.clone()];
+        };
+        let mut entries: Vec<(Entry, Vec<Vec<ChangeId>>)> = Vec::new();
+        for (entry, ids) in request.entries.iter().zip(&request.changes) {
+            let count = step_count(entry);
+            let lists: Option<Vec<usize>> = (0..count)
+                .map(|s| step_names(entry, s).map(Vec::len))
+                .collect();
+            let too_big = count > steps || lists.iter().flatten().any(|&n| n > names);
+            match lists {
+                Some(_) if too_big => {
+                    let left = Leftover {
+                        entry: entry.clone(),
+                        ids: ids.clone(),
+                        accepted: 0,
+                        longest: 0,
+                    };
+                    entries.extend(split(&left, names, steps));
+                }
+                _ => entries.push((entry.clone(), ids.clone())),
+            }
+        }
+        entries
+            .chunks(request.entries.len().max(1))
+            .map(|chunk| {
+                let (entries, changes) = chunk.iter().cloned().unzip();
+                Request { entries, changes }
+            })
+            .collect()
+    }
+
+    /// Sends the steps of entries the server refused as too long again, in smaller
+    /// entries, and replaces the results of the changes they carry. Each smaller
+    /// size is tried once; what still fails keeps its failure.
+    async fn repack(
+        &mut self,
+        phase: PhaseName,
+        request: &Request,
+        response: &ActionResponse,
+        changes: &mut [ChangeResult],
+    ) {
+        let mut pending = leftovers(request, response);
+        let mut tried = HashSet::new();
+        let per_request = request.entries.len().max(1);
+        let test_only = self.conn.is_test_mode();
+        while !pending.is_empty() {
+            let Some((names, steps)) = smaller_size(&pending, &mut tried) else {
+                break;
+            };
+            let entries: Vec<(Entry, Vec<Vec<ChangeId>>)> = pending
+                .iter()
+                .flat_map(|left| split(left, names, steps))
+                .collect();
+            tracing::info!(
+                entries = pending.len(),
+                into = entries.len(),
+                names,
+                steps,
+                "re-packing entries refused as too long"
+            );
+            self.report.repacked.push(Repack {
+                error_code: LIST_TOO_LONG.to_owned(),
+                entries: pending.len(),
+                into_entries: entries.len(),
+                names_per_step: names,
+                steps_per_entry: steps,
+            });
+            let mut next = Vec::new();
+            let mut retried: std::collections::BTreeMap<ChangeId, ChangeResult> =
+                Default::default();
+            for chunk in entries.chunks(per_request) {
+                let (entries, ids): (Vec<Entry>, Vec<_>) = chunk.iter().cloned().unzip();
+                let retry = Request {
+                    entries,
+                    changes: ids,
+                };
+                let outcome = self.conn.post_actions(&retry.entries).await;
+                self.report.requests_sent += 1;
+                let results = match outcome {
+                    Ok(response) => {
+                        self.report
+                            .warnings
+                            .extend(response.warnings.iter().cloned());
+                        next.extend(leftovers(&retry, &response));
+                        results_of_response(phase, &retry, &response, test_only)
+                    }
+                    Err(error) => {
+                        self.report.requests_failed += 1;
+                        fail_all(phase, &retry, "request_failed", &error.to_string())
+                    }
+                };
+                for result in results {
+                    match retried.get(&result.change) {
+                        Some(kept) if kept.status == ChangeStatus::Failed => {}
+                        _ => {
+                            retried.insert(result.change, result);
+                        }
+                    }
+                }
+            }
+            for change in changes.iter_mut() {
+                let refused = matches!(change.error_code.as_deref(), Some(LIST_TOO_LONG | NOT_RUN));
+                if refused && let Some(result) = retried.remove(&change.change) {
+                    *change = result;
+                }
+            }
+            if next.is_empty() {
+                self.learned = Some((names, steps));
+            }
+            pending = next;
+        }
     }
 
     /// Records every change of a phase as skipped, sending nothing.
@@ -438,6 +624,208 @@ fn carried_changes(request: &Request) -> Vec<ChangeId> {
 /// Error code of a change whose step never ran because an earlier step of the
 /// same entry failed.
 pub const NOT_RUN: &str = "not_run";
+
+/// UMAPI's error code for a list, or an entry, with more names than it accepts.
+pub const LIST_TOO_LONG: &str = "error.command.add_remove.list_too_long";
+
+/// The steps of a refused entry that did not run, with the changes of each.
+struct Leftover {
+    /// The entry with only those steps.
+    entry: Entry,
+    ids: Vec<Vec<ChangeId>>,
+    /// Names of the entry's steps that ran before the refused one.
+    accepted: usize,
+    /// Names of the longest list left.
+    longest: usize,
+}
+
+/// The names of a step's `add`/`remove` list, if it has one.
+fn step_names(entry: &Entry, step: usize) -> Option<&Vec<String>> {
+    match entry {
+        Entry::User(user) => match user.steps.get(step)? {
+            UserStep::Add(GroupList::Groups { group })
+            | UserStep::Remove(GroupList::Groups { group }) => Some(group),
+            _ => None,
+        },
+        Entry::UserGroup(group) => match group.steps.get(step)? {
+            UserGroupStep::Add(UserGroupTargets::Users { user })
+            | UserGroupStep::Remove(UserGroupTargets::Users { user }) => Some(user),
+            UserGroupStep::Add(UserGroupTargets::Profiles {
+                product_configuration,
+            })
+            | UserGroupStep::Remove(UserGroupTargets::Profiles {
+                product_configuration,
+            }) => Some(product_configuration),
+            _ => None,
+        },
+    }
+}
+
+fn step_count(entry: &Entry) -> usize {
+    match entry {
+        Entry::User(user) => user.steps.len(),
+        Entry::UserGroup(group) => group.steps.len(),
+    }
+}
+
+/// The entries of `request` that `response` refuses as too long, from the
+/// refused step on.
+fn leftovers(request: &Request, response: &ActionResponse) -> Vec<Leftover> {
+    let mut out = Vec::new();
+    for error in &response.errors {
+        if error.error_code != LIST_TOO_LONG {
+            continue;
+        }
+        let (Some(index), step) = (error.index, error.step.unwrap_or(0)) else {
+            continue;
+        };
+        let (Some(entry), Some(ids)) = (request.entries.get(index), request.changes.get(index))
+        else {
+            continue;
+        };
+        let count = step_count(entry);
+        if step >= count {
+            continue;
+        }
+        let names = |range: std::ops::Range<usize>| -> Vec<usize> {
+            range
+                .map(|s| step_names(entry, s).map_or(0, Vec::len))
+                .collect()
+        };
+        let mut rest = entry.clone();
+        match &mut rest {
+            Entry::User(user) => {
+                user.steps.drain(..step);
+            }
+            Entry::UserGroup(group) => {
+                group.steps.drain(..step);
+            }
+        }
+        out.push(Leftover {
+            entry: rest,
+            ids: ids.iter().skip(step).cloned().collect(),
+            accepted: names(0..step).iter().sum(),
+            longest: names(step..count).into_iter().max().unwrap_or(0),
+        });
+    }
+    out
+}
+
+/// The next size to try (names per step, steps per entry), once each. When steps
+/// of a refused entry ran, the server took that many names in one entry, so the
+/// limit is per entry: entries get at most that many. Otherwise lists are halved.
+fn smaller_size(
+    pending: &[Leftover],
+    tried: &mut HashSet<(usize, usize)>,
+) -> Option<(usize, usize)> {
+    let longest = pending.iter().map(|l| l.longest).max().unwrap_or(0);
+    let steps_now = pending
+        .iter()
+        .map(|l| step_count(&l.entry))
+        .max()
+        .unwrap_or(1);
+    let accepted = pending.iter().map(|l| l.accepted).filter(|&a| a > 0).min();
+    let (mut names, mut steps) = match accepted {
+        Some(budget) => {
+            let names = longest.min(budget).max(1);
+            (names, (budget / names).max(1))
+        }
+        None => (longest.div_ceil(2).max(1), steps_now),
+    };
+    while !tried.insert((names, steps)) {
+        if names > 1 {
+            names = names.div_ceil(2);
+        } else if steps > 1 {
+            steps = steps.div_ceil(2);
+        } else {
+            return None;
+        }
+    }
+    // Nothing smaller than what was refused: one name in one step cannot shrink.
+    if longest <= 1 && steps_now <= 1 && accepted.is_none() {
+        return None;
+    }
+    Some((names, steps))
+}
+
+/// A leftover cut into entries of at most `steps` steps of at most `names` names;
+/// a list step's changes are cut with its names when there is one per name.
+fn split(left: &Leftover, names: usize, steps: usize) -> Vec<(Entry, Vec<Vec<ChangeId>>)> {
+    let mut units: Vec<(usize, Option<Vec<String>>, Vec<ChangeId>)> = Vec::new();
+    for (at, ids) in left.ids.iter().enumerate() {
+        match step_names(&left.entry, at) {
+            Some(list) if list.len() > names => {
+                let per_name = ids.len() == list.len();
+                for (chunk_index, chunk) in list.chunks(names).enumerate() {
+                    let chunk_ids = if per_name {
+                        ids[chunk_index * names..][..chunk.len()].to_vec()
+                    } else {
+                        ids.clone()
+                    };
+                    units.push((at, Some(chunk.to_vec()), chunk_ids));
+                }
+            }
+            _ => units.push((at, None, ids.clone())),
+        }
+    }
+    units
+        .chunks(steps)
+        .map(|chunk| {
+            let ids = chunk.iter().map(|(_, _, ids)| ids.clone()).collect();
+            let entry = match &left.entry {
+                Entry::User(user) => Entry::User(UserEntry {
+                    steps: chunk
+                        .iter()
+                        .map(|(at, list, _)| with_names_user(&user.steps[*at], list))
+                        .collect(),
+                    ..user.clone()
+                }),
+                Entry::UserGroup(group) => Entry::UserGroup(UserGroupEntry {
+                    steps: chunk
+                        .iter()
+                        .map(|(at, list, _)| with_names_group(&group.steps[*at], list))
+                        .collect(),
+                    ..group.clone()
+                }),
+            };
+            (entry, ids)
+        })
+        .collect()
+}
+
+fn with_names_user(step: &UserStep, names: &Option<Vec<String>>) -> UserStep {
+    let Some(names) = names else {
+        return step.clone();
+    };
+    match step {
+        UserStep::Add(_) => UserStep::Add(GroupList::Groups {
+            group: names.clone(),
+        }),
+        UserStep::Remove(_) => UserStep::Remove(GroupList::Groups {
+            group: names.clone(),
+        }),
+        other => other.clone(),
+    }
+}
+
+fn with_names_group(step: &UserGroupStep, names: &Option<Vec<String>>) -> UserGroupStep {
+    let Some(names) = names else {
+        return step.clone();
+    };
+    let targets = |targets: &UserGroupTargets| match targets {
+        UserGroupTargets::Profiles { .. } => UserGroupTargets::Profiles {
+            product_configuration: names.clone(),
+        },
+        _ => UserGroupTargets::Users {
+            user: names.clone(),
+        },
+    };
+    match step {
+        UserGroupStep::Add(t) => UserGroupStep::Add(targets(t)),
+        UserGroupStep::Remove(t) => UserGroupStep::Remove(targets(t)),
+        other => other.clone(),
+    }
+}
 
 /// A failure's code and message.
 #[derive(Clone)]

@@ -15,6 +15,7 @@ use umapi_core::Secret;
 
 use crate::error::{Diagnostic, Error};
 use crate::model::{DesiredState, Location, Settings};
+use crate::planner::{MAX_ENTRIES_PER_REQUEST, MAX_NAMES_PER_LIST, MAX_STEPS_PER_ENTRY, Packing};
 use crate::state::{self, ExternalSettings, Node, Step};
 
 /// The environment variable holding the OAuth (or JWT) client secret.
@@ -36,6 +37,11 @@ pub struct Config {
     pub state: Vec<PathBuf>,
     /// Settings written in `umapi.yaml`, if any.
     pub settings: Option<ExternalSettings>,
+    /// The record of write-only values umapi last wrote (default
+    /// `.umapi-written.json` next to the config file; see [`crate::written`]).
+    pub write_only_cache: PathBuf,
+    /// Packing sizes (default: the protocol maxima).
+    pub packing: Packing,
     /// Where each `state:` entry was written (empty when defaulted).
     state_locations: Vec<Location>,
 }
@@ -52,6 +58,31 @@ pub struct ConfigFile {
     /// Settings; if written here, no state file may hold them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settings: Option<Settings>,
+    /// The file that records the write-only values (group descriptions and profile
+    /// links) umapi last wrote, so that unchanged ones are not sent again; relative to
+    /// this file (default `.umapi-written.json`). Losing it only costs requests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write_only_cache: Option<PathBuf>,
+    /// How many names, steps and entries umapi puts in one step, entry and action
+    /// request (default: the most UMAPI accepts, 10 of each).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub packing: Option<PackingConfig>,
+}
+
+/// Packing sizes; omitted ones keep the maximum, 10. Lower them if the server
+/// refuses entries as too long (umapi also re-packs such entries by itself).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PackingConfig {
+    /// Names in one `add`/`remove` list (users of a group, groups or profiles of a user), 1 to 10.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub names_per_step: Option<usize>,
+    /// Steps in one command entry, 1 to 10.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub steps_per_entry: Option<usize>,
+    /// Command entries in one action request, 1 to 10.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entries_per_request: Option<usize>,
 }
 
 /// How to reach the org, chosen by `kind`.
@@ -350,6 +381,7 @@ impl Config {
                 }
             }
         }
+        let packing = packing_sizes(file.packing.as_ref(), &at, &mut problems);
         let (state, state_locations) = match &file.state {
             Some(paths) => (
                 paths.iter().map(|p| resolve(p)).collect(),
@@ -367,11 +399,18 @@ impl Config {
             settings,
             location: root.key_mark("settings").unwrap_or(root.mark).in_file(path),
         });
+        let write_only_cache = resolve(
+            file.write_only_cache
+                .as_deref()
+                .unwrap_or(Path::new(crate::written::DEFAULT_WRITTEN_FILE)),
+        );
         Ok(Config {
             path: path.to_path_buf(),
             connection,
             state,
             settings,
+            write_only_cache,
+            packing,
             state_locations,
         })
     }
@@ -400,6 +439,52 @@ impl Config {
         }
         state::load_with_settings(&self.state, self.settings.as_ref())
     }
+}
+
+/// The packing sizes written, each checked against the protocol's maximum.
+fn packing_sizes(
+    written: Option<&PackingConfig>,
+    at: &impl Fn(&[Step<'_>]) -> Location,
+    problems: &mut Vec<Diagnostic>,
+) -> Packing {
+    let mut packing = Packing::default();
+    let Some(written) = written else {
+        return packing;
+    };
+    for (key, value, slot, max) in [
+        (
+            "names_per_step",
+            written.names_per_step,
+            &mut packing.names_per_step,
+            MAX_NAMES_PER_LIST,
+        ),
+        (
+            "steps_per_entry",
+            written.steps_per_entry,
+            &mut packing.steps_per_entry,
+            MAX_STEPS_PER_ENTRY,
+        ),
+        (
+            "entries_per_request",
+            written.entries_per_request,
+            &mut packing.entries_per_request,
+            MAX_ENTRIES_PER_REQUEST,
+        ),
+    ] {
+        let Some(value) = value else { continue };
+        if (1..=max).contains(&value) {
+            *slot = value;
+        } else {
+            problems.push(Diagnostic {
+                location: Some(at(&[Step::Key("packing"), Step::Key(key)])),
+                message: format!("packing.{key} is {value}, but UMAPI accepts 1 to {max}"),
+                hint: Some(format!(
+                    "write a number from 1 to {max}, or leave it out for {max}"
+                )),
+            });
+        }
+    }
+    packing
 }
 
 fn resolve_options(options: &mut ConnectionOptions, resolve: &impl Fn(&Path) -> PathBuf) {

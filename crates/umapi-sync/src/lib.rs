@@ -17,5 +17,6 @@ pub mod render;
 pub mod schema;
 pub mod snapshot;
 pub mod state;
+pub mod written;
 
 pub use error::{Diagnostic, Error};

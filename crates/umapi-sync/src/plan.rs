@@ -28,6 +28,8 @@
 //! - `overrides`: the limits overridden for this plan with `--allow` ([`Override`]):
 //!   `limit`, `value`, `instead_of`, `planned`, `allowed`, `total`. Always present;
 //!   empty when there are none.
+//! - `reassert`: `true` for a plan made with `--reassert` (every declared
+//!   write-only value sent); absent otherwise.
 //!
 //! A saved plan is applied only if planning again from the same state files, org
 //! and overrides gives the same document, field for field (see
@@ -65,7 +67,8 @@ pub struct Plan {
     /// Differences the plan reports but does not (or cannot) fix.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
-    /// Fields UMAPI cannot read back: set on create, re-asserted on apply.
+    /// Fields UMAPI cannot read back that this plan sends (on create, when the
+    /// declared value changed since umapi last wrote it, or with `--reassert`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub not_verifiable: Vec<NotVerifiable>,
     /// Execution phases in order; a phase finishes before the next starts.
@@ -80,6 +83,10 @@ pub struct Plan {
     /// Safety limits overridden for this plan (`--allow LIMIT=VALUE`).
     #[serde(default)]
     pub overrides: Vec<Override>,
+    /// Made with `--reassert`: every declared write-only value is sent, whatever
+    /// the record of what umapi last wrote says. Absent when false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reassert: bool,
 }
 
 /// Where the value of a safety limit came from.
@@ -226,7 +233,9 @@ pub enum ChangeKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         member_count: Option<u64>,
     },
-    /// Re-assert a declared group's write-only fields (not counted as a change).
+    /// Send a declared group's write-only fields again: they changed since umapi
+    /// last wrote them, were never recorded, or `--reassert` asks for all of them
+    /// (not counted as a change).
     ReassertGroup {
         /// The group.
         group: String,

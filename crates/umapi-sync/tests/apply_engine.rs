@@ -125,6 +125,98 @@ async fn users_join_a_group_the_same_plan_creates_whatever_the_entry_order() {
     }
 }
 
+/// Adobe's action documentation (adobe-apiplatform/umapi-documentation,
+/// src/pages/ref/ActionsCmds.md): "Adds a user as a member of a group. You can add a
+/// maximum of 10 memberships in one command entry." Read strictly (10 names per
+/// entry in total, not per list), the default packing's entries are refused; the
+/// engine re-packs them and the plan still converges in one apply.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn entries_refused_as_too_long_are_re_packed_and_the_plan_converges() {
+    let config = SandboxConfig {
+        shuffle_entries: true,
+        max_names_per_entry: Some(10),
+        ..SandboxConfig::default()
+    };
+    let sandbox = Sandbox::start(config, org()).await.expect("sandbox starts");
+    let conn = connect(&sandbox, false);
+    let yaml = launch_state(&Snapshot::read(&conn, |_| {}).await.expect("read"));
+    let (_, plan) = plan_for(&conn, &yaml).await;
+    let (report, _) = run(&conn, &plan).await;
+    assert!(
+        report.is_success(),
+        "{:?}",
+        report.failures().collect::<Vec<_>>()
+    );
+    assert!(
+        !report.repacked.is_empty(),
+        "the 25 names of Launch are refused"
+    );
+    let repack = &report.repacked[0];
+    assert_eq!(repack.error_code, umapi_sync::apply::LIST_TOO_LONG);
+    assert!(
+        repack.names_per_step * repack.steps_per_entry <= 10,
+        "{repack:?}"
+    );
+    assert!(report.requests_sent > plan.request_count());
+    let (_, again) = plan_for(&conn, &yaml).await;
+    assert!(!again.has_changes(), "converged in one apply");
+    sandbox.shutdown().await;
+}
+
+/// Once a size got refused entries through, later entries are cut to it before
+/// they are sent: only the first oversized entry of a run is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_size_that_went_through_is_used_for_the_rest_of_the_run() {
+    let config = SandboxConfig {
+        max_names_per_entry: Some(10),
+        ..SandboxConfig::default()
+    };
+    let sandbox = Sandbox::start(config, org()).await.expect("sandbox starts");
+    let conn = connect(&sandbox, false);
+    let launch = launch_state(&Snapshot::read(&conn, |_| {}).await.expect("read"));
+    // A second group with the same 25 existing members: two group entries of 25
+    // names, one request each.
+    let members_start = launch.find("    members:\n").expect("members");
+    let members_end = launch.find("users:\n").expect("users");
+    let members = &launch[members_start..members_end];
+    let yaml = launch.replacen(
+        "groups:\n",
+        &format!("groups:\n  - name: Second\n{members}"),
+        1,
+    );
+    let snapshot = Snapshot::read(&conn, |_| {}).await.expect("read org");
+    let desired = umapi_sync::state::load_str("launch.yaml", &yaml).expect("state");
+    let options = PlanOptions {
+        action_requests_per_minute: None,
+        packing: umapi_sync::planner::Packing {
+            entries_per_request: 1,
+            ..Default::default()
+        },
+        ..PlanOptions::default()
+    };
+    let plan = plan(&desired, &snapshot, &options).expect("plan");
+    let oversized = plan
+        .phases
+        .iter()
+        .flat_map(|p| &p.requests)
+        .filter(|r| r.changes[0].iter().map(Vec::len).sum::<usize>() > 10)
+        .count();
+    assert!(
+        oversized >= 2,
+        "two requests with an entry of over 10 names"
+    );
+    let (report, _) = run(&conn, &plan).await;
+    assert!(
+        report.is_success(),
+        "{:?}",
+        report.failures().collect::<Vec<_>>()
+    );
+    assert_eq!(report.repacked.len(), 1, "{:?}", report.repacked);
+    let (_, again) = plan_for(&conn, &yaml).await;
+    assert!(!again.has_changes(), "converged in one apply");
+    sandbox.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn phases_run_in_order_and_each_finishes_before_the_next_starts() {
     let sandbox = sandbox(org(), 1).await;

@@ -77,7 +77,16 @@ fn config_schema_names_itself_and_describes_every_top_level_key() {
     assert_eq!(schema["title"], "umapi configuration");
     let properties = schema["properties"].as_object().unwrap();
     let keys: Vec<&str> = properties.keys().map(String::as_str).collect();
-    assert_eq!(keys, ["connection", "settings", "state"]);
+    assert_eq!(
+        keys,
+        [
+            "connection",
+            "packing",
+            "settings",
+            "state",
+            "write_only_cache"
+        ]
+    );
     for (key, property) in properties {
         assert!(
             property["description"].is_string(),

@@ -15,6 +15,7 @@ use crate::printer::Printer;
 use crate::progress::{ApplyProgress, ReadSpinner};
 use crate::project::Project;
 use crate::summary;
+use crate::written_file;
 
 /// Runs `apply`.
 pub async fn run(config: &Path, args: ApplyArgs, printer: &Printer) -> anyhow::Result<Outcome> {
@@ -39,6 +40,13 @@ pub async fn run(config: &Path, args: ApplyArgs, printer: &Printer) -> anyhow::R
                 "--allow cannot change the saved plan `{name}`: it carries the overrides it was \
                  made with\n  hint: run `umapi plan --allow LIMIT=VALUE -o {name}` again, \
                  review the new plan, and apply it"
+            );
+        }
+        if args.reassert {
+            bail!(
+                "--reassert cannot change the saved plan `{name}`: it records whether it was \
+                 made with it\n  hint: run `umapi plan --reassert -o {name}` again, review the \
+                 new plan, and apply it"
             );
         }
         // The plan is made again from the state files and applied only if that
@@ -80,14 +88,19 @@ pub async fn run(config: &Path, args: ApplyArgs, printer: &Printer) -> anyhow::R
 
     let result = async {
         let snapshot = snapshot?;
+        // Read as `plan` reads it, so that a saved plan is made again the same way.
+        let record_path = &project.config.write_only_cache;
+        let written = written_file::read(record_path, printer);
         let plan = match saved {
             Some(saved) => {
                 let path = args.plan_file.as_deref().unwrap_or(Path::new(""));
-                replan_saved(&saved, &desired, &snapshot, &project, path)?
+                replan_saved(&saved, &desired, &snapshot, &project, &written, path)?
             }
             None => {
                 let options = PlanOptions {
                     overrides: args.allow.clone(),
+                    reassert: args.reassert,
+                    written: written.clone(),
                     ..project.plan_options()
                 };
                 umapi_sync::planner::plan(&desired, &snapshot, &options)?
@@ -103,12 +116,26 @@ pub async fn run(config: &Path, args: ApplyArgs, printer: &Printer) -> anyhow::R
             return Err(blocked(&plan));
         }
         if plan.request_count() == 0 {
+            // Nothing to send; CI still gets its report, with 0 requests.
+            if let Some(path) = &args.report {
+                let report = ApplyReport::not_sent(&plan, args.test_only);
+                summary::write_report(&plan, &report, path, &inputs)?;
+            }
             return Ok(Outcome::Success);
         }
         if needs_prompt && !confirm(printer, &plan, args.test_only) {
             bail!("apply cancelled; nothing was changed");
         }
-        execute(&org.conn, &plan, &args, &inputs, printer).await
+        let report = execute(&org.conn, &plan, &args, &inputs, printer).await?;
+        let after = written.after_apply(&desired, &snapshot, &plan, &report);
+        if after != written
+            && let Err(err) = written_file::write(record_path, &after, &inputs)
+        {
+            // The org has changed already; without the record, the next apply only
+            // sends the declared values again.
+            printer.info(format_args!("warning: {err:#}"));
+        }
+        outcome(&report)
     }
     .await;
     org.close().await;
@@ -131,11 +158,14 @@ fn replan_saved(
     desired: &umapi_sync::model::DesiredState,
     snapshot: &umapi_sync::snapshot::Snapshot,
     project: &Project,
+    written: &umapi_sync::written::Written,
     path: &Path,
 ) -> anyhow::Result<Plan> {
     check_saved_plan(&saved.plan, desired, snapshot, path)?;
     let options = PlanOptions {
         overrides: saved.plan.overrides.iter().map(|o| o.requested()).collect(),
+        reassert: saved.plan.reassert,
+        written: written.clone(),
         ..project.plan_options()
     };
     let derived = umapi_sync::planner::plan(desired, snapshot, &options)?;
@@ -157,7 +187,7 @@ async fn execute(
     args: &ApplyArgs,
     inputs: &Inputs,
     printer: &Printer,
-) -> anyhow::Result<Outcome> {
+) -> anyhow::Result<ApplyReport> {
     let mut progress = ApplyProgress::new(printer, plan.request_count());
     let report = apply(conn, plan, ApplyOptions::default(), |event| {
         progress.on_event(&event)
@@ -169,6 +199,10 @@ async fn execute(
         summary::write_report(plan, &report, path, inputs)?;
         printer.info(format_args!("Wrote the report to {}", path.display()));
     }
+    Ok(report)
+}
+
+fn outcome(report: &ApplyReport) -> anyhow::Result<Outcome> {
     if report.is_success() {
         Ok(Outcome::Success)
     } else {

@@ -13,6 +13,7 @@ use crate::output_file::{self, Output};
 use crate::printer::Printer;
 use crate::progress::ReadSpinner;
 use crate::project::Project;
+use crate::written_file;
 
 /// Runs `plan`.
 pub async fn run(config: &Path, args: PlanArgs, printer: &Printer) -> anyhow::Result<Outcome> {
@@ -28,6 +29,8 @@ pub async fn run(config: &Path, args: PlanArgs, printer: &Printer) -> anyhow::Re
     let (desired, snapshot) = project.desired_state_while(read).await?;
     let options = PlanOptions {
         overrides: args.allow.clone(),
+        reassert: args.reassert,
+        written: written_file::read(&project.config.write_only_cache, printer),
         ..project.plan_options()
     };
     let plan = umapi_sync::planner::plan(&desired, &snapshot, &options)?;

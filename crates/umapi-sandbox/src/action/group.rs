@@ -45,7 +45,9 @@ impl Run<'_> {
         }
         let mut current = name.to_string();
         let mut exists_virtually = false;
+        let mut names = 0;
         for (at, step) in steps.iter().enumerate() {
+            self.count_names(&mut names, step, at)?;
             let (key, value) = step_parts(step, at)?;
             match key {
                 "createUserGroup" => {

@@ -35,6 +35,10 @@ pub struct ActionLimits {
     pub max_steps: usize,
     /// Names per list.
     pub max_list_length: usize,
+    /// Names (memberships) per entry, across all its `add` and `remove` steps; `None`
+    /// for no such limit. Adobe's action documentation reads "a maximum of 10
+    /// memberships in one command entry", which may mean this rather than 10 per list.
+    pub max_names_per_entry: Option<usize>,
 }
 
 impl Default for ActionLimits {
@@ -43,6 +47,7 @@ impl Default for ActionLimits {
             max_entries: protocol::MAX_ENTRIES_PER_REQUEST,
             max_steps: protocol::MAX_STEPS_PER_ENTRY,
             max_list_length: protocol::MAX_NAMES_PER_LIST,
+            max_names_per_entry: None,
         }
     }
 }
@@ -294,5 +299,35 @@ impl Run<'_> {
                 "each command needs a `user` or a `usergroup`",
             )),
         }
+    }
+}
+
+/// The names an `add` or `remove` step lists (0 for other steps).
+fn names_in_step(step: &Value) -> usize {
+    ["add", "remove"]
+        .iter()
+        .filter_map(|key| step.get(key)?.as_object())
+        .flat_map(|lists| lists.values())
+        .filter_map(Value::as_array)
+        .map(Vec::len)
+        .sum()
+}
+
+impl Run<'_> {
+    /// Counts the names of the step about to run against
+    /// [`ActionLimits::max_names_per_entry`]; the steps before it have run.
+    fn count_names(&self, total: &mut usize, step: &Value, at: usize) -> StepResult {
+        let Some(max) = self.limits.max_names_per_entry else {
+            return Ok(());
+        };
+        *total += names_in_step(step);
+        if *total > max {
+            return Err(fail(
+                at,
+                "error.command.add_remove.list_too_long",
+                format!("too many memberships in one command: at most {max}"),
+            ));
+        }
+        Ok(())
     }
 }

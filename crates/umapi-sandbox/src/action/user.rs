@@ -112,7 +112,9 @@ impl Run<'_> {
             }
         }
         let mut target = self.index.find(&self.state.users, &who, prefer_adobe_id);
+        let mut names = 0;
         for (at, step) in steps.iter().enumerate() {
+            self.count_names(&mut names, step, at)?;
             let (key, value) = step_parts(step, at)?;
             match key {
                 "createFederatedID" => {

@@ -2,8 +2,9 @@
 //! estimate and preconditions.
 
 use super::PlanOptions;
-use super::build::Built;
+use super::decide::Built;
 use super::hash::desired_state_hash;
+use super::pack::pack;
 use crate::model::DesiredState;
 use crate::plan::{
     Change, ChangeKind, Estimate, GroupPrecondition, PLAN_FORMAT_VERSION, Plan, Preconditions,
@@ -11,7 +12,7 @@ use crate::plan::{
 };
 use crate::snapshot::Snapshot;
 
-fn summarize(changes: &[ChangeKind]) -> Summary {
+fn summarize<'c>(changes: impl Iterator<Item = &'c ChangeKind>) -> Summary {
     let mut s = Summary::default();
     for change in changes {
         match change {
@@ -47,17 +48,18 @@ impl Built {
         options: &PlanOptions,
         checked: super::limits::Checked,
     ) -> Plan {
-        let summary = summarize(&self.changes);
+        let packed = pack(&self.changes.0, options.packing);
         let changes: Vec<Change> = self
             .changes
+            .0
             .into_iter()
             .enumerate()
-            .map(|(id, kind)| Change {
+            .map(|(id, change)| Change {
                 id: id as u32,
-                kind,
+                kind: change.kind,
             })
             .collect();
-        let packed = self.work.pack();
+        let summary = summarize(changes.iter().map(|c| &c.kind));
         let requests: u64 = packed.phases.iter().map(|p| p.requests.len() as u64).sum();
         let duration_seconds = options.action_requests_per_minute.map_or(0.0, |rate| {
             super::pacing_seconds(requests, rate) * options.action_window.as_secs_f64() / 60.0
@@ -65,9 +67,11 @@ impl Built {
         let users = self
             .touched_users
             .into_iter()
-            .map(|(key, (index, groups))| UserPrecondition {
+            .map(|(key, touched)| UserPrecondition {
                 key,
-                current: index.map(|i| UserFacts::of(&current.users[i as usize], &groups)),
+                current: touched
+                    .current
+                    .map(|i| UserFacts::of(&current.users[i as usize], &touched.groups)),
             })
             .collect();
         let groups = self
@@ -94,6 +98,7 @@ impl Built {
             preconditions: Preconditions { users, groups },
             blocked: checked.blocked,
             overrides: checked.overrides,
+            reassert: options.reassert,
         }
     }
 }

@@ -6,7 +6,8 @@
 //! see [`LimitName::default_allowance`]).
 
 use super::PlanOptions;
-use super::build::Built;
+use super::change::Decided;
+use super::decide::Built;
 use crate::error::{Diagnostic, Error};
 use crate::model::{DesiredState, LimitName};
 use crate::plan::{Blocked, ChangeKind, LimitSource, Override};
@@ -38,12 +39,12 @@ pub(crate) fn check(
         overrides: Vec::new(),
     };
     for name in LimitName::ALL {
-        let (planned, total) = match name {
-            LimitName::MaxUserRemovals => (built.user_removals, current.users.len() as u64),
-            LimitName::MaxMembershipRemovals => {
-                (built.membership_removals, built.managed_memberships)
-            }
-            LimitName::MaxGroupDeletions => (built.group_deletions, user_groups),
+        let affected = affected(name, &built.changes.0);
+        let planned = affected.len() as u64;
+        let total = match name {
+            LimitName::MaxUserRemovals => current.users.len() as u64,
+            LimitName::MaxMembershipRemovals => built.managed_memberships,
+            LimitName::MaxGroupDeletions => user_groups,
         };
         let written = desired.settings.limits.get(name);
         let (setting, default_allowed) = match written {
@@ -68,7 +69,6 @@ pub(crate) fn check(
             });
         }
         if planned > allowed {
-            let affected = affected(name, &built.changes);
             let listed: Vec<String> = affected.iter().take(AFFECTED_SHOWN).cloned().collect();
             checked.blocked.push(Blocked {
                 limit: name,
@@ -98,11 +98,11 @@ fn allowance(name: LimitName, limit: &crate::model::Limit, total: u64) -> Result
     })
 }
 
-/// The objects a destructive class touches, in plan order.
-fn affected(name: LimitName, changes: &[ChangeKind]) -> Vec<String> {
+/// The objects a destructive class touches, in plan order: one per change.
+fn affected(name: LimitName, changes: &[Decided]) -> Vec<String> {
     changes
         .iter()
-        .filter_map(|change| match (name, change) {
+        .filter_map(|change| match (name, &change.kind) {
             (LimitName::MaxUserRemovals, ChangeKind::RemoveUser { user, .. }) => Some(user.clone()),
             (
                 LimitName::MaxMembershipRemovals,

@@ -14,13 +14,16 @@
 //!   (`updateUserGroup` name) instead of removing and re-creating them.
 //! - Identity-type and country differences are warnings: UMAPI cannot change them.
 //! - Declared profiles and admin groups must exist in the org.
-//! - Write-only fields (a user group's description and profile links) are set on
-//!   create and re-asserted on apply without counting as changes.
+//! - Write-only fields (a user group's description and profile links) are sent on
+//!   create, when the declared value differs from what umapi last wrote (the
+//!   [`crate::written`] record; a group without an entry gets them), and all of
+//!   them on `reassert`. Sending them does not count as a change.
 //! - Safety limits per destructive class block the plan: it is made and shown with
 //!   what blocks it, and never sent. Unset limits have defaults.
 
-mod build;
+mod change;
 mod cover;
+mod decide;
 mod finish;
 mod hash;
 mod limits;
@@ -30,10 +33,11 @@ use crate::error::Error;
 use crate::model::{DesiredState, LimitOverride};
 use crate::plan::Plan;
 use crate::snapshot::Snapshot;
+use crate::written::Written;
 
 pub use hash::desired_state_hash;
 pub use limits::AFFECTED_SHOWN;
-pub use pack::{MAX_ENTRIES_PER_REQUEST, MAX_NAMES_PER_LIST, MAX_STEPS_PER_ENTRY};
+pub use pack::{MAX_ENTRIES_PER_REQUEST, MAX_NAMES_PER_LIST, MAX_STEPS_PER_ENTRY, Packing};
 
 /// Options of [`plan`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,11 +48,17 @@ pub struct PlanOptions {
     /// How far apart the client keeps a request and the one a limit later, for the
     /// duration estimate. Default: Adobe's minute.
     pub action_window: std::time::Duration,
-    /// Re-assert declared descriptions and profile links of existing user groups
-    /// (UMAPI cannot read them back). Default: true.
-    pub reassert_write_only: bool,
+    /// Send every declared description and profile link of existing user groups,
+    /// whatever `written` says (UMAPI cannot read them back). Default: false.
+    pub reassert: bool,
+    /// What umapi last wrote; values that match it are not sent again. Default:
+    /// empty, so every declared value is sent.
+    pub written: Written,
     /// Safety limits overridden for this plan (`--allow`); recorded in the plan.
     pub overrides: Vec<LimitOverride>,
+    /// Names per step, steps per entry and entries per request. Default: the
+    /// protocol maxima.
+    pub packing: Packing,
 }
 
 impl Default for PlanOptions {
@@ -56,8 +66,10 @@ impl Default for PlanOptions {
         PlanOptions {
             action_requests_per_minute: Some(10),
             action_window: std::time::Duration::from_secs(60),
-            reassert_write_only: true,
+            reassert: false,
+            written: Written::default(),
             overrides: Vec::new(),
+            packing: Packing::default(),
         }
     }
 }
@@ -83,7 +95,7 @@ pub fn plan(
     current: &Snapshot,
     options: &PlanOptions,
 ) -> Result<Plan, Error> {
-    let built = build::Builder::new(desired, current, options)?.run()?;
+    let built = decide::Builder::new(desired, current, options)?.run()?;
     let checked = limits::check(desired, current, &built, options)?;
     Ok(built.finish(desired, current, options, checked))
 }

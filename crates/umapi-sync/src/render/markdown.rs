@@ -100,7 +100,7 @@ pub fn markdown_for(plan: &Plan, config: Option<&str>) -> String {
             ("Users deleted", s.users_deleted),
             ("Memberships added", s.memberships_added),
             ("Memberships removed", s.memberships_removed),
-            ("Write-only fields re-asserted", s.reasserted),
+            ("Write-only fields sent", s.reasserted),
         ];
         for (label, count) in rows {
             if count > 0 {
@@ -197,7 +197,7 @@ pub fn markdown_for(plan: &Plan, config: Option<&str>) -> String {
         }
         let _ = writeln!(
             tail,
-            "\nUMAPI cannot read these back: they are set on create and re-asserted on apply.\n\n</details>"
+            "\nUMAPI cannot read these back: they are sent on create and when they change.\n\n</details>"
         );
     }
 

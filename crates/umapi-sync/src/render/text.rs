@@ -244,7 +244,7 @@ pub fn text(plan: &Plan, color: bool) -> String {
             out,
             "Not verifiable through the API (set on create{}):",
             if reasserted {
-                ", re-asserted on apply"
+                ", and when they change"
             } else {
                 ""
             }

@@ -1,30 +1,40 @@
-//! Applies the planning rules: matches desired users and groups to the snapshot and
-//! decides every change, leaving the packing into requests to [`super::pack`].
+//! Deciding: matches desired users and groups to the snapshot and decides every
+//! change, as the change list that limits count and [`super::pack`] packs.
+//!
+//! Declared groups are resolved first ([`groups`]), then desired users are matched
+//! to the org's accounts (here), each user's changes are decided ([`users`]), and
+//! the decisions become the ordered change list ([`changes`]).
 
-mod decide;
-mod emit;
+mod changes;
 mod groups;
+mod users;
 
 use std::borrow::Cow;
 use std::collections::hash_map::Entry;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use regex::{Regex, RegexBuilder};
-use umapi_core::identity::{normalize, same_identifier};
+use umapi_core::identity::normalize;
 use umapi_core::protocol::is_email_shaped;
-use umapi_core::wire::{
-    CreateUser, GroupType, IdentityType, IfAlreadyExists, UpdateUser, UserStep,
-};
+use umapi_core::wire::{IdentityType, UserStep};
 
 use super::PlanOptions;
-use super::pack::{
-    CreateWork, GroupWork, LeaveWork, MAX_NAMES_PER_LIST, MAX_STEPS_PER_ENTRY, MembershipWork,
-    UpdateWork, UserTarget, Work,
-};
+use super::change::UserTarget;
 use crate::error::{Diagnostic, Error};
-use crate::model::{DesiredState, Location, UnlistedGroups, UnlistedUsers, UserSpec};
-use crate::plan::{ChangeId, ChangeKind, FieldChange, GroupKind, NotVerifiable};
-use crate::snapshot::{Snapshot, SnapshotUser, identity_key, normalized};
+use crate::model::{DesiredState, Location, UserSpec};
+use crate::plan::{FieldChange, GroupKind, NotVerifiable};
+use crate::snapshot::{Snapshot, SnapshotUser, normalized};
+use umapi_core::protocol::{MAX_NAMES_PER_LIST, MAX_STEPS_PER_ENTRY};
+
+pub(crate) use changes::Built;
+
+/// The write-only values declared for a user group.
+struct GroupSpec {
+    /// Index into `managed`.
+    managed: u32,
+    description: Option<String>,
+    profiles: Vec<String>,
+}
 
 /// A managed group, profile or admin group.
 struct Managed {
@@ -59,24 +69,6 @@ struct Wanted<'a> {
     renamed_from: Option<u32>,
 }
 
-/// Everything decided, ready for limits and packing.
-pub(crate) struct Built {
-    pub changes: Vec<ChangeKind>,
-    pub warnings: Vec<String>,
-    pub not_verifiable: Vec<NotVerifiable>,
-    pub work: Work,
-    /// Touched users by snapshot key: snapshot index (if any) and touched groups
-    /// (lower-cased current names).
-    pub touched_users: BTreeMap<String, (Option<u32>, Vec<String>)>,
-    /// Touched groups by lower-cased name: current type.
-    pub touched_groups: BTreeMap<String, Option<GroupType>>,
-    pub user_removals: u64,
-    pub membership_removals: u64,
-    pub group_deletions: u64,
-    /// Current memberships in managed groups, for percentage limits.
-    pub managed_memberships: u64,
-}
-
 pub(crate) struct Builder<'a> {
     desired: &'a DesiredState,
     snapshot: &'a Snapshot,
@@ -92,8 +84,8 @@ pub(crate) struct Builder<'a> {
     diagnostics: Vec<Diagnostic>,
     warnings: Vec<String>,
     not_verifiable: Vec<NotVerifiable>,
-    /// Group creates/renames/re-assertions in declaration order: (managed index, description, profiles).
-    group_specs: Vec<(u32, Option<String>, Vec<String>)>,
+    /// Declared user groups that are not excluded, in declaration order.
+    group_specs: Vec<GroupSpec>,
 }
 
 fn lower(s: &str) -> String {
@@ -494,14 +486,35 @@ struct UserDecision {
     target: UserTarget,
     /// How requests name the user after a rename.
     after: Option<UserTarget>,
-    create: Option<(UserStep, IdentityType, String, Option<String>)>,
+    create: Option<Create>,
     /// A username set right after the create, in the same entry.
     create_username: Option<String>,
     update: Vec<FieldChange>,
     rename: Vec<FieldChange>,
     adds: Vec<u32>,
     removes: Vec<u32>,
-    leave: Option<(bool, IdentityType)>,
+    leave: Option<Leave>,
+}
+
+/// A user to create.
+struct Create {
+    step: UserStep,
+    identity_type: IdentityType,
+    email: String,
+    country: Option<String>,
+}
+
+/// A user leaving the org.
+struct Leave {
+    delete_account: bool,
+    identity_type: IdentityType,
+}
+
+/// An unlisted user group to delete.
+struct Delete {
+    group: String,
+    /// Its member count, when UMAPI reported one.
+    member_count: Option<u64>,
 }
 
 impl UserDecision {
@@ -518,5 +531,5 @@ impl UserDecision {
 #[derive(Default)]
 struct Decisions {
     users: Vec<UserDecision>,
-    deletes: Vec<(String, Option<u64>)>,
+    deletes: Vec<Delete>,
 }

@@ -1,6 +1,20 @@
 //! What happens to each user: declared users against the org, then unlisted ones.
 
-use super::*;
+use std::collections::HashSet;
+
+use umapi_core::identity::same_identifier;
+use umapi_core::protocol::is_email_shaped;
+use umapi_core::wire::{CreateUser, GroupType, IdentityType, IfAlreadyExists, UserStep};
+
+use super::{
+    Builder, Built, Create, Decisions, Delete, Leave, UserDecision, Wanted, difference,
+    display_user, lower, new_target, target_of_current,
+};
+use crate::error::{Diagnostic, Error};
+use crate::model::{UnlistedGroups, UnlistedUsers};
+use crate::plan::FieldChange;
+use crate::planner::change::UserTarget;
+use crate::snapshot::identity_key;
 
 impl<'a> Builder<'a> {
     pub(super) fn decide(
@@ -38,7 +52,10 @@ impl<'a> Builder<'a> {
                 if self.by_current_lower.get(&key).is_some_and(|i| i.excluded) {
                     continue;
                 }
-                out.deletes.push((group.name.clone(), group.member_count));
+                out.deletes.push(Delete {
+                    group: group.name.clone(),
+                    member_count: group.member_count,
+                });
             }
         }
 
@@ -47,7 +64,7 @@ impl<'a> Builder<'a> {
         let deleted_admin_roles: HashSet<String> = out
             .deletes
             .iter()
-            .map(|(name, _)| lower(&umapi_core::protocol::admin_group_for(name)))
+            .map(|delete| lower(&umapi_core::protocol::admin_group_for(&delete.group)))
             .collect();
 
         for (index, user) in snapshot.users.iter().enumerate() {
@@ -113,7 +130,10 @@ impl<'a> Builder<'a> {
                             user,
                             self.shared_users.contains(&(index as u32)),
                         ),
-                        leave: Some((delete, user.identity_type)),
+                        leave: Some(Leave {
+                            delete_account: delete,
+                            identity_type: user.identity_type,
+                        }),
                         ..UserDecision::default()
                     });
                 }
@@ -392,7 +412,12 @@ impl<'a> Builder<'a> {
                     },
                     current: None,
                     target,
-                    create: Some((step, w.identity_type, email, country)),
+                    create: Some(Create {
+                        step,
+                        identity_type: w.identity_type,
+                        email,
+                        country,
+                    }),
                     create_username: username,
                     adds: groups,
                     ..UserDecision::default()

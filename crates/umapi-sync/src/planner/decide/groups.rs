@@ -1,6 +1,12 @@
 //! Declared user groups, profiles and admin groups matched to the org's groups.
 
-use super::*;
+use std::collections::{HashMap, HashSet};
+
+use umapi_core::wire::GroupType;
+
+use super::{Builder, GroupInfo, GroupSpec, Managed, lower};
+use crate::error::Diagnostic;
+use crate::plan::{GroupKind, NotVerifiable};
 
 impl<'a> Builder<'a> {
     pub(super) fn resolve_groups(&mut self) {
@@ -97,8 +103,11 @@ impl<'a> Builder<'a> {
                 excluded: is_excluded,
             });
             if !is_excluded {
-                self.group_specs
-                    .push((index, group.description.clone(), group.profiles.clone()));
+                self.group_specs.push(GroupSpec {
+                    managed: index,
+                    description: group.description.clone(),
+                    profiles: group.profiles.clone(),
+                });
                 if let Some(description) = &group.description {
                     self.not_verifiable.push(NotVerifiable {
                         group: group.name.clone(),
