@@ -231,7 +231,11 @@ fn one_entry_per_user(plan: &Plan) -> u64 {
 
 /// Pacing time at Adobe's rate, as the plan estimates it (a sliding minute).
 fn minutes(requests: u64) -> String {
-    let seconds = umapi_sync::planner::pacing_seconds(requests, RATE) as u64;
+    let pacing = umapi_core::rate::RateLimits {
+        actions: Some(RATE),
+        ..Default::default()
+    };
+    let seconds = pacing.action_pacing(requests).as_secs();
     format!("{}m{:02}s", seconds / 60, seconds % 60)
 }
 
@@ -485,7 +489,10 @@ fn write_only_values() {
     ];
     for (name, changed, with_record, reassert) in cases {
         let options = PlanOptions {
-            action_requests_per_minute: Some(RATE),
+            pacing: umapi_core::rate::RateLimits {
+                actions: Some(RATE),
+                ..Default::default()
+            },
             written: if with_record {
                 written.clone()
             } else {

@@ -99,10 +99,8 @@ impl Config {
     /// Planner options from the configuration: the packing sizes, and a duration
     /// estimate that follows the connection's pacing.
     pub fn plan_options(&self) -> PlanOptions {
-        let limits = self.rate_limits();
         PlanOptions {
-            action_requests_per_minute: limits.actions,
-            action_window: limits.spacing(),
+            pacing: self.rate_limits(),
             packing: self.packing,
             ..PlanOptions::default()
         }

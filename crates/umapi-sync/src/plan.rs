@@ -445,12 +445,13 @@ pub struct Estimate {
     pub entries: u64,
     /// Fewest requests the API's limits allow for these changes with these phases.
     pub lower_bound_requests: u64,
-    /// The configured action rate limit (requests per minute); absent = unlimited.
+    /// The configured action rate limit (requests per window, Adobe's minute unless
+    /// the sandbox's time scale shortens it); absent = unlimited.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action_requests_per_minute: Option<u32>,
     /// Seconds the requests wait for that rate limit (see
-    /// [`crate::planner::pacing_seconds`]: a sliding minute, so the first batch starts
-    /// at once); server time not included.
+    /// [`umapi_core::rate::RateLimits::action_pacing`]: a sliding window plus the
+    /// pacing margin, so the first batch starts at once); server time not included.
     pub duration_seconds: f64,
 }
 

@@ -71,7 +71,7 @@ async fn plan_for(conn: &Connection, yaml: &str) -> (Snapshot, Plan) {
     let desired = umapi_sync::state::load_str("launch.yaml", yaml)
         .unwrap_or_else(|error| panic!("invalid state: {error}\n{yaml}"));
     let options = PlanOptions {
-        action_requests_per_minute: None,
+        pacing: RateLimits::unlimited(),
         ..PlanOptions::default()
     };
     let plan = plan(&desired, &snapshot, &options).unwrap_or_else(|error| panic!("{error}"));
@@ -187,7 +187,7 @@ async fn the_size_that_went_through_is_used_for_the_rest_of_the_run() {
     let snapshot = Snapshot::read(&conn, |_| {}).await.expect("read org");
     let desired = umapi_sync::state::load_str("launch.yaml", &yaml).expect("state");
     let options = PlanOptions {
-        action_requests_per_minute: None,
+        pacing: RateLimits::unlimited(),
         packing: umapi_sync::planner::Packing {
             entries_per_request: 1,
             ..Default::default()

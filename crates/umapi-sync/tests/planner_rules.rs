@@ -536,14 +536,11 @@ fn duration_follows_the_configured_rate() {
     let desired = desired_from_yaml(&yaml);
     let plan = plan(&desired, &big_org(200), &PlanOptions::default()).unwrap();
     assert_eq!(plan.estimate.requests, 20);
-    // A sliding minute: ten start at once, the next ten a minute later.
-    assert_eq!(plan.estimate.duration_seconds, 60.0);
-    assert_eq!(umapi_sync::planner::pacing_seconds(1, 10), 0.0);
-    assert_eq!(umapi_sync::planner::pacing_seconds(10, 10), 0.0);
-    assert_eq!(umapi_sync::planner::pacing_seconds(11, 10), 60.0);
-    assert_eq!(umapi_sync::planner::pacing_seconds(100, 10), 540.0);
+    // A sliding minute: ten start at once, the next ten a minute and the pacing
+    // margin (3 s) later.
+    assert_eq!(plan.estimate.duration_seconds, 63.0);
     let options = PlanOptions {
-        action_requests_per_minute: None,
+        pacing: umapi_core::RateLimits::unlimited(),
         ..PlanOptions::default()
     };
     let plan = umapi_sync::planner::plan(&desired, &big_org(200), &options).unwrap();

@@ -61,9 +61,7 @@ impl Built {
             .collect();
         let summary = summarize(changes.iter().map(|c| &c.kind));
         let requests: u64 = packed.phases.iter().map(|p| p.requests.len() as u64).sum();
-        let duration_seconds = options.action_requests_per_minute.map_or(0.0, |rate| {
-            super::pacing_seconds(requests, rate) * options.action_window.as_secs_f64() / 60.0
-        });
+        let duration_seconds = options.pacing.action_pacing(requests).as_secs_f64();
         let users = self
             .touched_users
             .into_iter()
@@ -92,7 +90,7 @@ impl Built {
                 requests,
                 entries: packed.entries,
                 lower_bound_requests: packed.lower_bound_requests,
-                action_requests_per_minute: options.action_requests_per_minute,
+                action_requests_per_minute: options.pacing.actions,
                 duration_seconds,
             },
             preconditions: Preconditions { users, groups },

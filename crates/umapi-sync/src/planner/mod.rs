@@ -34,20 +34,18 @@ use crate::model::{DesiredState, LimitOverride};
 use crate::plan::Plan;
 use crate::snapshot::Snapshot;
 use crate::written::Written;
+use umapi_core::rate::RateLimits;
 
 pub use hash::desired_state_hash;
 pub use limits::AFFECTED_SHOWN;
 pub use pack::{MAX_ENTRIES_PER_REQUEST, MAX_NAMES_PER_LIST, MAX_STEPS_PER_ENTRY, Packing};
 
 /// Options of [`plan`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PlanOptions {
-    /// Action requests allowed per minute, for the duration estimate; `None` means
-    /// unlimited. Default: Adobe's 10.
-    pub action_requests_per_minute: Option<u32>,
-    /// How far apart the client keeps a request and the one a limit later, for the
-    /// duration estimate. Default: Adobe's minute.
-    pub action_window: std::time::Duration,
+    /// How the client paces action requests, for the duration estimate. Default:
+    /// Adobe's limits with the default margin ([`RateLimits::default`]).
+    pub pacing: RateLimits,
     /// Send every declared description and profile link of existing user groups,
     /// whatever `written` says (UMAPI cannot read them back). Default: false.
     pub reassert: bool,
@@ -59,30 +57,6 @@ pub struct PlanOptions {
     /// Names per step, steps per entry and entries per request. Default: the
     /// protocol maxima.
     pub packing: Packing,
-}
-
-impl Default for PlanOptions {
-    fn default() -> Self {
-        PlanOptions {
-            action_requests_per_minute: Some(10),
-            action_window: std::time::Duration::from_secs(60),
-            reassert: false,
-            written: Written::default(),
-            overrides: Vec::new(),
-            packing: Packing::default(),
-        }
-    }
-}
-
-/// Seconds that `requests` action requests wait for a limit of `per_minute` requests
-/// per sliding minute (how UMAPI counts and how `umapi-core` paces): the first
-/// `per_minute` start at once, each further `per_minute` a minute later. Server time
-/// is not included; `0` for no limit.
-pub fn pacing_seconds(requests: u64, per_minute: u32) -> f64 {
-    if per_minute == 0 || requests == 0 {
-        return 0.0;
-    }
-    ((requests - 1) / u64::from(per_minute)) as f64 * 60.0
 }
 
 /// Plans the changes that take the org in `current` to `desired`.
