@@ -200,20 +200,12 @@ fn read_all<'t>(
     if sources.len() < 2 || threads < 2 {
         return sources.iter().map(check).collect();
     }
-    // Contiguous shares of about equal size in bytes keep the result in file order.
-    let total: usize = sources.iter().map(|(_, text)| text.len()).sum();
-    let share = total.div_ceil(threads).max(1);
+    let sizes: Vec<usize> = sources.iter().map(|(_, text)| text.len()).collect();
     let mut chunks: Vec<&'t [(PathBuf, String)]> = Vec::with_capacity(threads);
-    let (mut start, mut size) = (0, 0);
-    for (index, (_, text)) in sources.iter().enumerate() {
-        size += text.len();
-        if size >= share && chunks.len() + 1 < threads {
-            chunks.push(&sources[start..=index]);
-            (start, size) = (index + 1, 0);
-        }
-    }
-    if start < sources.len() {
-        chunks.push(&sources[start..]);
+    let mut start = 0;
+    for end in share_ends(&sizes, threads) {
+        chunks.push(&sources[start..end]);
+        start = end;
     }
     std::thread::scope(|scope| {
         let workers: Vec<_> = chunks
@@ -228,6 +220,40 @@ fn read_all<'t>(
             })
             .collect()
     })
+}
+
+/// Where each of at most `shares` contiguous, non-empty shares of `sizes` ends, so
+/// that the shares are as close to equal in total size as cutting between items
+/// allows. Contiguous shares keep the results in order.
+///
+/// Each cut is placed at the item boundary nearest to its ideal point: cutting only
+/// once a share has reached its ideal size would give two nearly equal files (49/51)
+/// both to the first share.
+fn share_ends(sizes: &[usize], shares: usize) -> Vec<usize> {
+    let total: usize = sizes.iter().sum();
+    // Boundary `b` lies after item `b - 1`; `before[b]` is the size of the items before it.
+    let before: Vec<usize> = std::iter::once(0)
+        .chain(sizes.iter().scan(0, |sum, size| {
+            *sum += size;
+            Some(*sum)
+        }))
+        .collect();
+    let mut ends = Vec::with_capacity(shares);
+    let mut last = 0;
+    for share in 1..shares.min(sizes.len()) {
+        let ideal = total * share / shares;
+        // The boundaries left after `last`, keeping one item for each later share.
+        let latest = sizes.len() - (shares.min(sizes.len()) - share);
+        let Some(best) = (last + 1..=latest).min_by_key(|&b| before[b].abs_diff(ideal)) else {
+            break;
+        };
+        ends.push(best);
+        last = best;
+    }
+    if last < sizes.len() {
+        ends.push(sizes.len());
+    }
+    ends
 }
 
 /// One state file, parsed.
@@ -688,6 +714,22 @@ mod tests {
     use super::*;
 
     const VALID: &str = include_str!("../../tests/fixtures/state/valid/org.yaml");
+
+    #[test]
+    fn shares_cut_at_the_boundary_nearest_their_ideal_size() {
+        // Two nearly equal files go to two threads, whichever is larger.
+        assert_eq!(share_ends(&[49, 51], 2), vec![1, 2]);
+        assert_eq!(share_ends(&[51, 49], 2), vec![1, 2]);
+        assert_eq!(share_ends(&[50, 50], 2), vec![1, 2]);
+        // One large file and small ones: the large one alone.
+        assert_eq!(share_ends(&[1, 1, 100, 1], 2), vec![2, 4]);
+        assert_eq!(share_ends(&[100, 1, 1, 1], 2), vec![1, 4]);
+        assert_eq!(share_ends(&[10; 9], 3), vec![3, 6, 9]);
+        // More shares than files: one file each, none empty.
+        assert_eq!(share_ends(&[5, 7], 4), vec![1, 2]);
+        assert_eq!(share_ends(&[0, 0, 0], 2), vec![1, 3]);
+        assert_eq!(share_ends(&[3], 2), vec![1]);
+    }
 
     #[test]
     fn a_valid_file_is_checked_without_parsing_its_tree_again() {
