@@ -8,6 +8,7 @@
 //! consequence of another.
 
 mod de;
+mod fast;
 mod merge;
 mod rules;
 mod shape;
@@ -381,10 +382,20 @@ fn read_one<'t>(
     // parser has read it, then dropped: the file is parsed once, and never held
     // as a whole tree.
     let mut items = Items::default();
-    let root = tree::parse_streaming(file, text, &LISTS, &mut |list, item| {
+    let fast = fast::parse_streaming(text, &LISTS, &mut |list, item| {
         items.take(schema, file, list, item)
-    })
-    .map_err(|problem| vec![problem])?;
+    });
+    let root = match fast {
+        Some(root) => Some(root),
+        None => {
+            // Whatever the fast reader handed out before it gave up is read again.
+            items = Items::default();
+            tree::parse_streaming(file, text, &LISTS, &mut |list, item| {
+                items.take(schema, file, list, item)
+            })
+            .map_err(|problem| vec![problem])?
+        }
+    };
     let root = match root {
         Some(root) if !root.is_null() => root,
         nothing => return Ok(declares_nothing(file, text, nothing.as_ref())),
