@@ -39,6 +39,7 @@ pub(crate) fn parse_streaming(
         },
         lists,
         on_item,
+        open_at_end: None,
     };
     let first = reader.lines.peek()?;
     if first.indent != 0 || !is_key_line(first.body) {
@@ -51,6 +52,172 @@ pub(crate) fn parse_streaming(
         return None;
     }
     Some(root)
+}
+
+/// Like [`parse_streaming`], but with the text cut into up to `parts` pieces at
+/// items of its largest top-level list, read at the same time on as many threads:
+/// each piece's items go to a collector of its own, made by `collector` and fed by
+/// `take`, and the collectors come back in the order of the pieces.
+///
+/// `None` when the text is not cut (too small, or no list to cut it in) or when the
+/// pieces do not read as a whole: the caller then reads it in one piece. Each
+/// piece but the first must consist of items of the list the piece before it ended
+/// in, so the tree and the items are the same as read in one piece
+/// (`tests::pieces_read_as_the_whole`).
+pub(crate) fn parse_in_pieces<C: Send>(
+    text: &str,
+    lists: &[&str],
+    parts: usize,
+    collector: impl Fn() -> C + Sync,
+    take: impl Fn(&mut C, &str, Node) + Sync,
+) -> Option<(Node, Vec<C>)> {
+    if !plain_text(text) {
+        return None;
+    }
+    let (open, starts) = cuts(text, lists, parts)?;
+    // Each piece with its first line's number.
+    let mut pieces = Vec::with_capacity(starts.len() + 1);
+    let (mut from, mut line) = (0, 1);
+    for &start in &starts {
+        pieces.push((&text[from..start], line));
+        line += text.as_bytes()[from..start]
+            .iter()
+            .filter(|&&byte| byte == b'\n')
+            .count();
+        from = start;
+    }
+    pieces.push((&text[from..], line));
+    let last = pieces.len() - 1;
+    let read = |index: usize, (piece, first_line): (&str, usize)| {
+        let mut items = collector();
+        let mut on_item = |list: &str, item: Node| take(&mut items, list, item);
+        let mut reader = Reader {
+            lines: Lines {
+                rest: piece,
+                number: first_line - 1,
+                peeked: None,
+            },
+            lists,
+            on_item: &mut on_item,
+            open_at_end: None,
+        };
+        let read = if index == 0 {
+            reader.head()
+        } else {
+            reader.rest(open, index == last)
+        };
+        read.map(|read| (read, items))
+    };
+    let mut results: Vec<Option<(Piece<'_>, C)>> = std::thread::scope(|scope| {
+        let read = &read;
+        let workers: Vec<_> = pieces
+            .iter()
+            .enumerate()
+            .skip(1)
+            .map(|(index, &piece)| scope.spawn(move || read(index, piece)))
+            .collect();
+        let mut results = vec![read(0, pieces[0])];
+        for worker in workers {
+            match worker.join() {
+                Ok(result) => results.push(result),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        results
+    });
+    let mut collectors = Vec::with_capacity(results.len());
+    let (Piece::Head(mut root, ended_in), first) = results.remove(0)? else {
+        return None;
+    };
+    if ended_in != Some(open) {
+        return None;
+    }
+    collectors.push(first);
+    for result in results {
+        let (piece, items) = result?;
+        collectors.push(items);
+        if let Piece::Rest(entries) = piece {
+            let Value::Mapping(root_entries) = &mut root.value else {
+                return None;
+            };
+            for (key, value) in entries {
+                if root_entries.iter().any(|(known, _)| known.scalar() == key.scalar()) {
+                    return None;
+                }
+                root_entries.push((key, value));
+            }
+        }
+    }
+    Some((root, collectors))
+}
+
+/// What a piece of text read into.
+enum Piece<'l> {
+    /// The first piece: the root, and the list it ended in.
+    Head(Node, Option<Open<'l>>),
+    /// A later piece: the root's entries after the list the pieces were cut in
+    /// (only the last piece has any).
+    Rest(Vec<(Node, Node)>),
+}
+
+/// Where to cut `text` into up to `parts` pieces of about equal size: the list
+/// to cut in (the one the middle of the text is in) and the byte offsets of the
+/// lines starting an item of it nearest to each ideal cut.
+fn cuts<'l>(text: &str, lists: &[&'l str], parts: usize) -> Option<(Open<'l>, Vec<usize>)> {
+    if parts < 2 {
+        return None;
+    }
+    let middle = boundary(text, text.len() / 2);
+    // The last top-level key before the middle names the list.
+    let mut key_at = text[..middle].rfind('\n').map_or(0, |at| at + 1);
+    loop {
+        let line = &text[key_at..];
+        if line.starts_with(|c: char| c != ' ' && c != '#' && c != '-' && c != '\n') {
+            break;
+        }
+        key_at = text[..key_at.checked_sub(1)?].rfind('\n').map_or(0, |at| at + 1);
+    }
+    let line = &text[key_at..text[key_at..].find('\n').map_or(text.len(), |end| key_at + end)];
+    let length = key_length(line)?;
+    let list = lists.iter().copied().find(|list| *list == &line[..length])?;
+    // Its first item sets the column of its `-`.
+    let after = key_at + line.len() + 1;
+    let mut lines = Lines {
+        rest: text.get(after..)?,
+        number: 0,
+        peeked: None,
+    };
+    let first = lines.peek()?;
+    if !is_item_line(first.body) {
+        return None;
+    }
+    let open = Open {
+        list,
+        indent: first.indent,
+        indentless: first.indent == 0,
+    };
+    let prefix = format!("\n{}- ", " ".repeat(open.indent));
+    let mut starts: Vec<usize> = Vec::with_capacity(parts - 1);
+    for part in 1..parts {
+        let ideal = boundary(text, (text.len() * part / parts).max(after));
+        let Some(found) = text[ideal..].find(&prefix) else {
+            break;
+        };
+        let start = ideal + found + 1;
+        if starts.last() != Some(&start) {
+            starts.push(start);
+        }
+    }
+    (!starts.is_empty()).then_some((open, starts))
+}
+
+/// The first character boundary of `text` at or after byte `at`.
+fn boundary(text: &str, mut at: usize) -> usize {
+    at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at += 1;
+    }
+    at
 }
 
 /// Whether `text` is free of the characters this reader leaves to the general one:
@@ -177,9 +344,58 @@ struct Reader<'t, 'l, 's> {
     lines: Lines<'t>,
     lists: &'l [&'l str],
     on_item: &'s mut dyn FnMut(&str, Node),
+    /// The top-level list whose items went to `on_item` last, if the text ended
+    /// inside it.
+    open_at_end: Option<Open<'l>>,
 }
 
-impl<'t> Reader<'t, '_, '_> {
+/// A top-level list whose items go on past the end of a piece of text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Open<'l> {
+    list: &'l str,
+    /// Column of its `-`.
+    indent: usize,
+    /// Whether its `-` are at its key's column.
+    indentless: bool,
+}
+
+impl<'t, 'l> Reader<'t, 'l, '_> {
+    /// The first piece of a text cut at items of a list: the root as far as it goes.
+    fn head(&mut self) -> Option<Piece<'l>> {
+        let first = self.lines.peek()?;
+        if first.indent != 0 || !is_key_line(first.body) {
+            return None;
+        }
+        let root = self.mapping(0, None, 1, true)?;
+        if self.lines.peek().is_some() {
+            return None;
+        }
+        Some(Piece::Head(root, self.open_at_end))
+    }
+
+    /// A later piece: items of the list `open`, then (in the `last` piece only)
+    /// more of the root.
+    fn rest(&mut self, open: Open<'l>, last: bool) -> Option<Piece<'l>> {
+        let first = self.lines.peek()?;
+        if first.indent != open.indent || !is_item_line(first.body) {
+            return None;
+        }
+        self.sequence(open.indent, 2, Some(open.list), open.indentless)?;
+        if self.lines.peek().is_none() {
+            return Some(Piece::Rest(Vec::new()));
+        }
+        if !last {
+            return None;
+        }
+        let Value::Mapping(entries) = self.mapping(0, None, 1, true)?.value else {
+            return None;
+        };
+        if self.lines.peek().is_some() {
+            return None;
+        }
+        Some(Piece::Rest(entries))
+    }
+
     /// A block mapping whose keys are at column `indent`; `first` is a line whose
     /// key starts at byte `at` after a list item's `- `. `top` for the root.
     fn mapping(
@@ -225,13 +441,11 @@ impl<'t> Reader<'t, '_, '_> {
                     // The general reader keeps a list written twice in the tree.
                     return None;
                 }
-                self.lists
-                    .iter()
-                    .any(|list| *list == name)
-                    .then_some(name)
+                self.lists.iter().copied().find(|list| *list == name)
             } else {
                 None
             };
+            self.open_at_end = None;
             let value_at = at + length + 1;
             let rest = &line.full[value_at..];
             let skipped = rest.len() - rest.trim_start_matches(' ').len();
@@ -265,7 +479,7 @@ impl<'t> Reader<'t, '_, '_> {
     }
 
     /// A block value starting on `line` (deeper than its key).
-    fn block(&mut self, line: Line<'t>, level: usize, stream: Option<&str>) -> Option<Node> {
+    fn block(&mut self, line: Line<'t>, level: usize, stream: Option<&'l str>) -> Option<Node> {
         if is_item_line(line.body) {
             self.sequence(line.indent, level, stream, false)
         } else if is_key_line(line.body) && stream.is_none() {
@@ -283,7 +497,7 @@ impl<'t> Reader<'t, '_, '_> {
         &mut self,
         indent: usize,
         level: usize,
-        stream: Option<&str>,
+        stream: Option<&'l str>,
         indentless: bool,
     ) -> Option<Node> {
         if level > MAX_LEVELS {
@@ -321,6 +535,15 @@ impl<'t> Reader<'t, '_, '_> {
                 Some(list) => (self.on_item)(list, item),
                 None => items.push(item),
             }
+        }
+        if let Some(list) = stream
+            && self.lines.peek().is_none()
+        {
+            self.open_at_end = Some(Open {
+                list,
+                indent,
+                indentless,
+            });
         }
         Some(Node {
             mark: mark?,
@@ -479,6 +702,44 @@ mod tests {
             prop_assert_eq!(Ok(Some(read)), general(text), "{}", text);
         }
         Ok(())
+    }
+
+    /// The root and the items, read in up to `parts` pieces (`None` when not cut).
+    fn in_pieces(text: &str, parts: usize) -> Option<(Node, Vec<(String, Node)>)> {
+        let (root, pieces) = parse_in_pieces(
+            text,
+            &LISTS,
+            parts,
+            Vec::new,
+            |items: &mut Vec<(String, Node)>, list, item| items.push((list.to_owned(), item)),
+        )?;
+        Some((root, pieces.into_iter().flatten().collect()))
+    }
+
+    fn pieces_agree(text: &str, parts: usize) -> Result<(), TestCaseError> {
+        if let Some(read) = in_pieces(text, parts) {
+            prop_assert_eq!(Ok(Some(read)), general(text), "{} parts:\n{}", parts, text);
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn a_large_list_is_read_in_pieces_as_it_is_read_whole() {
+        for (indent, parts) in [("", 2), ("  ", 2), ("    ", 3), ("  ", 7)] {
+            let mut text = String::from("# users\nusers:\n");
+            for index in 0..3_000 {
+                text.push_str(&format!(
+                    "{indent}- email: u{index}@example.com\n{indent}  firstname: Zoë\n\
+                     {indent}  groups:\n{indent}  - 'Team {}'\n",
+                    index % 7
+                ));
+            }
+            text.push_str("groups:\n- name: Team 1\nsettings:\n  unlisted_users: remove\n");
+            let read = in_pieces(&text, parts).expect("cut into pieces");
+            assert_eq!(Some(read.clone()), fast(&text));
+            assert_eq!(read.1.len(), 3_001);
+            pieces_agree(&text, parts).unwrap();
+        }
     }
 
     fn understood(text: &str) {
@@ -660,10 +921,63 @@ mod tests {
             })
     }
 
+    /// A user as usually written: plain or quoted values, lists on one line or
+    /// below their key (at its column or deeper).
+    fn user() -> impl Strategy<Value = Vec<String>> {
+        let safe = ("[a-zA-Z0-9._@+-]{1,12}", 0u8..4).prop_map(|(value, style)| {
+            let value = if value.starts_with(['-', '.', '@']) {
+                format!("x{value}")
+            } else {
+                value
+            };
+            written(value, style)
+        });
+        let key = prop::sample::select(vec!["email", "firstname", "groups", "country"]);
+        let field = (key, 0u8..3, prop::collection::vec(safe, 1..4), 0usize..3);
+        prop::collection::vec(field, 1..5).prop_map(|fields| {
+            let mut lines = Vec::new();
+            for (key, kind, values, indent) in fields {
+                match kind {
+                    0 => lines.push(format!("{key}: {}", values[0])),
+                    1 => lines.push(format!("{key}: [{}]", values.join(", "))),
+                    _ => {
+                        lines.push(format!("{key}:"));
+                        for value in values {
+                            lines.push(format!("{}- {value}", " ".repeat(indent)));
+                        }
+                    }
+                }
+            }
+            lines
+        })
+    }
+
+    /// A document starting with a long list of users, which can be cut.
+    fn long_document() -> impl Strategy<Value = String> {
+        (
+            prop::collection::vec(user(), 4..24),
+            0usize..3,
+            prop_oneof![Just(String::new()), document()],
+        )
+            .prop_map(
+            |(users, indent, rest)| {
+                let mut text = String::from("users:\n");
+                let pad = " ".repeat(indent);
+                for user in users {
+                    for (index, line) in user.into_iter().enumerate() {
+                        let dash = if index == 0 { "- " } else { "  " };
+                        text.push_str(&format!("{pad}{dash}{line}\n"));
+                    }
+                }
+                text + &rest
+            },
+        )
+    }
+
     /// A document with a few bytes replaced.
     fn damaged() -> impl Strategy<Value = String> {
         (
-            document(),
+            prop_oneof![document(), long_document()],
             any::<prop::sample::Index>(),
             0usize..6,
             "[ -~\n\t#:'\"\\[\\]{},&*!|>-]{0,4}",
@@ -694,6 +1008,20 @@ mod tests {
         #[test]
         fn agrees_with_the_general_reader_on_damaged_files(text in damaged()) {
             agrees(&text)?;
+        }
+
+        /// A text cut into pieces reads into the same tree and items as read whole.
+        #[test]
+        fn pieces_read_as_the_whole(
+            text in prop_oneof![document(), long_document()],
+            parts in 2usize..5,
+        ) {
+            pieces_agree(&text, parts)?;
+        }
+
+        #[test]
+        fn pieces_read_as_the_whole_when_damaged(text in damaged(), parts in 2usize..5) {
+            pieces_agree(&text, parts)?;
         }
     }
 }

@@ -381,10 +381,30 @@ fn read_one<'t>(
     // Each item of the top-level lists is checked and converted as soon as the
     // parser has read it, then dropped: the file is parsed once, and never held
     // as a whole tree.
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let pieces = if text.len() >= PIECE_BYTES * 2 {
+        fast::parse_in_pieces(
+            text,
+            &LISTS,
+            threads.min(text.len() / PIECE_BYTES),
+            Items::default,
+            |items: &mut Items, list, item| items.take(schema, file, list, item),
+        )
+    } else {
+        None
+    };
     let mut items = Items::default();
-    let fast = fast::parse_streaming(text, &LISTS, &mut |list, item| {
-        items.take(schema, file, list, item)
-    });
+    let fast = match pieces {
+        Some((root, pieces)) => {
+            for piece in pieces {
+                items.append(piece);
+            }
+            Some(root)
+        }
+        None => fast::parse_streaming(text, &LISTS, &mut |list, item| {
+            items.take(schema, file, list, item)
+        }),
+    };
     let root = match fast {
         Some(root) => Some(root),
         None => {
@@ -421,6 +441,10 @@ fn read_one<'t>(
     Ok(Source { content, ..source })
 }
 
+/// The least bytes of a file read on a thread of its own: a large file is cut into
+/// pieces of at least this size, read at the same time.
+const PIECE_BYTES: usize = 1 << 20;
+
 /// The top-level lists whose items are handed out while parsing.
 const LISTS: [&str; 4] = ["users", "groups", "profiles", "admin_groups"];
 
@@ -450,6 +474,22 @@ struct Items {
 }
 
 impl Items {
+    /// Adds the items of the piece of the file that follows.
+    fn append(&mut self, mut next: Items) {
+        self.users.append(&mut next.users);
+        self.groups.append(&mut next.groups);
+        self.profiles.append(&mut next.profiles);
+        self.admin_groups.append(&mut next.admin_groups);
+        for (list, mut marks) in next.marks {
+            match self.marks.iter_mut().find(|(name, _)| *name == list) {
+                Some((_, known)) => known.append(&mut marks),
+                None => self.marks.push((list, marks)),
+            }
+        }
+        self.found.append(&mut next.found);
+        self.unconvertible |= next.unconvertible;
+    }
+
     fn take(&mut self, schema: &serde_json::Value, file: &Path, list: &str, item: Node) {
         let Some(list) = LISTS.iter().copied().find(|known| *known == list) else {
             return;
