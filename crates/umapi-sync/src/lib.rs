@@ -15,5 +15,6 @@ pub mod render;
 pub mod schema;
 pub mod snapshot;
 pub mod state;
+mod yaml;
 
 pub use error::{Diagnostic, Error};

@@ -7,22 +7,17 @@
 //! duplicates) then wait until every file reads cleanly, so no message is a
 //! consequence of another.
 
-mod de;
-mod fast;
 mod merge;
 mod rules;
-mod shape;
-mod suggest;
-mod tree;
 
 use std::path::{Path, PathBuf};
 
 use crate::error::{Diagnostic, Error};
 use crate::model::{DesiredState, GroupSpec, Location, ProfileSpec, Settings, StateFile, UserSpec};
 
+pub(crate) use crate::yaml::{Node, Step, Value, check as check_shape, parse as parse_tree, typed_parse};
+use crate::yaml::{self, Mark};
 pub(crate) use rules::{check_settings, escape_hidden};
-pub(crate) use shape::check as check_shape;
-pub(crate) use tree::{Node, Step, Value, parse as parse_tree};
 
 /// Settings written outside the state files (in `umapi.yaml`), and where.
 #[derive(Debug, Clone, PartialEq)]
@@ -190,71 +185,17 @@ fn read_all<'t>(
     schema: &serde_json::Value,
     sources: &'t [(PathBuf, String)],
 ) -> Vec<(Option<Source<'t>>, Vec<Diagnostic>)> {
-    let check = |(file, text): &'t (PathBuf, String)| match read_one(schema, file, text) {
-        Ok(source) => {
-            let found = rules::check_file(&source);
-            (Some(source), found)
-        }
-        Err(found) => (None, found),
-    };
-    let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    if sources.len() < 2 || threads < 2 {
-        return sources.iter().map(check).collect();
-    }
-    let sizes: Vec<usize> = sources.iter().map(|(_, text)| text.len()).collect();
-    let mut chunks: Vec<&'t [(PathBuf, String)]> = Vec::with_capacity(threads);
-    let mut start = 0;
-    for end in share_ends(&sizes, threads) {
-        chunks.push(&sources[start..end]);
-        start = end;
-    }
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = chunks
-            .into_iter()
-            .map(|chunk| scope.spawn(move || chunk.iter().map(check).collect::<Vec<_>>()))
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|worker| match worker.join() {
-                Ok(results) => results,
-                Err(panic) => std::panic::resume_unwind(panic),
-            })
-            .collect()
-    })
-}
-
-/// Where each of at most `shares` contiguous, non-empty shares of `sizes` ends, so
-/// that the shares are as close to equal in total size as cutting between items
-/// allows. Contiguous shares keep the results in order.
-///
-/// Each cut is placed at the item boundary nearest to its ideal point: cutting only
-/// once a share has reached its ideal size would give two nearly equal files (49/51)
-/// both to the first share.
-fn share_ends(sizes: &[usize], shares: usize) -> Vec<usize> {
-    let total: usize = sizes.iter().sum();
-    // Boundary `b` lies after item `b - 1`; `before[b]` is the size of the items before it.
-    let before: Vec<usize> = std::iter::once(0)
-        .chain(sizes.iter().scan(0, |sum, size| {
-            *sum += size;
-            Some(*sum)
-        }))
-        .collect();
-    let mut ends = Vec::with_capacity(shares);
-    let mut last = 0;
-    for share in 1..shares.min(sizes.len()) {
-        let ideal = total * share / shares;
-        // The boundaries left after `last`, keeping one item for each later share.
-        let latest = sizes.len() - (shares.min(sizes.len()) - share);
-        let Some(best) = (last + 1..=latest).min_by_key(|&b| before[b].abs_diff(ideal)) else {
-            break;
-        };
-        ends.push(best);
-        last = best;
-    }
-    if last < sizes.len() {
-        ends.push(sizes.len());
-    }
-    ends
+    yaml::map_in_shares(
+        sources,
+        |(_, text)| text.len(),
+        |(file, text): &'t (PathBuf, String)| match read_one(schema, file, text) {
+            Ok(source) => {
+                let found = rules::check_file(&source);
+                (Some(source), found)
+            }
+            Err(found) => (None, found),
+        },
+    )
 }
 
 /// One state file, parsed.
@@ -267,9 +208,9 @@ pub(crate) struct Source<'t> {
     pub file: PathBuf,
     text: &'t str,
     /// `(top-level key, mark of its value, marks of its list items)`.
-    top: Vec<(String, tree::Mark, Vec<tree::Mark>)>,
-    key_marks: Vec<(String, tree::Mark)>,
-    root_mark: Option<tree::Mark>,
+    top: Vec<(String, Mark, Vec<Mark>)>,
+    key_marks: Vec<(String, Mark)>,
+    root_mark: Option<Mark>,
     tree: std::cell::OnceCell<Option<Node>>,
     pub content: StateFile,
 }
@@ -282,7 +223,7 @@ impl<'t> Source<'t> {
         text: &'t str,
         root: Option<&Node>,
         content: StateFile,
-        mut streamed: Vec<(&str, Vec<tree::Mark>)>,
+        mut streamed: Vec<(&str, Vec<Mark>)>,
     ) -> Self {
         let mut top = Vec::new();
         let mut key_marks = Vec::new();
@@ -350,7 +291,7 @@ impl<'t> Source<'t> {
         }
         let tree = self
             .tree
-            .get_or_init(|| tree::parse(&self.file, self.text).ok().flatten());
+            .get_or_init(|| yaml::parse(&self.file, self.text).ok().flatten());
         match tree {
             Some(root) => root.mark_at(path).in_file(&self.file),
             None => Location {
@@ -381,53 +322,20 @@ fn read_one<'t>(
     // Each item of the top-level lists is checked and converted as soon as the
     // parser has read it, then dropped: the file is parsed once, and never held
     // as a whole tree.
-    let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    let pieces = if text.len() >= PIECE_BYTES * 2 {
-        fast::parse_in_pieces(
-            text,
-            &LISTS,
-            threads.min(text.len() / PIECE_BYTES),
-            Items::default,
-            |items: &mut Items, list, item| items.take(schema, file, list, item),
-        )
-    } else {
-        None
-    };
-    let mut items = Items::default();
-    let fast = match pieces {
-        Some((root, pieces)) => {
-            for piece in pieces {
-                items.append(piece);
-            }
-            Some(root)
-        }
-        None => fast::parse_streaming(text, &LISTS, &mut |list, item| {
-            items.take(schema, file, list, item)
-        }),
-    };
-    let root = match fast {
-        Some(root) => Some(root),
-        None => {
-            // Whatever the fast reader handed out before it gave up is read again.
-            items = Items::default();
-            tree::parse_streaming(file, text, &LISTS, &mut |list, item| {
-                items.take(schema, file, list, item)
-            })
-            .map_err(|problem| vec![problem])?
-        }
-    };
+    let (root, items) = yaml::read_streaming(file, text, &LISTS, || Items::new(schema, file))
+        .map_err(|problem| vec![problem])?;
     let root = match root {
         Some(root) if !root.is_null() => root,
         nothing => return Ok(declares_nothing(file, text, nothing.as_ref())),
     };
     let mut found = items.found;
-    found.extend(shape::check(schema, &root, file, "a state file", None));
+    found.extend(yaml::check(schema, &root, file, "a state file", None));
     if !found.is_empty() {
         return Err(found);
     }
     let source = Source::new(file, text, Some(&root), StateFile::default(), items.marks);
     // What is left of the tree (settings, and lists written twice) is consumed too.
-    let converted = de::from_node::<StateFile>(root);
+    let converted = yaml::from_node::<StateFile>(root);
     let (Ok(mut content), false) = (converted, items.unconvertible) else {
         // The checks passed but a value does not fit its type (a case the checks
         // do not cover, such as an empty list item): serde_yaml's own message says
@@ -440,10 +348,6 @@ fn read_one<'t>(
     prepend(&mut content.admin_groups, items.admin_groups);
     Ok(Source { content, ..source })
 }
-
-/// The least bytes of a file read on a thread of its own: a large file is cut into
-/// pieces of at least this size, read at the same time.
-const PIECE_BYTES: usize = 1 << 20;
 
 /// The top-level lists whose items are handed out while parsing.
 const LISTS: [&str; 4] = ["users", "groups", "profiles", "admin_groups"];
@@ -461,21 +365,37 @@ fn prepend<T>(list: &mut Vec<T>, mut first: Vec<T>) {
 
 /// The items of the top-level lists, checked and converted one by one as the
 /// parser hands them out, with their positions.
-#[derive(Default)]
-struct Items {
+struct Items<'a> {
+    schema: &'a serde_json::Value,
+    file: &'a Path,
     users: Vec<UserSpec>,
     groups: Vec<GroupSpec>,
     profiles: Vec<ProfileSpec>,
     admin_groups: Vec<ProfileSpec>,
-    marks: Vec<(&'static str, Vec<tree::Mark>)>,
+    marks: Vec<(&'static str, Vec<Mark>)>,
     found: Vec<Diagnostic>,
     /// An item passed the checks but could not be converted.
     unconvertible: bool,
 }
 
-impl Items {
-    /// Adds the items of the piece of the file that follows.
-    fn append(&mut self, mut next: Items) {
+impl<'a> Items<'a> {
+    fn new(schema: &'a serde_json::Value, file: &'a Path) -> Self {
+        Items {
+            schema,
+            file,
+            users: Vec::new(),
+            groups: Vec::new(),
+            profiles: Vec::new(),
+            admin_groups: Vec::new(),
+            marks: Vec::new(),
+            found: Vec::new(),
+            unconvertible: false,
+        }
+    }
+}
+
+impl yaml::Collector for Items<'_> {
+    fn append(&mut self, mut next: Self) {
         self.users.append(&mut next.users);
         self.groups.append(&mut next.groups);
         self.profiles.append(&mut next.profiles);
@@ -490,7 +410,7 @@ impl Items {
         self.unconvertible |= next.unconvertible;
     }
 
-    fn take(&mut self, schema: &serde_json::Value, file: &Path, list: &str, item: Node) {
+    fn take(&mut self, list: &str, item: Node) {
         let Some(list) = LISTS.iter().copied().find(|known| *known == list) else {
             return;
         };
@@ -498,17 +418,17 @@ impl Items {
             Some((_, marks)) => marks.push(item.mark),
             None => self.marks.push((list, vec![item.mark])),
         }
-        let problems = shape::check_list_item(schema, list, &item, file);
+        let problems = yaml::check_list_item(self.schema, list, &item, self.file);
         if !problems.is_empty() || !self.found.is_empty() || self.unconvertible {
             // The file will not be used: only its problems are collected.
             self.found.extend(problems);
             return;
         }
         let converted = match list {
-            "users" => de::from_node(item).map(|user| self.users.push(user)),
-            "groups" => de::from_node(item).map(|group| self.groups.push(group)),
-            "profiles" => de::from_node(item).map(|profile| self.profiles.push(profile)),
-            _ => de::from_node(item).map(|admin_group| self.admin_groups.push(admin_group)),
+            "users" => yaml::from_node(item).map(|user| self.users.push(user)),
+            "groups" => yaml::from_node(item).map(|group| self.groups.push(group)),
+            "profiles" => yaml::from_node(item).map(|profile| self.profiles.push(profile)),
+            _ => yaml::from_node(item).map(|admin_group| self.admin_groups.push(admin_group)),
         };
         self.unconvertible = converted.is_err();
     }
@@ -523,12 +443,12 @@ fn read_with_serde_yaml<'t>(
     file: &Path,
     text: &'t str,
 ) -> Result<Source<'t>, Vec<Diagnostic>> {
-    let root = tree::parse(file, text).map_err(|problem| vec![problem])?;
+    let root = yaml::parse(file, text).map_err(|problem| vec![problem])?;
     let root = match root {
         Some(root) if !root.is_null() => root,
         nothing => return Ok(declares_nothing(file, text, nothing.as_ref())),
     };
-    let found = shape::check(schema, &root, file, "a state file", None);
+    let found = yaml::check(schema, &root, file, "a state file", None);
     if !found.is_empty() {
         return Err(found);
     }
@@ -536,31 +456,6 @@ fn read_with_serde_yaml<'t>(
     drop(root);
     let content = typed_parse(file, text)?;
     Ok(Source { content, ..source })
-}
-
-/// The typed parse with serde_yaml, for documents that are not state files (the
-/// config); the error is reported where serde_yaml saw it.
-pub(crate) fn typed_parse<T: serde::de::DeserializeOwned>(
-    file: &Path,
-    text: &str,
-) -> Result<T, Vec<Diagnostic>> {
-    serde_yaml::from_str(text).map_err(|error| {
-        let location = error.location().map(|at| Location {
-            file: file.to_path_buf(),
-            line: at.line(),
-            column: at.column(),
-        });
-        let mut message = error.to_string();
-        // serde_yaml appends " at line L column C"; the location says it already.
-        if let Some(cut) = message.find(" at line ") {
-            message.truncate(cut);
-        }
-        vec![Diagnostic {
-            location,
-            message,
-            hint: None,
-        }]
-    })
 }
 
 /// The files named by `paths`: files as given, folders expanded to their YAML files.
@@ -765,22 +660,6 @@ mod tests {
     use super::*;
 
     const VALID: &str = include_str!("../../tests/fixtures/state/valid/org.yaml");
-
-    #[test]
-    fn shares_cut_at_the_boundary_nearest_their_ideal_size() {
-        // Two nearly equal files go to two threads, whichever is larger.
-        assert_eq!(share_ends(&[49, 51], 2), vec![1, 2]);
-        assert_eq!(share_ends(&[51, 49], 2), vec![1, 2]);
-        assert_eq!(share_ends(&[50, 50], 2), vec![1, 2]);
-        // One large file and small ones: the large one alone.
-        assert_eq!(share_ends(&[1, 1, 100, 1], 2), vec![2, 4]);
-        assert_eq!(share_ends(&[100, 1, 1, 1], 2), vec![1, 4]);
-        assert_eq!(share_ends(&[10; 9], 3), vec![3, 6, 9]);
-        // More shares than files: one file each, none empty.
-        assert_eq!(share_ends(&[5, 7], 4), vec![1, 2]);
-        assert_eq!(share_ends(&[0, 0, 0], 2), vec![1, 3]);
-        assert_eq!(share_ends(&[3], 2), vec![1]);
-    }
 
     #[test]
     fn a_valid_file_is_checked_without_parsing_its_tree_again() {

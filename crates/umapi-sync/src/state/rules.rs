@@ -5,7 +5,7 @@
 //! settings) live in `merge`.
 
 use super::Source;
-use super::tree::Step;
+use crate::yaml::Step;
 use crate::error::Diagnostic;
 use crate::model::{GroupSpec, Limit, Location, ProfileSpec, Settings, UserSpec, parse_percent};
 

@@ -674,7 +674,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::state::tree;
+    use crate::yaml::tree;
 
     const LISTS: [&str; 4] = ["users", "groups", "profiles", "admin_groups"];
 
