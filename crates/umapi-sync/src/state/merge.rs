@@ -10,11 +10,11 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use umapi_core::wire::IdentityType;
 
 use super::rules::{problem, user_pattern};
-use crate::yaml::{self, Step};
 use super::{ExternalSettings, Source};
 use crate::error::Diagnostic;
 use crate::model::{DesiredState, Location, Settings, UnlistedUsers, UserSpec};
 use crate::snapshot::normalized;
+use crate::yaml::{self, Step};
 
 /// What kind of thing a managed name is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -15,8 +15,10 @@ use std::path::{Path, PathBuf};
 use crate::error::{Diagnostic, Error};
 use crate::model::{DesiredState, GroupSpec, Location, ProfileSpec, Settings, StateFile, UserSpec};
 
-pub(crate) use crate::yaml::{Node, Step, Value, check as check_shape, parse as parse_tree, typed_parse};
 use crate::yaml::{self, Mark};
+pub(crate) use crate::yaml::{
+    Node, Step, Value, check as check_shape, parse as parse_tree, typed_parse,
+};
 pub(crate) use rules::{check_settings, escape_hidden};
 
 /// Settings written outside the state files (in `umapi.yaml`), and where.

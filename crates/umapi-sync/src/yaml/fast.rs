@@ -141,7 +141,10 @@ pub(crate) fn parse_in_pieces<C: Send>(
                 return None;
             };
             for (key, value) in entries {
-                if root_entries.iter().any(|(known, _)| known.scalar() == key.scalar()) {
+                if root_entries
+                    .iter()
+                    .any(|(known, _)| known.scalar() == key.scalar())
+                {
                     return None;
                 }
                 root_entries.push((key, value));
@@ -175,11 +178,19 @@ fn cuts<'l>(text: &str, lists: &[&'l str], parts: usize) -> Option<(Open<'l>, Ve
         if line.starts_with(|c: char| c != ' ' && c != '#' && c != '-' && c != '\n') {
             break;
         }
-        key_at = text[..key_at.checked_sub(1)?].rfind('\n').map_or(0, |at| at + 1);
+        key_at = text[..key_at.checked_sub(1)?]
+            .rfind('\n')
+            .map_or(0, |at| at + 1);
     }
-    let line = &text[key_at..text[key_at..].find('\n').map_or(text.len(), |end| key_at + end)];
+    let line = &text[key_at
+        ..text[key_at..]
+            .find('\n')
+            .map_or(text.len(), |end| key_at + end)];
     let length = key_length(line)?;
-    let list = lists.iter().copied().find(|list| *list == &line[..length])?;
+    let list = lists
+        .iter()
+        .copied()
+        .find(|list| *list == &line[..length])?;
     // Its first item sets the column of its `-`.
     let after = key_at + line.len() + 1;
     let mut lines = Lines {
@@ -235,12 +246,8 @@ fn plain_text(text: &str) -> bool {
         || !text.chars().any(|c| {
             matches!(
                 c,
-                '\u{80}'..='\u{a0}'
-                    | '\u{2028}'
-                    | '\u{2029}'
-                    | '\u{feff}'
-                    | '\u{fffe}'
-                    | '\u{ffff}'
+                '\u{80}'
+                    ..='\u{a0}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
             )
         })
 }
@@ -327,8 +334,7 @@ fn key_length(body: &str) -> Option<usize> {
     let length = bytes
         .iter()
         .position(|&byte| !(byte.is_ascii_alphanumeric() || byte == b'_'))?;
-    (bytes[length] == b':' && matches!(bytes.get(length + 1), None | Some(b' ')))
-        .then_some(length)
+    (bytes[length] == b':' && matches!(bytes.get(length + 1), None | Some(b' '))).then_some(length)
 }
 
 fn is_key_line(body: &str) -> bool {
@@ -505,8 +511,7 @@ impl<'t, 'l> Reader<'t, 'l, '_> {
         }
         let mut items = Vec::new();
         let mut mark = None;
-        loop {
-            let Some(line) = self.lines.peek() else { break };
+        while let Some(line) = self.lines.peek() {
             if line.indent < indent {
                 break;
             }
@@ -559,7 +564,7 @@ fn inline(line: &Line<'_>, at: usize) -> Option<Node> {
         b'[' => flow_list(line, at)?,
         b'\'' | b'"' => quoted(line, at)?,
         _ => {
-            let end = text.find(" #").unwrap_or(text.len());
+            let end = comment_start(text);
             let value = text[..end].trim_end_matches(' ');
             (plain(line, at, value, false)?, end)
         }
@@ -575,8 +580,8 @@ fn plain(line: &Line<'_>, at: usize, value: &str, flow: bool) -> Option<Node> {
     if "-?:,[]{}#&*!|>'\"%@`".contains(first)
         || value.len() > MAX_SCALAR
         || value.ends_with(':')
-        || value.contains(": ")
-        || value.contains(" #")
+        || has_pair(value, b':', b' ')
+        || has_pair(value, b' ', b'#')
         || (flow && value.contains([':', '#', ',', '[', ']', '{', '}']))
     {
         return None;
@@ -588,6 +593,27 @@ fn plain(line: &Line<'_>, at: usize, value: &str, flow: bool) -> Option<Node> {
             quoted: false,
         },
     })
+}
+
+/// Where a comment starts in `text` (at the space before a `#`), or its length.
+fn comment_start(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    while let Some(found) = bytes[from..].iter().position(|&byte| byte == b'#') {
+        let at = from + found;
+        if at > 0 && bytes[at - 1] == b' ' {
+            return at - 1;
+        }
+        from = at + 1;
+    }
+    text.len()
+}
+
+/// Whether `first` is followed by `second` somewhere in `text`.
+fn has_pair(text: &str, first: u8, second: u8) -> bool {
+    text.as_bytes()
+        .windows(2)
+        .any(|pair| pair[0] == first && pair[1] == second)
 }
 
 /// A quoted value starting at byte `at`, ending on the same line; with the bytes
@@ -678,8 +704,11 @@ mod tests {
 
     const LISTS: [&str; 4] = ["users", "groups", "profiles", "admin_groups"];
 
+    /// A root and the items handed out, with their lists' names.
+    type Read = (Node, Vec<(String, Node)>);
+
     /// The root and the items handed out, by the fast reader (`None` when it gives up).
-    fn fast(text: &str) -> Option<(Node, Vec<(String, Node)>)> {
+    fn fast(text: &str) -> Option<Read> {
         let mut items = Vec::new();
         let root = parse_streaming(text, &LISTS, &mut |list, item| {
             items.push((list.to_owned(), item));
@@ -688,7 +717,7 @@ mod tests {
     }
 
     /// The same, by the general reader.
-    fn general(text: &str) -> Result<Option<(Node, Vec<(String, Node)>)>, String> {
+    fn general(text: &str) -> Result<Option<Read>, String> {
         let mut items = Vec::new();
         let root = tree::parse_streaming(Path::new("t.yaml"), text, &LISTS, &mut |list, item| {
             items.push((list.to_owned(), item));
@@ -705,7 +734,7 @@ mod tests {
     }
 
     /// The root and the items, read in up to `parts` pieces (`None` when not cut).
-    fn in_pieces(text: &str, parts: usize) -> Option<(Node, Vec<(String, Node)>)> {
+    fn in_pieces(text: &str, parts: usize) -> Option<Read> {
         let (root, pieces) = parse_in_pieces(
             text,
             &LISTS,
@@ -753,10 +782,9 @@ mod tests {
         // Up to its settings, written as flow mappings (`{users: […]}`).
         understood(&fixture[..fixture.find("settings:").unwrap()]);
         // As `umapi export` writes them (serde_yaml: lists at their key's column).
-        let state: crate::model::StateFile = serde_yaml::from_str(include_str!(
-            "../../tests/fixtures/state/valid/org.yaml"
-        ))
-        .unwrap();
+        let state: crate::model::StateFile =
+            serde_yaml::from_str(include_str!("../../tests/fixtures/state/valid/org.yaml"))
+                .unwrap();
         understood(&serde_yaml::to_string(&state).unwrap());
         understood(
             "users:\n- email: 'it''s@x.org'   # a comment\n  firstname: \"Zoë\"\n  \
@@ -863,7 +891,9 @@ mod tests {
         });
         let item = prop_oneof![
             (scalar(), 0u8..4).prop_map(|(value, style)| vec![(0, written(value, style))]),
-            mapping.clone().prop_map(|entries| mapping_lines(entries, 0)),
+            mapping
+                .clone()
+                .prop_map(|entries| mapping_lines(entries, 0)),
         ];
         prop_oneof![
             2 => inline,
@@ -890,7 +920,12 @@ mod tests {
     /// A document of top-level keys, with comments and blank lines here and there.
     fn document() -> impl Strategy<Value = String> {
         let key = prop::sample::select(vec![
-            "users", "groups", "profiles", "admin_groups", "settings", "users",
+            "users",
+            "groups",
+            "profiles",
+            "admin_groups",
+            "settings",
+            "users",
         ]);
         (
             prop::collection::vec((key, value(2)), 1..4),
@@ -959,8 +994,7 @@ mod tests {
             0usize..3,
             prop_oneof![Just(String::new()), document()],
         )
-            .prop_map(
-            |(users, indent, rest)| {
+            .prop_map(|(users, indent, rest)| {
                 let mut text = String::from("users:\n");
                 let pad = " ".repeat(indent);
                 for user in users {
@@ -970,8 +1004,7 @@ mod tests {
                     }
                 }
                 text + &rest
-            },
-        )
+            })
     }
 
     /// A document with a few bytes replaced.

@@ -69,7 +69,8 @@ pub(crate) fn read_streaming<C: Collector>(
         }
     }
     let mut items = collector();
-    if let Some(root) = fast::parse_streaming(text, lists, &mut |list, item| items.take(list, item)) {
+    if let Some(root) = fast::parse_streaming(text, lists, &mut |list, item| items.take(list, item))
+    {
         return Ok((Some(root), items));
     }
     // Whatever the fast reader handed out before it gave up is read again.
