@@ -235,21 +235,21 @@ fn boundary(text: &str, mut at: usize) -> usize {
 /// tabs, carriage returns and other control characters, and the non-ASCII
 /// characters YAML does not count as printable (or reads as breaks or marks).
 fn plain_text(text: &str) -> bool {
+    // One pass over the bytes: the characters left out are U+0000–U+001F but the
+    // line feed, U+007F, U+0080–U+00A0 (C2 80–C2 A0 in UTF-8), U+2028 and U+2029
+    // (E2 80 A8/A9), U+FEFF (EF BB BF), U+FFFE and U+FFFF (EF BF BE/BF).
     let bytes = text.as_bytes();
-    if bytes
-        .iter()
-        .any(|&byte| (byte < 0x20 && byte != b'\n') || byte == 0x7f)
-    {
-        return false;
-    }
-    text.is_ascii()
-        || !text.chars().any(|c| {
-            matches!(
-                c,
-                '\u{80}'
-                    ..='\u{a0}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
-            )
-        })
+    !bytes.iter().enumerate().any(|(at, &byte)| match byte {
+        b'\n' => false,
+        0..0x20 | 0x7f => true,
+        0xc2 => matches!(bytes.get(at + 1), Some(0x80..=0xa0)),
+        0xe2 => bytes.get(at + 1) == Some(&0x80) && matches!(bytes.get(at + 2), Some(0xa8 | 0xa9)),
+        0xef => matches!(
+            (bytes.get(at + 1), bytes.get(at + 2)),
+            (Some(0xbb), Some(0xbf)) | (Some(0xbf), Some(0xbe | 0xbf))
+        ),
+        _ => false,
+    })
 }
 
 /// One line with content (not blank, not only a comment).
@@ -1028,8 +1028,39 @@ mod tests {
             })
     }
 
+    /// The characters [`plain_text`] leaves to the general reader, one by one.
+    fn plain_char(c: char) -> bool {
+        !matches!(
+            c,
+            '\u{0}'..='\u{9}'
+                | '\u{b}'..='\u{1f}'
+                | '\u{7f}'..='\u{a0}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{feff}'
+                | '\u{fffe}'
+                | '\u{ffff}'
+        )
+    }
+
+    #[test]
+    fn plain_text_leaves_out_exactly_the_listed_characters() {
+        for c in ('\u{0}'..='\u{3000}').chain('\u{f000}'..='\u{10fff}') {
+            let text = format!("a{c}b");
+            assert_eq!(plain_text(&text), plain_char(c), "U+{:04X}", c as u32);
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig { cases: 2048, ..ProptestConfig::default() })]
+
+        #[test]
+        fn plain_text_reads_characters_not_bytes(
+            text in prop::collection::vec(any::<char>(), 0..16)
+                .prop_map(|chars| chars.into_iter().collect::<String>()),
+        ) {
+            prop_assert_eq!(plain_text(&text), text.chars().all(plain_char));
+        }
 
         /// Whatever the fast reader accepts, the general reader reads into the same
         /// tree, with the same items handed out in the same order.
