@@ -18,7 +18,9 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
 client_version="3.0.1"
-venv="$root/target/bench-venv"
+# The build's target folder (CARGO_TARGET_DIR when set).
+target_dir="${CARGO_TARGET_DIR:-$root/target}"
+venv="$target_dir/bench-venv"
 
 echo "== cargo build --release --bin umapi" >&2
 cargo build --release --quiet --bin umapi
@@ -30,4 +32,4 @@ if ! "$venv/bin/python" -c "import umapi_client, sys; sys.exit(umapi_client.__ve
     "$venv/bin/pip" install --disable-pip-version-check --no-input --quiet "umapi-client==$client_version"
 fi
 
-exec "$venv/bin/python" "$root/bench/suite.py" --umapi "$root/target/release/umapi" "$@"
+exec "$venv/bin/python" "$root/bench/suite.py" --umapi "$target_dir/release/umapi" "$@"

@@ -34,6 +34,9 @@ WORK = ROOT / "target" / "bench"
 SPEEDUP_TARGET = 3.0  # umapi plan vs Python read, wall time, 100,000 users
 RSS_TARGET_MB = 500.0  # umapi plan peak memory, 100,000 users
 PLANNER_1M_TARGET_S = 5.0  # planner alone, 1,000,000 users
+LARGE_SPEEDUP_TARGET = 2.0  # umapi plan vs Python read, wall time, 100,000 and 1,000,000 users
+LARGE_PLAN_RSS_TARGET_MB = 1000.0  # umapi plan peak memory, 1,000,000 users
+LARGE_VALIDATE_RSS_TARGET_MB = 600.0  # umapi validate peak memory, 1,000,000 users
 BOUND_SLACK = 0.05  # requests within 5% of the lower bound
 FEWER_TARGET = 50.0  # vs one entry per user, 10,000 users to one group
 
@@ -566,6 +569,11 @@ def report(results: dict) -> tuple[str, list[tuple[str, bool]]]:
         ))
         if ok is not None:
             targets.append((f"100,000 users: umapi plan ≥ {SPEEDUP_TARGET:.0f}× faster than Python (wall) — {speedup:.2f}×", ok))
+        if n in (100_000, 1_000_000):
+            targets.append((
+                f"{n:,} users: umapi plan ≥ {LARGE_SPEEDUP_TARGET:.0f}× faster than Python, same run (wall) — {speedup:.2f}×",
+                speedup >= LARGE_SPEEDUP_TARGET,
+            ))
         rows.append((
             f"Read + plan, {label}: CPU user+sys",
             f"{u['cpu_s']:.2f} s", f"{p['cpu_s']:.2f} s", f"{p['cpu_s'] / u['cpu_s']:.2f}×", "", "—",
@@ -596,6 +604,23 @@ def report(results: dict) -> tuple[str, list[tuple[str, bool]]]:
                 f"Desired state only, {label}: wall / CPU / peak memory (umapi validate, offline)",
                 f"{v['wall_s']:.2f} s / {v['cpu_s']:.2f} s / {v['peak_rss_mb']:.0f} MB", "", "", "", "—",
             ))
+        # Per user, so sizes compare: a cost that stays linear keeps these flat.
+        per_user = [("umapi plan", u)] + ([("umapi validate", v)] if v else [])
+        rows.append((
+            f"Per user, {label}: wall µs / peak bytes",
+            "; ".join(f"{name} {r['wall_s'] / n * 1e6:.1f} µs / {r['peak_rss_mb'] * 1e6 / n:,.0f} B" for name, r in per_user),
+            f"Python {p['wall_s'] / n * 1e6:.1f} µs / {p['peak_rss_mb'] * 1e6 / n:,.0f} B", "", "", "—",
+        ))
+        if n == 1_000_000:
+            targets.append((
+                f"1,000,000 users: umapi plan peak memory < {LARGE_PLAN_RSS_TARGET_MB:.0f} MB — {u['peak_rss_mb']:.0f} MB",
+                u["peak_rss_mb"] < LARGE_PLAN_RSS_TARGET_MB,
+            ))
+            if v:
+                targets.append((
+                    f"1,000,000 users: umapi validate peak memory < {LARGE_VALIDATE_RSS_TARGET_MB:.0f} MB — {v['peak_rss_mb']:.0f} MB",
+                    v["peak_rss_mb"] < LARGE_VALIDATE_RSS_TARGET_MB,
+                ))
 
     bench = results.get("planner_bench")
     if bench is not None:

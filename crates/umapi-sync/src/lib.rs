@@ -18,5 +18,6 @@ pub mod schema;
 pub mod snapshot;
 pub mod state;
 pub mod written;
+mod yaml;
 
 pub use error::{Diagnostic, Error};

@@ -10,11 +10,11 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use umapi_core::wire::IdentityType;
 
 use super::rules::{problem, user_pattern};
-use super::tree::Step;
-use super::{ExternalSettings, Source, suggest};
+use super::{ExternalSettings, Source};
 use crate::error::Diagnostic;
 use crate::model::{DesiredState, Location, Settings, UnlistedUsers, UserSpec};
 use crate::snapshot::normalized;
+use crate::yaml::{self, Step};
 
 /// What kind of thing a managed name is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -486,7 +486,7 @@ fn undeclared(
             "`groups:`, `profiles:` or `admin_groups:`".to_owned(),
         ),
     };
-    let hint = suggest::did_you_mean(name, candidates).unwrap_or_else(|| {
+    let hint = yaml::did_you_mean(name, candidates).unwrap_or_else(|| {
         format!("declare it under {list} in a state file; umapi only manages what is declared")
     });
     problem(
@@ -509,7 +509,7 @@ fn unknown_user(location: Location, member: &str, identities: &[&str]) -> Diagno
             everyone || identity.rsplit_once('@').map(|(_, d)| d.to_owned()) == domain
         })
         .copied();
-    let hint = suggest::did_you_mean(member, candidates)
+    let hint = yaml::did_you_mean(member, candidates)
         .unwrap_or_else(|| "declare the user under `users:` in a state file".to_owned());
     problem(
         location,

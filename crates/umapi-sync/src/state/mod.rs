@@ -7,22 +7,20 @@
 //! duplicates) then wait until every file reads cleanly, so no message is a
 //! consequence of another.
 
-mod de;
 mod merge;
 mod policy;
 mod rules;
-mod shape;
-mod suggest;
-mod tree;
 
 use std::path::{Path, PathBuf};
 
 use crate::error::{Diagnostic, Error};
 use crate::model::{DesiredState, GroupSpec, Location, ProfileSpec, Settings, StateFile, UserSpec};
 
+use crate::yaml::{self, Mark};
+pub(crate) use crate::yaml::{
+    Node, Step, Value, check as check_shape, parse as parse_tree, typed_parse,
+};
 pub(crate) use rules::{check_settings, escape_hidden};
-pub(crate) use shape::check as check_shape;
-pub(crate) use tree::{Node, Step, Value, parse as parse_tree};
 
 /// Settings written outside the state files (in `umapi.yaml`), and where.
 #[derive(Debug, Clone, PartialEq)]
@@ -196,45 +194,17 @@ fn read_all<'t>(
     schema: &serde_json::Value,
     sources: &'t [(PathBuf, String)],
 ) -> Vec<(Option<Source<'t>>, Vec<Diagnostic>)> {
-    let check = |(file, text): &'t (PathBuf, String)| match read_one(schema, file, text) {
-        Ok(source) => {
-            let found = rules::check_file(&source);
-            (Some(source), found)
-        }
-        Err(found) => (None, found),
-    };
-    let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    if sources.len() < 2 || threads < 2 {
-        return sources.iter().map(check).collect();
-    }
-    // Contiguous shares of about equal size in bytes keep the result in file order.
-    let total: usize = sources.iter().map(|(_, text)| text.len()).sum();
-    let share = total.div_ceil(threads).max(1);
-    let mut chunks: Vec<&'t [(PathBuf, String)]> = Vec::with_capacity(threads);
-    let (mut start, mut size) = (0, 0);
-    for (index, (_, text)) in sources.iter().enumerate() {
-        size += text.len();
-        if size >= share && chunks.len() + 1 < threads {
-            chunks.push(&sources[start..=index]);
-            (start, size) = (index + 1, 0);
-        }
-    }
-    if start < sources.len() {
-        chunks.push(&sources[start..]);
-    }
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = chunks
-            .into_iter()
-            .map(|chunk| scope.spawn(move || chunk.iter().map(check).collect::<Vec<_>>()))
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|worker| match worker.join() {
-                Ok(results) => results,
-                Err(panic) => std::panic::resume_unwind(panic),
-            })
-            .collect()
-    })
+    yaml::map_in_shares(
+        sources,
+        |(_, text)| text.len(),
+        |(file, text): &'t (PathBuf, String)| match read_one(schema, file, text) {
+            Ok(source) => {
+                let found = rules::check_file(&source);
+                (Some(source), found)
+            }
+            Err(found) => (None, found),
+        },
+    )
 }
 
 /// One state file, parsed.
@@ -247,9 +217,9 @@ pub(crate) struct Source<'t> {
     pub file: PathBuf,
     text: &'t str,
     /// `(top-level key, mark of its value, marks of its list items)`.
-    top: Vec<(String, tree::Mark, Vec<tree::Mark>)>,
-    key_marks: Vec<(String, tree::Mark)>,
-    root_mark: Option<tree::Mark>,
+    top: Vec<(String, Mark, Vec<Mark>)>,
+    key_marks: Vec<(String, Mark)>,
+    root_mark: Option<Mark>,
     tree: std::cell::OnceCell<Option<Node>>,
     pub content: StateFile,
 }
@@ -262,7 +232,7 @@ impl<'t> Source<'t> {
         text: &'t str,
         root: Option<&Node>,
         content: StateFile,
-        mut streamed: Vec<(&str, Vec<tree::Mark>)>,
+        mut streamed: Vec<(&str, Vec<Mark>)>,
     ) -> Self {
         let mut top = Vec::new();
         let mut key_marks = Vec::new();
@@ -330,7 +300,7 @@ impl<'t> Source<'t> {
         }
         let tree = self
             .tree
-            .get_or_init(|| tree::parse(&self.file, self.text).ok().flatten());
+            .get_or_init(|| yaml::parse(&self.file, self.text).ok().flatten());
         match tree {
             Some(root) => root.mark_at(path).in_file(&self.file),
             None => Location {
@@ -361,23 +331,20 @@ fn read_one<'t>(
     // Each item of the top-level lists is checked and converted as soon as the
     // parser has read it, then dropped: the file is parsed once, and never held
     // as a whole tree.
-    let mut items = Items::default();
-    let root = tree::parse_streaming(file, text, &LISTS, &mut |list, item| {
-        items.take(schema, file, list, item)
-    })
-    .map_err(|problem| vec![problem])?;
+    let (root, items) = yaml::read_streaming(file, text, &LISTS, || Items::new(schema, file))
+        .map_err(|problem| vec![problem])?;
     let root = match root {
         Some(root) if !root.is_null() => root,
         nothing => return Ok(declares_nothing(file, text, nothing.as_ref())),
     };
     let mut found = items.found;
-    found.extend(shape::check(schema, &root, file, "a state file", None));
+    found.extend(yaml::check(schema, &root, file, "a state file", None));
     if !found.is_empty() {
         return Err(found);
     }
     let source = Source::new(file, text, Some(&root), StateFile::default(), items.marks);
     // What is left of the tree (settings, and lists written twice) is consumed too.
-    let converted = de::from_node::<StateFile>(root);
+    let converted = yaml::from_node::<StateFile>(root);
     let (Ok(mut content), false) = (converted, items.unconvertible) else {
         // The checks passed but a value does not fit its type (a case the checks
         // do not cover, such as an empty list item): serde_yaml's own message says
@@ -407,20 +374,52 @@ fn prepend<T>(list: &mut Vec<T>, mut first: Vec<T>) {
 
 /// The items of the top-level lists, checked and converted one by one as the
 /// parser hands them out, with their positions.
-#[derive(Default)]
-struct Items {
+struct Items<'a> {
+    schema: &'a serde_json::Value,
+    file: &'a Path,
     users: Vec<UserSpec>,
     groups: Vec<GroupSpec>,
     profiles: Vec<ProfileSpec>,
     admin_groups: Vec<ProfileSpec>,
-    marks: Vec<(&'static str, Vec<tree::Mark>)>,
+    marks: Vec<(&'static str, Vec<Mark>)>,
     found: Vec<Diagnostic>,
     /// An item passed the checks but could not be converted.
     unconvertible: bool,
 }
 
-impl Items {
-    fn take(&mut self, schema: &serde_json::Value, file: &Path, list: &str, item: Node) {
+impl<'a> Items<'a> {
+    fn new(schema: &'a serde_json::Value, file: &'a Path) -> Self {
+        Items {
+            schema,
+            file,
+            users: Vec::new(),
+            groups: Vec::new(),
+            profiles: Vec::new(),
+            admin_groups: Vec::new(),
+            marks: Vec::new(),
+            found: Vec::new(),
+            unconvertible: false,
+        }
+    }
+}
+
+impl yaml::Collector for Items<'_> {
+    fn append(&mut self, mut next: Self) {
+        self.users.append(&mut next.users);
+        self.groups.append(&mut next.groups);
+        self.profiles.append(&mut next.profiles);
+        self.admin_groups.append(&mut next.admin_groups);
+        for (list, mut marks) in next.marks {
+            match self.marks.iter_mut().find(|(name, _)| *name == list) {
+                Some((_, known)) => known.append(&mut marks),
+                None => self.marks.push((list, marks)),
+            }
+        }
+        self.found.append(&mut next.found);
+        self.unconvertible |= next.unconvertible;
+    }
+
+    fn take(&mut self, list: &str, item: Node) {
         let Some(list) = LISTS.iter().copied().find(|known| *known == list) else {
             return;
         };
@@ -428,17 +427,17 @@ impl Items {
             Some((_, marks)) => marks.push(item.mark),
             None => self.marks.push((list, vec![item.mark])),
         }
-        let problems = shape::check_list_item(schema, list, &item, file);
+        let problems = yaml::check_list_item(self.schema, list, &item, self.file);
         if !problems.is_empty() || !self.found.is_empty() || self.unconvertible {
             // The file will not be used: only its problems are collected.
             self.found.extend(problems);
             return;
         }
         let converted = match list {
-            "users" => de::from_node(item).map(|user| self.users.push(user)),
-            "groups" => de::from_node(item).map(|group| self.groups.push(group)),
-            "profiles" => de::from_node(item).map(|profile| self.profiles.push(profile)),
-            _ => de::from_node(item).map(|admin_group| self.admin_groups.push(admin_group)),
+            "users" => yaml::from_node(item).map(|user| self.users.push(user)),
+            "groups" => yaml::from_node(item).map(|group| self.groups.push(group)),
+            "profiles" => yaml::from_node(item).map(|profile| self.profiles.push(profile)),
+            _ => yaml::from_node(item).map(|admin_group| self.admin_groups.push(admin_group)),
         };
         self.unconvertible = converted.is_err();
     }
@@ -453,12 +452,12 @@ fn read_with_serde_yaml<'t>(
     file: &Path,
     text: &'t str,
 ) -> Result<Source<'t>, Vec<Diagnostic>> {
-    let root = tree::parse(file, text).map_err(|problem| vec![problem])?;
+    let root = yaml::parse(file, text).map_err(|problem| vec![problem])?;
     let root = match root {
         Some(root) if !root.is_null() => root,
         nothing => return Ok(declares_nothing(file, text, nothing.as_ref())),
     };
-    let found = shape::check(schema, &root, file, "a state file", None);
+    let found = yaml::check(schema, &root, file, "a state file", None);
     if !found.is_empty() {
         return Err(found);
     }
@@ -466,31 +465,6 @@ fn read_with_serde_yaml<'t>(
     drop(root);
     let content = typed_parse(file, text)?;
     Ok(Source { content, ..source })
-}
-
-/// The typed parse with serde_yaml, for documents that are not state files (the
-/// config); the error is reported where serde_yaml saw it.
-pub(crate) fn typed_parse<T: serde::de::DeserializeOwned>(
-    file: &Path,
-    text: &str,
-) -> Result<T, Vec<Diagnostic>> {
-    serde_yaml::from_str(text).map_err(|error| {
-        let location = error.location().map(|at| Location {
-            file: file.to_path_buf(),
-            line: at.line(),
-            column: at.column(),
-        });
-        let mut message = error.to_string();
-        // serde_yaml appends " at line L column C"; the location says it already.
-        if let Some(cut) = message.find(" at line ") {
-            message.truncate(cut);
-        }
-        vec![Diagnostic {
-            location,
-            message,
-            hint: None,
-        }]
-    })
 }
 
 /// The files named by `paths`: files as given, folders expanded to their YAML files.

@@ -8,9 +8,9 @@ use std::collections::BTreeSet;
 use umapi_core::wire::IdentityType;
 
 use super::rules::problem;
-use super::suggest::did_you_mean;
 use crate::error::Diagnostic;
 use crate::model::{DesiredState, Location, Policy, UserSpec};
+use crate::yaml::did_you_mean;
 
 /// Every violation of the state's policy.
 pub(crate) fn check(state: &DesiredState) -> Vec<Diagnostic> {

@@ -5,9 +5,9 @@
 //! settings) live in `merge`.
 
 use super::Source;
-use super::tree::Step;
 use crate::error::Diagnostic;
 use crate::model::{GroupSpec, Limit, Location, ProfileSpec, Settings, UserSpec, parse_percent};
+use crate::yaml::Step;
 
 use umapi_core::protocol::{
     MAX_EMAIL_CHARS, MAX_GROUP_NAME_CHARS, MAX_NAME_CHARS, ORG_ADMIN_GROUP,
