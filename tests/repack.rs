@@ -123,3 +123,41 @@ fn a_packing_size_over_the_protocol_maximum_is_a_located_error() {
         "{err}"
     );
 }
+
+/// The embedded sandbox of `umapi.yaml` can enforce the strict reading too, so a user
+/// can rehearse it without writing code.
+#[test]
+fn the_embedded_sandbox_enforces_the_strict_reading_from_umapi_yaml() {
+    let project = common::Project::example("quickstart");
+    let groups = project.read("state/groups.yaml");
+    project.write(
+        "state/groups.yaml",
+        &groups.replacen("groups:\n", &format!("groups:{ALL_HANDS}"), 1),
+    );
+    let config = project.read("umapi.yaml").replace(
+        "  kind: sandbox\n",
+        "  kind: sandbox\n  memberships_per_entry: 10\n",
+    );
+    project.write("umapi.yaml", &config);
+    let output = project.run(&["apply", "--auto-approve", "--report", "report.json"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let report: Value = serde_json::from_str(&project.read("report.json")).unwrap();
+    assert!(
+        report["repacked"].as_array().is_some_and(|r| !r.is_empty()),
+        "{report}"
+    );
+    let plan = project.run(&["plan"]);
+    assert!(stdout(&plan).contains("No changes."), "{}", stdout(&plan));
+
+    project.write(
+        "umapi.yaml",
+        &config.replace("memberships_per_entry: 10", "memberships_per_entry: 0"),
+    );
+    let refused = project.run(&["validate"]);
+    assert_eq!(code(&refused), 1);
+    assert!(
+        stderr(&refused).contains("`memberships_per_entry` must be at least 1"),
+        "{}",
+        stderr(&refused)
+    );
+}

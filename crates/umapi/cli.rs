@@ -363,6 +363,12 @@ pub struct SandboxArgs {
     /// (60 = a minute lasts a second), to rehearse a long apply in little time.
     #[arg(long, value_name = "N", value_parser = time_scale, requires = "rate_limits")]
     pub time_scale: Option<f64>,
+
+    /// Accept at most N memberships in one command entry, across all its `add` and
+    /// `remove` steps (the strict reading of Adobe's "a maximum of 10 memberships in one
+    /// command entry"); by default only each list is limited, to 10 names.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub memberships_per_entry: Option<u16>,
 }
 
 /// Rate limits `umapi sandbox` enforces.

@@ -248,6 +248,11 @@ pub struct SandboxConnection {
     /// `rate_limits: adobe` (60 = a minute lasts a second; default 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time_scale: Option<f64>,
+    /// Memberships the sandbox accepts in one command entry, across all its `add`
+    /// and `remove` steps (the strict reading of Adobe's "a maximum of 10 memberships
+    /// in one command entry"); default: no such limit, only 10 names per list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memberships_per_entry: Option<usize>,
 }
 
 /// Which rate limits the embedded sandbox enforces.
@@ -544,16 +549,25 @@ fn check_connection(
             (&jwt.org_id, &jwt.client_id, &jwt.options)
         }
         Connection::Sandbox(sandbox) => {
-            for (key, size) in [
-                ("user_page_size", sandbox.user_page_size),
-                ("group_page_size", sandbox.group_page_size),
+            for (key, size, hint) in [
+                (
+                    "user_page_size",
+                    sandbox.user_page_size,
+                    "omit it for UMAPI's page size",
+                ),
+                (
+                    "group_page_size",
+                    sandbox.group_page_size,
+                    "omit it for UMAPI's page size",
+                ),
+                (
+                    "memberships_per_entry",
+                    sandbox.memberships_per_entry,
+                    "write it like 10, or omit it for 10 names per list and no limit per entry",
+                ),
             ] {
                 if size == Some(0) {
-                    report(
-                        key,
-                        format!("`{key}` must be at least 1"),
-                        "omit it for UMAPI's page size",
-                    );
+                    report(key, format!("`{key}` must be at least 1"), hint);
                 }
             }
             if let Some(scale) = sandbox.time_scale {

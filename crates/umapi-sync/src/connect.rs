@@ -137,6 +137,7 @@ impl Config {
         if let Some(size) = settings.group_page_size {
             sandbox_config.group_page_size = size;
         }
+        sandbox_config.max_names_per_entry = settings.memberships_per_entry;
         if settings.rate_limits == Some(SandboxRateLimits::Adobe) {
             sandbox_config.rate_limits = Some(RateLimitConfig::default());
             sandbox_config.time_scale = settings.time_scale.unwrap_or(1.0);

@@ -24,6 +24,7 @@ pub async fn run(args: SandboxArgs, printer: &Printer) -> anyhow::Result<Outcome
         tls: args.tls,
         rate_limits: limited.then(RateLimitConfig::default),
         time_scale,
+        max_names_per_entry: args.memberships_per_entry.map(usize::from),
         ..SandboxConfig::default()
     };
     let handle = Sandbox::start(config, initial)
