@@ -161,3 +161,32 @@ fn the_embedded_sandbox_enforces_the_strict_reading_from_umapi_yaml() {
         stderr(&refused)
     );
 }
+
+/// A request the server refuses whole (HTTP 400) ran nothing, so its entries go again in
+/// smaller requests: here a server that takes at most 3 commands per request, where
+/// Adobe documents 10.
+#[test]
+fn a_request_refused_whole_is_sent_again_split() {
+    let org = RemoteOrg::quickstart_with(umapi_sandbox::SandboxConfig {
+        max_entries: 3,
+        ..Default::default()
+    });
+    let (report, summary) = apply(&org);
+    let repacked = report["repacked"]
+        .as_array()
+        .unwrap_or_else(|| panic!("split requests reported: {report}\n{summary}"));
+    let split = &repacked[0];
+    assert_eq!(split["error_code"], "HTTP 400");
+    assert!(
+        split["entries_per_request"].as_u64().expect("size") < split["entries"].as_u64().unwrap()
+    );
+    assert!(summary.contains("split a request of"), "{summary}");
+    assert_eq!(report["failed"], 0, "{report}");
+    // Later requests are cut to the size that went through before they are sent.
+    let splits = repacked
+        .iter()
+        .filter(|r| r["error_code"] == "HTTP 400")
+        .count();
+    assert!(splits <= 2, "{repacked:?}");
+    converged(&org);
+}

@@ -97,10 +97,17 @@ pub fn print(plan: &Plan, report: &ApplyReport, printer: &Printer) {
         }
     }
     for repack in &report.repacked {
-        text.push_str(&format!(
-            "\nThe server refused entries as too long: {repack}.\n  hint: set `packing:` in \
-             umapi.yaml to these sizes to send them right the first time.\n"
-        ));
+        match repack.entries_per_request {
+            Some(size) => text.push_str(&format!(
+                "\nThe server refused a whole request: {repack}.\n  hint: if that was its size, \
+                 set `packing: {{entries_per_request: {size}}}` in umapi.yaml to send requests \
+                 right the first time.\n"
+            )),
+            None => text.push_str(&format!(
+                "\nThe server refused entries as too long: {repack}.\n  hint: set `packing:` in \
+                 umapi.yaml to these sizes to send them right the first time.\n"
+            )),
+        }
     }
     if report.unverified > 0 {
         text.push_str(&format!(

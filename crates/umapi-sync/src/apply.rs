@@ -11,6 +11,7 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 use umapi_core::Connection;
+use umapi_core::protocol::{MAX_NAMES_PER_LIST, MAX_STEPS_PER_ENTRY};
 use umapi_core::wire::{
     ActionResponse, Entry, GroupList, UserEntry, UserGroupEntry, UserGroupStep, UserGroupTargets,
     UserStep,
@@ -153,10 +154,21 @@ pub struct Repack {
     pub names_per_step: usize,
     /// Steps per entry of the new entries, at most.
     pub steps_per_entry: usize,
+    /// For a whole request refused (HTTP 400) and sent again split: entries per
+    /// request of the new requests, at most.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entries_per_request: Option<usize>,
 }
 
 impl std::fmt::Display for Repack {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(per_request) = self.entries_per_request {
+            return write!(
+                f,
+                "split a request of {} entries into requests of at most {per_request} after {}",
+                self.entries, self.error_code
+            );
+        }
         let short = self
             .error_code
             .rsplit('.')
@@ -260,6 +272,7 @@ pub async fn apply(
         },
         request_index: 0,
         learned: None,
+        entries_per_request: None,
         on_event,
     };
     let mut earlier_failed = false;
@@ -297,6 +310,9 @@ struct Run<'a, F> {
     /// The size (names per step, steps per entry) that got refused entries through
     /// in this run: later membership entries are cut to it before they are sent.
     learned: Option<(usize, usize)>,
+    /// Entries per request after the server refused a whole request (HTTP 400): later
+    /// requests are sent in parts of at most this many entries.
+    entries_per_request: Option<usize>,
     on_event: F,
 }
 
@@ -319,11 +335,54 @@ impl<F: FnMut(ApplyEvent)> Run<'_, F> {
             tracing::debug!(request = index, phase = ?phase.name, entries = request.entries.len(), "sending action request");
             let mut changes: Vec<ChangeResult> = Vec::new();
             let mut lost_attempt = false;
-            for part in self.cut(request) {
+            // Each part, and whether it is half of a request the server refused whole.
+            let mut parts: std::collections::VecDeque<(Request, bool)> = self
+                .cut(request)
+                .into_iter()
+                .map(|part| (part, false))
+                .collect();
+            while let Some((part, halved)) = parts.pop_front() {
                 let unknown_before = self.conn.stats().unknown_outcomes;
                 let outcome = self.conn.post_actions(&part.entries).await;
                 lost_attempt |= self.conn.stats().unknown_outcomes > unknown_before;
                 self.report.requests_sent += 1;
+                // A request refused whole ran nothing: its entries can go again in
+                // smaller requests, each size once, in case its size was the reason.
+                if let Err(umapi_core::Error::Request { status: 400, .. }) = &outcome
+                    && part.entries.len() > 1
+                {
+                    let half = part.entries.len().div_ceil(2);
+                    tracing::warn!(
+                        request = index,
+                        entries = part.entries.len(),
+                        "request refused whole; sending it again split in two"
+                    );
+                    self.report.repacked.push(Repack {
+                        error_code: "HTTP 400".to_owned(),
+                        entries: part.entries.len(),
+                        into_entries: part.entries.len(),
+                        names_per_step: self.learned.map_or(MAX_NAMES_PER_LIST, |l| l.0),
+                        steps_per_entry: self.learned.map_or(MAX_STEPS_PER_ENTRY, |l| l.1),
+                        entries_per_request: Some(half),
+                    });
+                    let (first, second) = (
+                        Request {
+                            entries: part.entries[..half].to_vec(),
+                            changes: part.changes[..half].to_vec(),
+                        },
+                        Request {
+                            entries: part.entries[half..].to_vec(),
+                            changes: part.changes[half..].to_vec(),
+                        },
+                    );
+                    parts.push_front((second, true));
+                    parts.push_front((first, true));
+                    continue;
+                }
+                // The size that went through is the size later requests are cut to.
+                if halved && outcome.is_ok() {
+                    self.entries_per_request = Some(part.entries.len());
+                }
                 let results = match outcome {
                     Ok(response) => {
                         self.report
@@ -384,8 +443,20 @@ impl<F: FnMut(ApplyEvent)> Run<'_, F> {
     /// first (entries with other steps are sent whole: their parts would have to
     /// run in order).
     fn cut(&self, request: &Request) -> Vec<Request> {
+        let per_request = self
+            .entries_per_request
+            .unwrap_or(request.entries.len())
+            .max(1);
         let Some((names, steps)) = self.learned else {
-            return vec![request.clone()];
+            return request
+                .entries
+                .chunks(per_request)
+                .zip(request.changes.chunks(per_request))
+                .map(|(entries, changes)| Request {
+                    entries: entries.to_vec(),
+                    changes: changes.to_vec(),
+                })
+                .collect();
         };
         let mut entries: Vec<(Entry, Vec<Vec<ChangeId>>)> = Vec::new();
         for (entry, ids) in request.entries.iter().zip(&request.changes) {
@@ -408,7 +479,7 @@ impl<F: FnMut(ApplyEvent)> Run<'_, F> {
             }
         }
         entries
-            .chunks(request.entries.len().max(1))
+            .chunks(per_request.min(request.entries.len().max(1)))
             .map(|chunk| {
                 let (entries, changes) = chunk.iter().cloned().unzip();
                 Request { entries, changes }
@@ -451,6 +522,7 @@ impl<F: FnMut(ApplyEvent)> Run<'_, F> {
                 into_entries: entries.len(),
                 names_per_step: names,
                 steps_per_entry: steps,
+                entries_per_request: None,
             });
             let mut next = Vec::new();
             let mut retried: std::collections::BTreeMap<ChangeId, ChangeResult> =
