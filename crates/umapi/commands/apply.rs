@@ -106,7 +106,14 @@ pub async fn run(config: &Path, args: ApplyArgs, printer: &Printer) -> anyhow::R
                 umapi_sync::planner::plan(&desired, &snapshot, &options)?
             }
         };
-        printer.result(&render(&plan, PlanFormat::Text, printer));
+        if args.test_only {
+            printer.result(&umapi_sync::render::text_test_mode(
+                &plan,
+                printer.stdout_color(),
+            ));
+        } else {
+            printer.result(&render(&plan, PlanFormat::Text, printer));
+        }
         if plan.is_blocked() {
             if let Some(path) = &args.report {
                 let report = ApplyReport::not_sent(&plan, args.test_only);
@@ -205,6 +212,13 @@ async fn execute(
 fn outcome(report: &ApplyReport) -> anyhow::Result<Outcome> {
     if report.is_success() {
         Ok(Outcome::Success)
+    } else if report.test_only {
+        bail!(
+            "{} of {} changes did not pass the server's validation (listed above); nothing \
+             was changed",
+            report.failed + report.skipped,
+            report.changes.len()
+        )
     } else {
         bail!(
             "{} of {} changes failed (listed above); run `umapi plan` to see what is left",

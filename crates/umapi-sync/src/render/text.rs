@@ -215,10 +215,26 @@ pub(crate) fn override_lines(plan: &Plan) -> Vec<String> {
 
 /// Renders the plan like Terraform. ANSI colour only when `color` is true.
 pub fn text(plan: &Plan, color: bool) -> String {
+    render(plan, color, "umapi will perform the following actions:")
+}
+
+/// [`text`] for `apply --test-only`: the header says that the actions are only
+/// validated, so that nobody reads the plan as changes about to happen.
+pub fn text_test_mode(plan: &Plan, color: bool) -> String {
+    let style = Style { color };
+    let header = format!(
+        "{} umapi will send the following actions with testOnly: the server validates \
+         them and nothing is changed.",
+        style.paint(BOLD, "TEST MODE (--test-only):")
+    );
+    render(plan, color, &header)
+}
+
+fn render(plan: &Plan, color: bool, header: &str) -> String {
     let style = Style { color };
     let mut out = String::new();
     if plan.has_changes() {
-        let _ = writeln!(out, "umapi will perform the following actions:\n");
+        let _ = writeln!(out, "{header}\n");
         for block in blocks(plan) {
             write_block(&mut out, &block, &style);
             out.push('\n');
