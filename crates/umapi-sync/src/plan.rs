@@ -44,6 +44,7 @@ use umapi_core::wire::{Entry, GroupType, IdentityType};
 use crate::error::Error;
 use crate::model::{Limit, LimitName, LimitOverride};
 use crate::snapshot::{Snapshot, read_versioned};
+use umapi_core::identity::normalize;
 
 /// Version of the plan JSON written by this crate.
 pub const PLAN_FORMAT_VERSION: u32 = 1;
@@ -310,6 +311,22 @@ pub enum ChangeKind {
 }
 
 impl ChangeKind {
+    /// The users and groups the change names, as it spells them.
+    pub fn names(&self) -> Vec<&str> {
+        match self {
+            ChangeKind::CreateGroup { group, .. }
+            | ChangeKind::DeleteGroup { group, .. }
+            | ChangeKind::ReassertGroup { group, .. } => vec![group],
+            ChangeKind::RenameGroup { group, from } => vec![group, from],
+            ChangeKind::CreateUser { user, .. }
+            | ChangeKind::UpdateUser { user, .. }
+            | ChangeKind::RemoveUser { user, .. } => vec![user],
+            ChangeKind::RenameUser { user, from, .. } => vec![user, from],
+            ChangeKind::AddMembership { user, group, .. }
+            | ChangeKind::RemoveMembership { user, group, .. } => vec![user, group],
+        }
+    }
+
     /// Whether the change is counted (re-assertions of write-only fields are not).
     pub fn is_counted(&self) -> bool {
         !matches!(self, ChangeKind::ReassertGroup { .. })
@@ -570,9 +587,11 @@ impl Plan {
     }
 
     /// Checks that everything the plan touches still has the values it had when the
-    /// plan was made. Returns every difference found.
+    /// plan was made. Returns every difference found, naming users and groups as
+    /// the plan spells them (as declared), else as the org does.
     pub fn check_fresh(&self, snapshot: &Snapshot) -> Result<(), Vec<String>> {
         let mut problems = Vec::new();
+        let spelling = Spelling::new(self, snapshot);
         if !snapshot.org_id.is_empty() && !self.org_id.is_empty() && snapshot.org_id != self.org_id
         {
             problems.push(format!(
@@ -595,7 +614,7 @@ impl Plan {
             if now != pre.group_type {
                 problems.push(format!(
                     "group {}: was {} when planned, now {}",
-                    pre.key,
+                    spelling.of(&pre.key),
                     describe_group(pre.group_type.as_ref()),
                     describe_group(now.as_ref())
                 ));
@@ -607,11 +626,11 @@ impl Plan {
                 (None, None) => {}
                 (None, Some(_)) => problems.push(format!(
                     "user {}: did not exist when planned, now exists",
-                    pre.key
+                    spelling.of(&pre.key)
                 )),
                 (Some(_), None) => problems.push(format!(
                     "user {}: existed when planned, now does not",
-                    pre.key
+                    spelling.of(&pre.key)
                 )),
                 (Some(then), Some(now)) => {
                     let mut touched = then.member_of.clone();
@@ -623,7 +642,7 @@ impl Plan {
                     now.not_member_of.sort();
                     then.member_of.sort();
                     then.not_member_of.sort();
-                    describe_user_drift(&pre.key, &then, &now, &mut problems);
+                    describe_user_drift(&pre.key, &then, &now, &spelling, &mut problems);
                 }
             }
         }
@@ -635,6 +654,60 @@ impl Plan {
     }
 }
 
+/// Users and groups as people wrote them, by the lower-cased keys preconditions
+/// use: the plan's own spelling (the state files') first, then the org's.
+struct Spelling<'a> {
+    names: HashMap<String, &'a str>,
+}
+
+impl<'a> Spelling<'a> {
+    fn new(plan: &'a Plan, snapshot: &'a Snapshot) -> Self {
+        let mut names: HashMap<String, &'a str> = HashMap::new();
+        for change in &plan.changes {
+            for name in change.kind.names() {
+                // Group keys are lower-cased, user keys normalised: both are looked up.
+                names.entry(normalize(name)).or_insert(name);
+                names.entry(name.to_lowercase()).or_insert(name);
+            }
+        }
+        let touched: std::collections::HashSet<&str> = plan
+            .preconditions
+            .users
+            .iter()
+            .map(|u| u.key.as_str())
+            .collect();
+        for user in &snapshot.users {
+            let key = user.unique_key();
+            if touched.contains(key.as_str()) && !names.contains_key(&key) {
+                let spelled = match user.email.as_deref().filter(|e| !e.is_empty()) {
+                    Some(email) => email,
+                    None => user.username.as_deref().unwrap_or_default(),
+                };
+                if !spelled.is_empty() {
+                    names.insert(key, spelled);
+                }
+            }
+        }
+        for group in &snapshot.groups {
+            names
+                .entry(group.name.to_lowercase())
+                .or_insert(group.name.as_str());
+        }
+        Spelling { names }
+    }
+
+    /// `key` as spelled; the key itself when neither the plan nor the org names it.
+    fn of(&self, key: &str) -> String {
+        if let Some(name) = self.names.get(key) {
+            return (*name).to_owned();
+        }
+        match key.strip_suffix(" (adobeID)") {
+            Some(base) => format!("{} (adobeID)", self.of(base)),
+            None => key.to_owned(),
+        }
+    }
+}
+
 fn describe_group(group_type: Option<&GroupType>) -> String {
     match group_type {
         None => "absent".to_string(),
@@ -642,7 +715,14 @@ fn describe_group(group_type: Option<&GroupType>) -> String {
     }
 }
 
-fn describe_user_drift(key: &str, then: &UserFacts, now: &UserFacts, out: &mut Vec<String>) {
+fn describe_user_drift(
+    key: &str,
+    then: &UserFacts,
+    now: &UserFacts,
+    spelling: &Spelling<'_>,
+    out: &mut Vec<String>,
+) {
+    let key = spelling.of(key);
     let fields: [(&str, String, String); 5] = [
         (
             "type",
@@ -675,12 +755,14 @@ fn describe_user_drift(key: &str, then: &UserFacts, now: &UserFacts, out: &mut V
         .collect();
     for group in gained.keys() {
         out.push(format!(
-            "user {key}: was not in {group} when planned, now is"
+            "user {key}: was not in {} when planned, now is",
+            spelling.of(group)
         ));
     }
     for group in lost.keys() {
         out.push(format!(
-            "user {key}: was in {group} when planned, now is not"
+            "user {key}: was in {} when planned, now is not",
+            spelling.of(group)
         ));
     }
 }

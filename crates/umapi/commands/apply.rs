@@ -94,7 +94,21 @@ pub async fn run(config: &Path, args: ApplyArgs, printer: &Printer) -> anyhow::R
         let plan = match saved {
             Some(saved) => {
                 let path = args.plan_file.as_deref().unwrap_or(Path::new(""));
-                replan_saved(&saved, &desired, &snapshot, &project, &written, path)?
+                match replan_saved(&saved, &desired, &snapshot, &project, &written, path)? {
+                    Replanned::Same(plan) => plan,
+                    Replanned::AlreadyApplied(plan) => {
+                        printer.info(format_args!(
+                            "The plan `{}` is already applied: the org has every change it \
+                             makes; nothing was sent.",
+                            path.display()
+                        ));
+                        if let Some(path) = &args.report {
+                            let report = ApplyReport::not_sent(&plan, args.test_only);
+                            summary::write_report(&plan, &report, path, &inputs)?;
+                        }
+                        return Ok(Outcome::Success);
+                    }
+                }
             }
             None => {
                 let options = PlanOptions {
@@ -157,6 +171,15 @@ pub struct SavedPlan {
     document: serde_json::Value,
 }
 
+/// What became of a saved plan checked against the org and the state files.
+enum Replanned {
+    /// The plan made again is the saved plan: it is applied.
+    Same(Plan),
+    /// The org changed since, but only into what the plan makes: the plan made
+    /// again (with no changes) is returned, and nothing is sent.
+    AlreadyApplied(Plan),
+}
+
 /// Checks a saved plan against the org and the state files, plans again from
 /// them with the overrides the file records, and returns that plan if it is the
 /// same document as the file: what is sent is always what `plan` showed.
@@ -167,8 +190,15 @@ fn replan_saved(
     project: &Project,
     written: &umapi_sync::written::Written,
     path: &Path,
-) -> anyhow::Result<Plan> {
-    check_saved_plan(&saved.plan, desired, snapshot, path)?;
+) -> anyhow::Result<Replanned> {
+    let name = path.display();
+    let hash = umapi_sync::planner::desired_state_hash(desired);
+    if hash != saved.plan.desired_state_hash {
+        bail!(
+            "the plan `{name}` was made from different state files than the ones on disk\n  \
+             hint: run `umapi plan -o {name}` again and review the new plan"
+        );
+    }
     let options = PlanOptions {
         overrides: saved.plan.overrides.iter().map(|o| o.requested()).collect(),
         reassert: saved.plan.reassert,
@@ -176,8 +206,19 @@ fn replan_saved(
         ..project.plan_options()
     };
     let derived = umapi_sync::planner::plan(desired, snapshot, &options)?;
+    if let Err(problems) = saved.plan.check_fresh(snapshot) {
+        // Same state files, and nothing left to do: the org was brought there,
+        // by this plan or by another apply of the same state files.
+        if saved.plan.has_changes()
+            && saved.plan.org_id == derived.org_id
+            && !derived.has_changes()
+            && derived.request_count() == 0
+        {
+            return Ok(Replanned::AlreadyApplied(derived));
+        }
+        bail!(stale_message(&name.to_string(), &problems));
+    }
     if let Some(difference) = derived.first_difference(&saved.document) {
-        let name = path.display();
         bail!(
             "the plan `{name}` is not the plan umapi makes from these state files and this org: \
              it was edited after it was saved, or made by another version of umapi; nothing was sent\n  \
@@ -185,7 +226,7 @@ fn replan_saved(
              hint: run `umapi plan -o {name}` again and review the new plan"
         );
     }
-    Ok(derived)
+    Ok(Replanned::Same(derived))
 }
 
 async fn execute(
@@ -255,36 +296,19 @@ pub fn read_plan(path: &Path) -> anyhow::Result<SavedPlan> {
     Ok(SavedPlan { plan, document })
 }
 
-/// Refuses a plan made for another org, from other state files, or against an
-/// org that has changed since.
-fn check_saved_plan(
-    plan: &Plan,
-    desired: &umapi_sync::model::DesiredState,
-    snapshot: &umapi_sync::snapshot::Snapshot,
-    path: &Path,
-) -> anyhow::Result<()> {
-    let name = path.display();
-    let hash = umapi_sync::planner::desired_state_hash(desired);
-    if hash != plan.desired_state_hash {
-        bail!(
-            "the plan `{name}` was made from different state files than the ones on disk\n  \
-             hint: run `umapi plan -o {name}` again and review the new plan"
-        );
+/// The refusal of a plan whose org changed since it was made, every difference
+/// listed (the first 20).
+fn stale_message(name: &str, problems: &[String]) -> String {
+    let mut message =
+        format!("the plan `{name}` is stale: the org changed since it was made; nothing was sent");
+    for problem in problems.iter().take(20) {
+        message.push_str(&format!("\n  - {problem}"));
     }
-    if let Err(problems) = plan.check_fresh(snapshot) {
-        let mut message = format!(
-            "the plan `{name}` is stale: the org changed since it was made; nothing was sent"
-        );
-        for problem in problems.iter().take(20) {
-            message.push_str(&format!("\n  - {problem}"));
-        }
-        if problems.len() > 20 {
-            message.push_str(&format!("\n  … and {} more", problems.len() - 20));
-        }
-        message.push_str(&format!(
-            "\n  hint: run `umapi plan -o {name}` again and review the new plan"
-        ));
-        bail!(message);
+    if problems.len() > 20 {
+        message.push_str(&format!("\n  … and {} more", problems.len() - 20));
     }
-    Ok(())
+    message.push_str(&format!(
+        "\n  hint: run `umapi plan -o {name}` again and review the new plan"
+    ));
+    message
 }
