@@ -74,3 +74,54 @@ fn a_saved_plan_whose_changes_are_all_in_the_org_is_already_applied() {
     assert!(!err.contains("stale"), "{err}");
     insta::assert_snapshot!("already_applied", project.redact(&err));
 }
+
+/// `umapi -c CONFIG ARGS` run from the project folder, `CONFIG` as given.
+fn run_with_config(project: &Project, config: &str, args: &[&str]) -> std::process::Output {
+    assert_cmd::Command::new(env!("CARGO_BIN_EXE_umapi"))
+        .current_dir(project.path())
+        .env_remove("RUST_LOG")
+        .env("NO_COLOR", "1")
+        .args(["-c", config])
+        .args(args)
+        .output()
+        .expect("run umapi")
+}
+
+#[test]
+fn copy_paste_hints_carry_the_configuration_they_were_given() {
+    let project = Project::example("quickstart");
+    // The same project under a configuration name that needs quoting.
+    project.write("eu org.yaml", &project.read("umapi.yaml"));
+    let settings = project
+        .read("state/settings.yaml")
+        .replace("max_user_removals: \"10%\"", "max_user_removals: 1");
+    project.write("state/settings.yaml", &settings);
+
+    let plan = run_with_config(&project, "eu org.yaml", &["plan"]);
+    assert_eq!(code(&plan), 1, "the plan is blocked: {}", stdout(&plan));
+    let hints: Vec<String> = stdout(&plan)
+        .lines()
+        .chain(stderr(&plan).lines())
+        .filter(|line| line.contains("--allow"))
+        .map(str::to_owned)
+        .collect();
+    insta::assert_snapshot!("blocked_hints", hints.join("\n"));
+
+    let saved = run_with_config(
+        &project,
+        "eu org.yaml",
+        &["plan", "--allow", "max_user_removals=2", "-o", "plan.json"],
+    );
+    assert_eq!(code(&saved), 0, "{}", stderr(&saved));
+    let allow_again = run_with_config(
+        &project,
+        "eu org.yaml",
+        &["apply", "plan.json", "--allow", "max_user_removals=3"],
+    );
+    assert_eq!(code(&allow_again), 1);
+    insta::assert_snapshot!("allow_on_a_saved_plan_hint", stderr(&allow_again));
+
+    let no_terminal = run_with_config(&project, "eu org.yaml", &["apply"]);
+    assert_eq!(code(&no_terminal), 1);
+    insta::assert_snapshot!("no_terminal_hint", stderr(&no_terminal));
+}

@@ -8,7 +8,8 @@ use umapi_sync::plan::Plan;
 use umapi_sync::planner::PlanOptions;
 
 use crate::cli::{ApplyArgs, PlanFormat};
-use crate::commands::plan::{blocked, render};
+use crate::commands::plan::{blocked, render_for, umapi_command};
+use crate::commands::shell_word;
 use crate::outcome::Outcome;
 use crate::output_file::{Inputs, Output};
 use crate::printer::Printer;
@@ -33,19 +34,21 @@ pub async fn run(config: &Path, args: ApplyArgs, printer: &Printer) -> anyhow::R
         Some(path) => Some(read_plan(path)?),
         None => None,
     };
+    let umapi = umapi_command(config);
     if let Some(path) = &args.plan_file {
         let name = path.display();
+        let word = shell_word(&name.to_string());
         if !args.allow.is_empty() {
             bail!(
                 "--allow cannot change the saved plan `{name}`: it carries the overrides it was \
-                 made with\n  hint: run `umapi plan --allow LIMIT=VALUE -o {name}` again, \
+                 made with\n  hint: run `{umapi} plan --allow LIMIT=VALUE -o {word}` again, \
                  review the new plan, and apply it"
             );
         }
         if args.reassert {
             bail!(
                 "--reassert cannot change the saved plan `{name}`: it records whether it was \
-                 made with it\n  hint: run `umapi plan --reassert -o {name}` again, review the \
+                 made with it\n  hint: run `{umapi} plan --reassert -o {word}` again, review the \
                  new plan, and apply it"
             );
         }
@@ -73,8 +76,8 @@ pub async fn run(config: &Path, args: ApplyArgs, printer: &Printer) -> anyhow::R
     if needs_prompt && !printer.can_prompt() {
         bail!(
             "refusing to apply without approval: there is no terminal to ask on\n  \
-             hint: pass --auto-approve, or apply a plan saved with `umapi plan -o FILE` \
-             (`umapi apply FILE`)"
+             hint: pass --auto-approve, or apply a plan saved with `{umapi} plan -o FILE` \
+             (`{umapi} apply FILE`)"
         );
     }
     let read = async {
@@ -94,7 +97,9 @@ pub async fn run(config: &Path, args: ApplyArgs, printer: &Printer) -> anyhow::R
         let plan = match saved {
             Some(saved) => {
                 let path = args.plan_file.as_deref().unwrap_or(Path::new(""));
-                match replan_saved(&saved, &desired, &snapshot, &project, &written, path)? {
+                match replan_saved(
+                    &saved, &desired, &snapshot, &project, &written, path, &umapi,
+                )? {
                     Replanned::Same(plan) => plan,
                     Replanned::AlreadyApplied(plan) => {
                         printer.info(format_args!(
@@ -124,9 +129,10 @@ pub async fn run(config: &Path, args: ApplyArgs, printer: &Printer) -> anyhow::R
             printer.result(&umapi_sync::render::text_test_mode(
                 &plan,
                 printer.stdout_color(),
+                &umapi,
             ));
         } else {
-            printer.result(&render(&plan, PlanFormat::Text, printer));
+            printer.result(&render_for(&plan, PlanFormat::Text, config, printer));
         }
         if plan.is_blocked() {
             if let Some(path) = &args.report {
@@ -134,7 +140,7 @@ pub async fn run(config: &Path, args: ApplyArgs, printer: &Printer) -> anyhow::R
                 summary::write_report(&plan, &report, path, &inputs)?;
                 printer.info(format_args!("Wrote the report to {}", path.display()));
             }
-            return Err(blocked(&plan));
+            return Err(blocked(&plan, config));
         }
         if plan.request_count() == 0 {
             // Nothing to send; CI still gets its report, with 0 requests.
@@ -156,7 +162,7 @@ pub async fn run(config: &Path, args: ApplyArgs, printer: &Printer) -> anyhow::R
             // sends the declared values again.
             printer.info(format_args!("warning: {err:#}"));
         }
-        outcome(&report)
+        outcome(&report, &umapi)
     }
     .await;
     org.close().await;
@@ -190,13 +196,15 @@ fn replan_saved(
     project: &Project,
     written: &umapi_sync::written::Written,
     path: &Path,
+    umapi: &str,
 ) -> anyhow::Result<Replanned> {
     let name = path.display();
+    let again = format!("{umapi} plan -o {}", shell_word(&name.to_string()));
     let hash = umapi_sync::planner::desired_state_hash(desired);
     if hash != saved.plan.desired_state_hash {
         bail!(
             "the plan `{name}` was made from different state files than the ones on disk\n  \
-             hint: run `umapi plan -o {name}` again and review the new plan"
+             hint: run `{again}` again and review the new plan"
         );
     }
     let options = PlanOptions {
@@ -216,14 +224,14 @@ fn replan_saved(
         {
             return Ok(Replanned::AlreadyApplied(derived));
         }
-        bail!(stale_message(&name.to_string(), &problems));
+        bail!(stale_message(&name.to_string(), &problems, &again));
     }
     if let Some(difference) = derived.first_difference(&saved.document) {
         bail!(
             "the plan `{name}` is not the plan umapi makes from these state files and this org: \
              it was edited after it was saved, or made by another version of umapi; nothing was sent\n  \
              first difference: {difference}\n  \
-             hint: run `umapi plan -o {name}` again and review the new plan"
+             hint: run `{again}` again and review the new plan"
         );
     }
     Ok(Replanned::Same(derived))
@@ -250,7 +258,7 @@ async fn execute(
     Ok(report)
 }
 
-fn outcome(report: &ApplyReport) -> anyhow::Result<Outcome> {
+fn outcome(report: &ApplyReport, umapi: &str) -> anyhow::Result<Outcome> {
     if report.is_success() {
         Ok(Outcome::Success)
     } else if report.test_only {
@@ -262,7 +270,7 @@ fn outcome(report: &ApplyReport) -> anyhow::Result<Outcome> {
         )
     } else {
         bail!(
-            "{} of {} changes failed (listed above); run `umapi plan` to see what is left",
+            "{} of {} changes failed (listed above); run `{umapi} plan` to see what is left",
             report.failed + report.skipped,
             report.changes.len()
         )
@@ -298,7 +306,7 @@ pub fn read_plan(path: &Path) -> anyhow::Result<SavedPlan> {
 
 /// The refusal of a plan whose org changed since it was made, every difference
 /// listed (the first 20).
-fn stale_message(name: &str, problems: &[String]) -> String {
+fn stale_message(name: &str, problems: &[String], again: &str) -> String {
     let mut message =
         format!("the plan `{name}` is stale: the org changed since it was made; nothing was sent");
     for problem in problems.iter().take(20) {
@@ -308,7 +316,7 @@ fn stale_message(name: &str, problems: &[String]) -> String {
         message.push_str(&format!("\n  … and {} more", problems.len() - 20));
     }
     message.push_str(&format!(
-        "\n  hint: run `umapi plan -o {name}` again and review the new plan"
+        "\n  hint: run `{again}` again and review the new plan"
     ));
     message
 }
