@@ -125,3 +125,19 @@ fn copy_paste_hints_carry_the_configuration_they_were_given() {
     assert_eq!(code(&no_terminal), 1);
     insta::assert_snapshot!("no_terminal_hint", stderr(&no_terminal));
 }
+
+#[test]
+fn a_profile_or_admin_group_missing_from_the_org_gets_a_did_you_mean_from_the_org() {
+    let project = Project::example("quickstart");
+    // Misspelt everywhere, consistently: the state files agree, the org does not.
+    for file in ["state/groups.yaml", "state/users.yaml"] {
+        let text = project
+            .read(file)
+            .replace("Express - Marketing", "Express - Marketting")
+            .replace("_admin_Engineering", "_admin_Enginering");
+        project.write(file, &text);
+    }
+    let output = project.run(&["plan"]);
+    assert_eq!(code(&output), 1, "{}", stdout(&output));
+    insta::assert_snapshot!("missing_in_the_org", project.redact(&stderr(&output)));
+}
