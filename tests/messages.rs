@@ -141,3 +141,35 @@ fn a_profile_or_admin_group_missing_from_the_org_gets_a_did_you_mean_from_the_or
     assert_eq!(code(&output), 1, "{}", stdout(&output));
     insta::assert_snapshot!("missing_in_the_org", project.redact(&stderr(&output)));
 }
+
+#[test]
+fn a_user_renamed_and_updated_is_one_change_in_the_counts() {
+    let project = Project::example("quickstart");
+    let json = project.run(&["plan", "--json"]);
+    let plan: serde_json::Value = serde_json::from_str(&stdout(&json)).expect("plan JSON");
+    let kates: Vec<&str> = plan["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .filter(|c| c["user"] == "kate.bell@example.com")
+        .filter_map(|c| c["kind"].as_str())
+        .collect();
+    assert_eq!(
+        kates,
+        ["rename_user", "update_user"],
+        "two changes for Kate"
+    );
+    // Bob updated, Kate renamed and updated, Sales renamed: three objects.
+    assert_eq!(plan["summary"]["to_change"], 3);
+    assert_eq!(plan["summary"]["users_updated"], 2);
+    assert_eq!(plan["summary"]["users_renamed"], 1);
+
+    let apply = project.run(&["apply", "--auto-approve"]);
+    assert_eq!(code(&apply), 0, "{}", stderr(&apply));
+    let out = stdout(&apply);
+    let counts: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with("Plan: ") || l.starts_with("Apply complete!"))
+        .collect();
+    insta::assert_snapshot!("counts", counts.join("\n"));
+}

@@ -60,14 +60,13 @@ const LISTED: usize = 20;
 /// validate.
 pub fn print(plan: &Plan, report: &ApplyReport, printer: &Printer) {
     let mut text = String::new();
-    let counted = |status: ChangeStatus| {
-        report
-            .changes
-            .iter()
-            .filter(|r| r.status == status && is_counted(plan, r))
-            .count()
-    };
-    let done = counted(ChangeStatus::Succeeded) + counted(ChangeStatus::Validated);
+    let done = count_objects(
+        plan,
+        report.changes.iter().filter(|r| {
+            matches!(r.status, ChangeStatus::Succeeded | ChangeStatus::Validated)
+                && is_counted(plan, r)
+        }),
+    );
     let reasserted = report
         .changes
         .iter()
@@ -174,6 +173,25 @@ fn plural(count: usize, noun: &str) -> String {
     } else {
         format!("{count} {noun}s")
     }
+}
+
+/// Changes as the plan's summary counts them: a user renamed and updated is one.
+fn count_objects<'r>(plan: &Plan, results: impl Iterator<Item = &'r ChangeResult>) -> usize {
+    let mut users = std::collections::HashSet::new();
+    let mut others = 0;
+    for result in results {
+        match plan
+            .changes
+            .get(result.change as usize)
+            .and_then(|c| c.kind.changed_user())
+        {
+            Some(user) => {
+                users.insert(user);
+            }
+            None => others += 1,
+        }
+    }
+    users.len() + others
 }
 
 fn is_counted(plan: &Plan, result: &ChangeResult) -> bool {

@@ -327,6 +327,18 @@ impl ChangeKind {
         }
     }
 
+    /// The user a change of it in place is about (lower-cased), for changes that
+    /// count once per user: a rename and an update of the same user are one
+    /// change in the counts. `None` for changes counted one by one.
+    pub fn changed_user(&self) -> Option<String> {
+        match self {
+            ChangeKind::UpdateUser { user, .. } | ChangeKind::RenameUser { user, .. } => {
+                Some(user.to_lowercase())
+            }
+            _ => None,
+        }
+    }
+
     /// Whether the change is counted (re-assertions of write-only fields are not).
     pub fn is_counted(&self) -> bool {
         !matches!(self, ChangeKind::ReassertGroup { .. })
@@ -425,7 +437,8 @@ pub struct Request {
 pub struct Summary {
     /// Objects added: users and groups created, memberships added.
     pub to_add: u64,
-    /// Objects changed in place: users updated or renamed, groups renamed.
+    /// Objects changed in place: users updated or renamed (a user both renamed
+    /// and updated counts once), groups renamed.
     pub to_change: u64,
     /// Objects removed: memberships removed, users removed, groups deleted.
     pub to_remove: u64,
