@@ -173,3 +173,50 @@ fn a_user_renamed_and_updated_is_one_change_in_the_counts() {
         .collect();
     insta::assert_snapshot!("counts", counts.join("\n"));
 }
+
+#[test]
+fn plan_json_carries_every_documented_field_and_a_plan_without_the_empty_ones_still_applies() {
+    let project = Project::example("quickstart");
+    let saved = project.run(&["plan", "-o", "plan.json"]);
+    assert_eq!(code(&saved), 0, "{}", stderr(&saved));
+    let mut plan: serde_json::Value =
+        serde_json::from_str(&project.read("plan.json")).expect("plan JSON");
+    let fields: Vec<&str> = plan
+        .as_object()
+        .expect("an object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let estimate: Vec<&str> = plan["estimate"]
+        .as_object()
+        .expect("an object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    insta::assert_snapshot!(
+        "plan_fields",
+        format!("{}\nestimate: {}", fields.join(", "), estimate.join(", "))
+    );
+    for empty in ["warnings", "blocked", "overrides"] {
+        assert_eq!(plan[empty], serde_json::json!([]), "{empty} is empty here");
+    }
+    assert_eq!(plan["reassert"], false);
+    assert_eq!(
+        plan["estimate"]["action_requests_per_minute"],
+        serde_json::Value::Null
+    );
+
+    // The shape of plans written before: empty fields left out.
+    let object = plan.as_object_mut().expect("an object");
+    for empty in ["warnings", "blocked", "overrides", "reassert"] {
+        object.remove(empty);
+    }
+    plan["estimate"]
+        .as_object_mut()
+        .expect("an object")
+        .remove("action_requests_per_minute");
+    project.write("plan.json", &plan.to_string());
+    let apply = project.run(&["apply", "plan.json"]);
+    assert_eq!(code(&apply), 0, "{}", stderr(&apply));
+    assert!(!project.org_is_unchanged(), "the plan was applied");
+}

@@ -65,12 +65,14 @@ pub struct Plan {
     pub summary: Summary,
     /// Every change, ordered by id (`changes[i].id == i`).
     pub changes: Vec<Change>,
-    /// Differences the plan reports but does not (or cannot) fix.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// Differences the plan reports but does not (or cannot) fix. Always written,
+    /// empty when none (as the documented fields all are); `default` reads plans
+    /// written without it.
+    #[serde(default)]
     pub warnings: Vec<String>,
     /// Fields UMAPI cannot read back that this plan sends (on create, when the
     /// declared value changed since umapi last wrote it, or with `--reassert`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub not_verifiable: Vec<NotVerifiable>,
     /// Execution phases in order; a phase finishes before the next starts.
     pub phases: Vec<Phase>,
@@ -85,8 +87,8 @@ pub struct Plan {
     #[serde(default)]
     pub overrides: Vec<Override>,
     /// Made with `--reassert`: every declared write-only value is sent, whatever
-    /// the record of what umapi last wrote says. Absent when false.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    /// the record of what umapi last wrote says.
+    #[serde(default)]
     pub reassert: bool,
 }
 
@@ -476,8 +478,8 @@ pub struct Estimate {
     /// Fewest requests the API's limits allow for these changes with these phases.
     pub lower_bound_requests: u64,
     /// The configured action rate limit (requests per window, Adobe's minute unless
-    /// the sandbox's time scale shortens it); absent = unlimited.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// the sandbox's time scale shortens it); `null` = unlimited.
+    #[serde(default)]
     pub action_requests_per_minute: Option<u32>,
     /// Seconds the requests wait for that rate limit (see
     /// [`umapi_core::rate::RateLimits::action_pacing`]: a sliding window plus the
