@@ -220,3 +220,29 @@ fn plan_json_carries_every_documented_field_and_a_plan_without_the_empty_ones_st
     assert_eq!(code(&apply), 0, "{}", stderr(&apply));
     assert!(!project.org_is_unchanged(), "the plan was applied");
 }
+
+#[test]
+fn validate_reports_every_file_in_one_pass_without_cascades() {
+    let project = Project::example("quickstart");
+    // A syntax error in the file that declares the users…
+    let users = project.read("state/users.yaml").replacen(
+        "groups: [Engineering, \"All Apps - Engineering\"]",
+        "groups: [Engineering, \"All Apps - Engineering\"",
+        1,
+    );
+    project.write("state/users.yaml", &users);
+    // …a shape error in another file…
+    project.write("state/extra.yaml", "groups:\n  - nmae: Oops\n");
+    // …and, in files that parse, a problem across them: Design declared twice.
+    let settings = project.read("state/settings.yaml");
+    project.write(
+        "state/settings.yaml",
+        &format!("{settings}\ngroups:\n  - name: Design\n"),
+    );
+    let output = project.run(&["validate"]);
+    assert_eq!(code(&output), 1, "{}", stdout(&output));
+    let err = project.redact(&stderr(&output));
+    // Members of groups.yaml are users of the broken users.yaml: no error of their own.
+    assert!(!err.contains("is not a declared user"), "{err}");
+    insta::assert_snapshot!("validate_one_pass", err);
+}
