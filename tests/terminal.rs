@@ -56,7 +56,7 @@ fn answering_yes_applies_with_a_progress_bar() {
     );
     assert!(seen.contains("/7 requests"), "a progress bar: {seen}");
     assert!(
-        seen.contains("Apply complete! 19 changes applied"),
+        seen.contains("Apply complete! 18 changes applied"),
         "{seen}"
     );
     assert!(!project.org_is_unchanged());

@@ -52,22 +52,21 @@ pub fn describe(change: &Change) -> String {
     }
 }
 
-/// Prints the end-of-run summary on stdout, every failed command included.
+/// Changes listed by name in the summary, at most; the `--report` file has them all.
+const LISTED: usize = 20;
+
+/// Prints the end-of-run summary on stdout, every failed command included. In test
+/// mode it says so on its first line, and names the changes the server could not
+/// validate.
 pub fn print(plan: &Plan, report: &ApplyReport, printer: &Printer) {
     let mut text = String::new();
-    let verb = if report.test_only {
-        "validated (test only, nothing changed)"
-    } else {
-        "applied"
-    };
-    let counted = |status: ChangeStatus| {
-        report
-            .changes
-            .iter()
-            .filter(|r| r.status == status && is_counted(plan, r))
-            .count()
-    };
-    let done = counted(ChangeStatus::Succeeded) + counted(ChangeStatus::Validated);
+    let done = count_objects(
+        plan,
+        report.changes.iter().filter(|r| {
+            matches!(r.status, ChangeStatus::Succeeded | ChangeStatus::Validated)
+                && is_counted(plan, r)
+        }),
+    );
     let reasserted = report
         .changes
         .iter()
@@ -76,21 +75,42 @@ pub fn print(plan: &Plan, report: &ApplyReport, printer: &Printer) {
                 && !is_counted(plan, r)
         })
         .count();
-    let mut done_text = format!("{} {verb}", plural(done, "change"));
-    if reasserted > 0 {
-        done_text.push_str(&format!(
-            ", write-only settings sent to {}",
-            plural(reasserted, "user group")
-        ));
-    }
     let requests = plural(report.requests_sent, "request");
-    if report.is_success() {
-        text.push_str(&format!("\nApply complete! {done_text}, in {requests}.\n"));
+    let done_text = if report.test_only {
+        let mut done_text = format!("{} validated by the server", plural(done, "change"));
+        if reasserted > 0 {
+            done_text.push_str(&format!(
+                " (and the write-only settings of {})",
+                plural(reasserted, "user group")
+            ));
+        }
+        done_text
     } else {
-        text.push_str(&format!(
+        let mut done_text = format!("{} applied", plural(done, "change"));
+        if reasserted > 0 {
+            done_text.push_str(&format!(
+                ", write-only settings sent to {}",
+                plural(reasserted, "user group")
+            ));
+        }
+        done_text
+    };
+    match (report.test_only, report.is_success()) {
+        (true, true) => text.push_str(&format!(
+            "\nTest mode: {done_text}, in {requests}; nothing was changed.\n"
+        )),
+        (true, false) => text.push_str(&format!(
+            "\nTest mode finished with errors: {done_text}; {} failed, {} skipped; in \
+             {requests}; nothing was changed.\n",
+            report.failed, report.skipped
+        )),
+        (false, true) => text.push_str(&format!("\nApply complete! {done_text}, in {requests}.\n")),
+        (false, false) => text.push_str(&format!(
             "\nApply finished with errors: {done_text}; {} failed, {} skipped; in {requests}.\n",
             report.failed, report.skipped
-        ));
+        )),
+    }
+    if !report.is_success() {
         text.push_str("\nFailed commands:\n");
         for failure in report.failures() {
             text.push_str(&format!("  - {}\n", failure_line(plan, failure)));
@@ -111,21 +131,38 @@ pub fn print(plan: &Plan, report: &ApplyReport, printer: &Printer) {
     }
     if report.unverified > 0 {
         text.push_str(&format!(
-            "\nNot validated in test mode (they name users or groups that this plan creates or \
-             renames, which UMAPI's test mode cannot see): {}.\n",
+            "\nNot validated ({}): they name users or groups that this plan creates or \
+             renames, which UMAPI's test mode cannot see:\n",
             plural(report.unverified, "change")
         ));
+        let unverified = report
+            .changes
+            .iter()
+            .filter(|r| r.status == ChangeStatus::Unverified);
+        for result in unverified.take(LISTED) {
+            text.push_str(&format!("  - {}\n", change_name(plan, result)));
+        }
+        if report.unverified > LISTED {
+            text.push_str(&format!(
+                "  … and {} more (all of them in the --report file)\n",
+                report.unverified - LISTED
+            ));
+        }
     }
     printer.result(&text);
 }
 
+/// The one-line description of a result's change.
+fn change_name(plan: &Plan, result: &ChangeResult) -> String {
+    plan.changes
+        .get(result.change as usize)
+        .map(describe)
+        .unwrap_or_else(|| format!("change #{}", result.change))
+}
+
 /// `describe(change): code: message`.
 pub fn failure_line(plan: &Plan, failure: &ChangeResult) -> String {
-    let what = plan
-        .changes
-        .get(failure.change as usize)
-        .map(describe)
-        .unwrap_or_else(|| format!("change #{}", failure.change));
+    let what = change_name(plan, failure);
     let code = failure.error_code.as_deref().unwrap_or("error");
     let line = match &failure.message {
         Some(message) if !message.is_empty() => format!("{what}: {code}: {message}"),
@@ -143,6 +180,25 @@ fn plural(count: usize, noun: &str) -> String {
     } else {
         format!("{count} {noun}s")
     }
+}
+
+/// Changes as the plan's summary counts them: a user renamed and updated is one.
+fn count_objects<'r>(plan: &Plan, results: impl Iterator<Item = &'r ChangeResult>) -> usize {
+    let mut users = std::collections::HashSet::new();
+    let mut others = 0;
+    for result in results {
+        match plan
+            .changes
+            .get(result.change as usize)
+            .and_then(|c| c.kind.changed_user())
+        {
+            Some(user) => {
+                users.insert(user);
+            }
+            None => others += 1,
+        }
+    }
+    users.len() + others
 }
 
 fn is_counted(plan: &Plan, result: &ChangeResult) -> bool {

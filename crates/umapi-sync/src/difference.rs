@@ -62,6 +62,11 @@ fn walk(saved: Option<&Value>, derived: Option<&Value>, path: &mut String) -> Op
     match (saved, derived) {
         (Some(Value::Object(a)), Some(Value::Object(b))) => {
             for (key, value) in b {
+                // Plans written when empty fields were left out read those fields as
+                // empty: a field the file lacks is the same as an empty one.
+                if !a.contains_key(key) && is_empty(value) {
+                    continue;
+                }
                 if let Some(found) = at_key(path, key, |path| walk(a.get(key), Some(value), path)) {
                     return Some(found);
                 }
@@ -116,6 +121,15 @@ fn same(a: Option<&Value>, b: Option<&Value>) -> bool {
             x == y || (x.as_f64().is_some() && x.as_f64() == y.as_f64())
         }
         (a, b) => a == b,
+    }
+}
+
+/// `[]`, `false` or `null`: what a plan field the file lacks reads as.
+fn is_empty(value: &Value) -> bool {
+    match value {
+        Value::Null | Value::Bool(false) => true,
+        Value::Array(items) => items.is_empty(),
+        _ => false,
     }
 }
 
@@ -181,6 +195,17 @@ mod tests {
             (found.path.as_str(), found.saved.as_str()),
             ("entries", "(absent)")
         );
+    }
+
+    #[test]
+    fn a_field_the_file_lacks_is_the_same_as_an_empty_one_but_not_a_missing_item() {
+        let derived = json!({"warnings": [], "reassert": false, "rate": null, "n": [1, null]});
+        assert_eq!(first_difference(&json!({"n": [1, null]}), &derived), None);
+        let found = first_difference(&json!({"n": [1]}), &derived).unwrap();
+        assert_eq!(found.path, "n[1]");
+        let derived = json!({"blocked": [{"limit": "max_user_removals"}]});
+        let found = first_difference(&json!({}), &derived).unwrap();
+        assert_eq!(found.path, "blocked");
     }
 
     #[test]

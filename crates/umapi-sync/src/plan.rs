@@ -44,6 +44,7 @@ use umapi_core::wire::{Entry, GroupType, IdentityType};
 use crate::error::Error;
 use crate::model::{Limit, LimitName, LimitOverride};
 use crate::snapshot::{Snapshot, read_versioned};
+use umapi_core::identity::normalize;
 
 /// Version of the plan JSON written by this crate.
 pub const PLAN_FORMAT_VERSION: u32 = 1;
@@ -64,12 +65,14 @@ pub struct Plan {
     pub summary: Summary,
     /// Every change, ordered by id (`changes[i].id == i`).
     pub changes: Vec<Change>,
-    /// Differences the plan reports but does not (or cannot) fix.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// Differences the plan reports but does not (or cannot) fix. Always written,
+    /// empty when none (as the documented fields all are); `default` reads plans
+    /// written without it.
+    #[serde(default)]
     pub warnings: Vec<String>,
     /// Fields UMAPI cannot read back that this plan sends (on create, when the
     /// declared value changed since umapi last wrote it, or with `--reassert`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub not_verifiable: Vec<NotVerifiable>,
     /// Execution phases in order; a phase finishes before the next starts.
     pub phases: Vec<Phase>,
@@ -84,8 +87,8 @@ pub struct Plan {
     #[serde(default)]
     pub overrides: Vec<Override>,
     /// Made with `--reassert`: every declared write-only value is sent, whatever
-    /// the record of what umapi last wrote says. Absent when false.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    /// the record of what umapi last wrote says.
+    #[serde(default)]
     pub reassert: bool,
 }
 
@@ -310,6 +313,34 @@ pub enum ChangeKind {
 }
 
 impl ChangeKind {
+    /// The users and groups the change names, as it spells them.
+    pub fn names(&self) -> Vec<&str> {
+        match self {
+            ChangeKind::CreateGroup { group, .. }
+            | ChangeKind::DeleteGroup { group, .. }
+            | ChangeKind::ReassertGroup { group, .. } => vec![group],
+            ChangeKind::RenameGroup { group, from } => vec![group, from],
+            ChangeKind::CreateUser { user, .. }
+            | ChangeKind::UpdateUser { user, .. }
+            | ChangeKind::RemoveUser { user, .. } => vec![user],
+            ChangeKind::RenameUser { user, from, .. } => vec![user, from],
+            ChangeKind::AddMembership { user, group, .. }
+            | ChangeKind::RemoveMembership { user, group, .. } => vec![user, group],
+        }
+    }
+
+    /// The user a change of it in place is about (lower-cased), for changes that
+    /// count once per user: a rename and an update of the same user are one
+    /// change in the counts. `None` for changes counted one by one.
+    pub fn changed_user(&self) -> Option<String> {
+        match self {
+            ChangeKind::UpdateUser { user, .. } | ChangeKind::RenameUser { user, .. } => {
+                Some(user.to_lowercase())
+            }
+            _ => None,
+        }
+    }
+
     /// Whether the change is counted (re-assertions of write-only fields are not).
     pub fn is_counted(&self) -> bool {
         !matches!(self, ChangeKind::ReassertGroup { .. })
@@ -408,7 +439,8 @@ pub struct Request {
 pub struct Summary {
     /// Objects added: users and groups created, memberships added.
     pub to_add: u64,
-    /// Objects changed in place: users updated or renamed, groups renamed.
+    /// Objects changed in place: users updated or renamed (a user both renamed
+    /// and updated counts once), groups renamed.
     pub to_change: u64,
     /// Objects removed: memberships removed, users removed, groups deleted.
     pub to_remove: u64,
@@ -446,8 +478,8 @@ pub struct Estimate {
     /// Fewest requests the API's limits allow for these changes with these phases.
     pub lower_bound_requests: u64,
     /// The configured action rate limit (requests per window, Adobe's minute unless
-    /// the sandbox's time scale shortens it); absent = unlimited.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// the sandbox's time scale shortens it); `null` = unlimited.
+    #[serde(default)]
     pub action_requests_per_minute: Option<u32>,
     /// Seconds the requests wait for that rate limit (see
     /// [`umapi_core::rate::RateLimits::action_pacing`]: a sliding window plus the
@@ -570,9 +602,11 @@ impl Plan {
     }
 
     /// Checks that everything the plan touches still has the values it had when the
-    /// plan was made. Returns every difference found.
+    /// plan was made. Returns every difference found, naming users and groups as
+    /// the plan spells them (as declared), else as the org does.
     pub fn check_fresh(&self, snapshot: &Snapshot) -> Result<(), Vec<String>> {
         let mut problems = Vec::new();
+        let spelling = Spelling::new(self, snapshot);
         if !snapshot.org_id.is_empty() && !self.org_id.is_empty() && snapshot.org_id != self.org_id
         {
             problems.push(format!(
@@ -595,7 +629,7 @@ impl Plan {
             if now != pre.group_type {
                 problems.push(format!(
                     "group {}: was {} when planned, now {}",
-                    pre.key,
+                    spelling.of(&pre.key),
                     describe_group(pre.group_type.as_ref()),
                     describe_group(now.as_ref())
                 ));
@@ -607,11 +641,11 @@ impl Plan {
                 (None, None) => {}
                 (None, Some(_)) => problems.push(format!(
                     "user {}: did not exist when planned, now exists",
-                    pre.key
+                    spelling.of(&pre.key)
                 )),
                 (Some(_), None) => problems.push(format!(
                     "user {}: existed when planned, now does not",
-                    pre.key
+                    spelling.of(&pre.key)
                 )),
                 (Some(then), Some(now)) => {
                     let mut touched = then.member_of.clone();
@@ -623,7 +657,7 @@ impl Plan {
                     now.not_member_of.sort();
                     then.member_of.sort();
                     then.not_member_of.sort();
-                    describe_user_drift(&pre.key, &then, &now, &mut problems);
+                    describe_user_drift(&pre.key, &then, &now, &spelling, &mut problems);
                 }
             }
         }
@@ -635,6 +669,60 @@ impl Plan {
     }
 }
 
+/// Users and groups as people wrote them, by the lower-cased keys preconditions
+/// use: the plan's own spelling (the state files') first, then the org's.
+struct Spelling<'a> {
+    names: HashMap<String, &'a str>,
+}
+
+impl<'a> Spelling<'a> {
+    fn new(plan: &'a Plan, snapshot: &'a Snapshot) -> Self {
+        let mut names: HashMap<String, &'a str> = HashMap::new();
+        for change in &plan.changes {
+            for name in change.kind.names() {
+                // Group keys are lower-cased, user keys normalised: both are looked up.
+                names.entry(normalize(name)).or_insert(name);
+                names.entry(name.to_lowercase()).or_insert(name);
+            }
+        }
+        let touched: std::collections::HashSet<&str> = plan
+            .preconditions
+            .users
+            .iter()
+            .map(|u| u.key.as_str())
+            .collect();
+        for user in &snapshot.users {
+            let key = user.unique_key();
+            if touched.contains(key.as_str()) && !names.contains_key(&key) {
+                let spelled = match user.email.as_deref().filter(|e| !e.is_empty()) {
+                    Some(email) => email,
+                    None => user.username.as_deref().unwrap_or_default(),
+                };
+                if !spelled.is_empty() {
+                    names.insert(key, spelled);
+                }
+            }
+        }
+        for group in &snapshot.groups {
+            names
+                .entry(group.name.to_lowercase())
+                .or_insert(group.name.as_str());
+        }
+        Spelling { names }
+    }
+
+    /// `key` as spelled; the key itself when neither the plan nor the org names it.
+    fn of(&self, key: &str) -> String {
+        if let Some(name) = self.names.get(key) {
+            return (*name).to_owned();
+        }
+        match key.strip_suffix(" (adobeID)") {
+            Some(base) => format!("{} (adobeID)", self.of(base)),
+            None => key.to_owned(),
+        }
+    }
+}
+
 fn describe_group(group_type: Option<&GroupType>) -> String {
     match group_type {
         None => "absent".to_string(),
@@ -642,7 +730,14 @@ fn describe_group(group_type: Option<&GroupType>) -> String {
     }
 }
 
-fn describe_user_drift(key: &str, then: &UserFacts, now: &UserFacts, out: &mut Vec<String>) {
+fn describe_user_drift(
+    key: &str,
+    then: &UserFacts,
+    now: &UserFacts,
+    spelling: &Spelling<'_>,
+    out: &mut Vec<String>,
+) {
+    let key = spelling.of(key);
     let fields: [(&str, String, String); 5] = [
         (
             "type",
@@ -675,12 +770,14 @@ fn describe_user_drift(key: &str, then: &UserFacts, now: &UserFacts, out: &mut V
         .collect();
     for group in gained.keys() {
         out.push(format!(
-            "user {key}: was not in {group} when planned, now is"
+            "user {key}: was not in {} when planned, now is",
+            spelling.of(group)
         ));
     }
     for group in lost.keys() {
         out.push(format!(
-            "user {key}: was in {group} when planned, now is not"
+            "user {key}: was in {} when planned, now is not",
+            spelling.of(group)
         ));
     }
 }

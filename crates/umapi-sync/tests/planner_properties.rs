@@ -649,6 +649,35 @@ proptest! {
         }
     }
 
+    /// The counts count objects: a user renamed and updated in the same plan is one
+    /// change in place, memberships count one by one.
+    #[test]
+    fn counts_count_each_object_once(world in world()) {
+        use umapi_sync::plan::ChangeKind;
+        let plan = plan(&world.desired(), &world.snapshot(), &PlanOptions::default())
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let s = &plan.summary;
+        let users_in_place: std::collections::BTreeSet<String> = plan
+            .changes
+            .iter()
+            .filter_map(|c| match &c.kind {
+                ChangeKind::UpdateUser { user, .. } | ChangeKind::RenameUser { user, .. } => {
+                    Some(user.to_lowercase())
+                }
+                _ => None,
+            })
+            .collect();
+        prop_assert_eq!(s.to_change, s.groups_renamed + users_in_place.len() as u64);
+        prop_assert!(s.to_change <= s.groups_renamed + s.users_updated + s.users_renamed);
+        let memberships = plan
+            .changes
+            .iter()
+            .filter(|c| matches!(c.kind, ChangeKind::AddMembership { .. }))
+            .count() as u64;
+        prop_assert_eq!(s.memberships_added, memberships);
+        prop_assert_eq!(s.to_add, s.groups_created + s.users_created + memberships);
+    }
+
     #[test]
     fn the_same_inputs_give_byte_identical_plans(world in world()) {
         let snapshot = world.snapshot();

@@ -8,7 +8,8 @@ use umapi_sync::plan::Plan;
 use umapi_sync::planner::PlanOptions;
 
 use crate::cli::{ApplyArgs, PlanFormat};
-use crate::commands::plan::{blocked, render};
+use crate::commands::plan::{blocked, render_for, umapi_command};
+use crate::commands::shell_word;
 use crate::outcome::Outcome;
 use crate::output_file::{Inputs, Output};
 use crate::printer::Printer;
@@ -33,19 +34,21 @@ pub async fn run(config: &Path, args: ApplyArgs, printer: &Printer) -> anyhow::R
         Some(path) => Some(read_plan(path)?),
         None => None,
     };
+    let umapi = umapi_command(config);
     if let Some(path) = &args.plan_file {
         let name = path.display();
+        let word = shell_word(&name.to_string());
         if !args.allow.is_empty() {
             bail!(
                 "--allow cannot change the saved plan `{name}`: it carries the overrides it was \
-                 made with\n  hint: run `umapi plan --allow LIMIT=VALUE -o {name}` again, \
+                 made with\n  hint: run `{umapi} plan --allow LIMIT=VALUE -o {word}` again, \
                  review the new plan, and apply it"
             );
         }
         if args.reassert {
             bail!(
                 "--reassert cannot change the saved plan `{name}`: it records whether it was \
-                 made with it\n  hint: run `umapi plan --reassert -o {name}` again, review the \
+                 made with it\n  hint: run `{umapi} plan --reassert -o {word}` again, review the \
                  new plan, and apply it"
             );
         }
@@ -73,8 +76,8 @@ pub async fn run(config: &Path, args: ApplyArgs, printer: &Printer) -> anyhow::R
     if needs_prompt && !printer.can_prompt() {
         bail!(
             "refusing to apply without approval: there is no terminal to ask on\n  \
-             hint: pass --auto-approve, or apply a plan saved with `umapi plan -o FILE` \
-             (`umapi apply FILE`)"
+             hint: pass --auto-approve, or apply a plan saved with `{umapi} plan -o FILE` \
+             (`{umapi} apply FILE`)"
         );
     }
     let read = async {
@@ -94,7 +97,23 @@ pub async fn run(config: &Path, args: ApplyArgs, printer: &Printer) -> anyhow::R
         let plan = match saved {
             Some(saved) => {
                 let path = args.plan_file.as_deref().unwrap_or(Path::new(""));
-                replan_saved(&saved, &desired, &snapshot, &project, &written, path)?
+                match replan_saved(
+                    &saved, &desired, &snapshot, &project, &written, path, &umapi,
+                )? {
+                    Replanned::Same(plan) => plan,
+                    Replanned::AlreadyApplied(plan) => {
+                        printer.info(format_args!(
+                            "The plan `{}` is already applied: the org has every change it \
+                             makes; nothing was sent.",
+                            path.display()
+                        ));
+                        if let Some(path) = &args.report {
+                            let report = ApplyReport::not_sent(&plan, args.test_only);
+                            summary::write_report(&plan, &report, path, &inputs)?;
+                        }
+                        return Ok(Outcome::Success);
+                    }
+                }
             }
             None => {
                 let options = PlanOptions {
@@ -106,14 +125,22 @@ pub async fn run(config: &Path, args: ApplyArgs, printer: &Printer) -> anyhow::R
                 umapi_sync::planner::plan(&desired, &snapshot, &options)?
             }
         };
-        printer.result(&render(&plan, PlanFormat::Text, printer));
+        if args.test_only {
+            printer.result(&umapi_sync::render::text_test_mode(
+                &plan,
+                printer.stdout_color(),
+                &umapi,
+            ));
+        } else {
+            printer.result(&render_for(&plan, PlanFormat::Text, config, printer));
+        }
         if plan.is_blocked() {
             if let Some(path) = &args.report {
                 let report = ApplyReport::not_sent(&plan, args.test_only);
                 summary::write_report(&plan, &report, path, &inputs)?;
                 printer.info(format_args!("Wrote the report to {}", path.display()));
             }
-            return Err(blocked(&plan));
+            return Err(blocked(&plan, config));
         }
         if plan.request_count() == 0 {
             // Nothing to send; CI still gets its report, with 0 requests.
@@ -135,7 +162,7 @@ pub async fn run(config: &Path, args: ApplyArgs, printer: &Printer) -> anyhow::R
             // sends the declared values again.
             printer.info(format_args!("warning: {err:#}"));
         }
-        outcome(&report)
+        outcome(&report, &umapi)
     }
     .await;
     org.close().await;
@@ -150,6 +177,15 @@ pub struct SavedPlan {
     document: serde_json::Value,
 }
 
+/// What became of a saved plan checked against the org and the state files.
+enum Replanned {
+    /// The plan made again is the saved plan: it is applied.
+    Same(Plan),
+    /// The org changed since, but only into what the plan makes: the plan made
+    /// again (with no changes) is returned, and nothing is sent.
+    AlreadyApplied(Plan),
+}
+
 /// Checks a saved plan against the org and the state files, plans again from
 /// them with the overrides the file records, and returns that plan if it is the
 /// same document as the file: what is sent is always what `plan` showed.
@@ -160,8 +196,17 @@ fn replan_saved(
     project: &Project,
     written: &umapi_sync::written::Written,
     path: &Path,
-) -> anyhow::Result<Plan> {
-    check_saved_plan(&saved.plan, desired, snapshot, path)?;
+    umapi: &str,
+) -> anyhow::Result<Replanned> {
+    let name = path.display();
+    let again = format!("{umapi} plan -o {}", shell_word(&name.to_string()));
+    let hash = umapi_sync::planner::desired_state_hash(desired);
+    if hash != saved.plan.desired_state_hash {
+        bail!(
+            "the plan `{name}` was made from different state files than the ones on disk\n  \
+             hint: run `{again}` again and review the new plan"
+        );
+    }
     let options = PlanOptions {
         overrides: saved.plan.overrides.iter().map(|o| o.requested()).collect(),
         reassert: saved.plan.reassert,
@@ -169,16 +214,27 @@ fn replan_saved(
         ..project.plan_options()
     };
     let derived = umapi_sync::planner::plan(desired, snapshot, &options)?;
+    if let Err(problems) = saved.plan.check_fresh(snapshot) {
+        // Same state files, and nothing left to do: the org was brought there,
+        // by this plan or by another apply of the same state files.
+        if saved.plan.has_changes()
+            && saved.plan.org_id == derived.org_id
+            && !derived.has_changes()
+            && derived.request_count() == 0
+        {
+            return Ok(Replanned::AlreadyApplied(derived));
+        }
+        bail!(stale_message(&name.to_string(), &problems, &again));
+    }
     if let Some(difference) = derived.first_difference(&saved.document) {
-        let name = path.display();
         bail!(
             "the plan `{name}` is not the plan umapi makes from these state files and this org: \
              it was edited after it was saved, or made by another version of umapi; nothing was sent\n  \
              first difference: {difference}\n  \
-             hint: run `umapi plan -o {name}` again and review the new plan"
+             hint: run `{again}` again and review the new plan"
         );
     }
-    Ok(derived)
+    Ok(Replanned::Same(derived))
 }
 
 async fn execute(
@@ -202,12 +258,19 @@ async fn execute(
     Ok(report)
 }
 
-fn outcome(report: &ApplyReport) -> anyhow::Result<Outcome> {
+fn outcome(report: &ApplyReport, umapi: &str) -> anyhow::Result<Outcome> {
     if report.is_success() {
         Ok(Outcome::Success)
+    } else if report.test_only {
+        bail!(
+            "{} of {} changes did not pass the server's validation (listed above); nothing \
+             was changed",
+            report.failed + report.skipped,
+            report.changes.len()
+        )
     } else {
         bail!(
-            "{} of {} changes failed (listed above); run `umapi plan` to see what is left",
+            "{} of {} changes failed (listed above); run `{umapi} plan` to see what is left",
             report.failed + report.skipped,
             report.changes.len()
         )
@@ -241,36 +304,19 @@ pub fn read_plan(path: &Path) -> anyhow::Result<SavedPlan> {
     Ok(SavedPlan { plan, document })
 }
 
-/// Refuses a plan made for another org, from other state files, or against an
-/// org that has changed since.
-fn check_saved_plan(
-    plan: &Plan,
-    desired: &umapi_sync::model::DesiredState,
-    snapshot: &umapi_sync::snapshot::Snapshot,
-    path: &Path,
-) -> anyhow::Result<()> {
-    let name = path.display();
-    let hash = umapi_sync::planner::desired_state_hash(desired);
-    if hash != plan.desired_state_hash {
-        bail!(
-            "the plan `{name}` was made from different state files than the ones on disk\n  \
-             hint: run `umapi plan -o {name}` again and review the new plan"
-        );
+/// The refusal of a plan whose org changed since it was made, every difference
+/// listed (the first 20).
+fn stale_message(name: &str, problems: &[String], again: &str) -> String {
+    let mut message =
+        format!("the plan `{name}` is stale: the org changed since it was made; nothing was sent");
+    for problem in problems.iter().take(20) {
+        message.push_str(&format!("\n  - {problem}"));
     }
-    if let Err(problems) = plan.check_fresh(snapshot) {
-        let mut message = format!(
-            "the plan `{name}` is stale: the org changed since it was made; nothing was sent"
-        );
-        for problem in problems.iter().take(20) {
-            message.push_str(&format!("\n  - {problem}"));
-        }
-        if problems.len() > 20 {
-            message.push_str(&format!("\n  … and {} more", problems.len() - 20));
-        }
-        message.push_str(&format!(
-            "\n  hint: run `umapi plan -o {name}` again and review the new plan"
-        ));
-        bail!(message);
+    if problems.len() > 20 {
+        message.push_str(&format!("\n  … and {} more", problems.len() - 20));
     }
-    Ok(())
+    message.push_str(&format!(
+        "\n  hint: run `{again}` again and review the new plan"
+    ));
+    message
 }

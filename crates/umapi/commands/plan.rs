@@ -56,7 +56,7 @@ pub async fn run(config: &Path, args: PlanArgs, printer: &Printer) -> anyhow::Re
         }
     }
     if plan.is_blocked() {
-        return Err(blocked(&plan));
+        return Err(blocked(&plan, config));
     }
     Ok(Outcome::Planned {
         has_changes: plan.has_changes(),
@@ -64,8 +64,9 @@ pub async fn run(config: &Path, args: PlanArgs, printer: &Printer) -> anyhow::Re
     })
 }
 
-/// The error of a plan a safety limit blocks: which limits, and how to go ahead.
-pub fn blocked(plan: &Plan) -> anyhow::Error {
+/// The error of a plan a safety limit blocks: which limits, and how to go ahead
+/// (with the `-c FILE` this run was given).
+pub fn blocked(plan: &Plan, config: &Path) -> anyhow::Error {
     let limits: Vec<String> = plan
         .blocked
         .iter()
@@ -79,20 +80,11 @@ pub fn blocked(plan: &Plan) -> anyhow::Error {
     anyhow::anyhow!(
         "the plan is BLOCKED: it goes over the safety limit{} {}; nothing was sent\n  \
          hint: if this is intended, raise the limit under settings.limits in the state files, \
-         or, once the plan is reviewed, override it for this run with {}",
+         or, once the plan is reviewed, override it for this run with `{}`",
         if limits.len() == 1 { "" } else { "s" },
         limits.join(", "),
-        allow.join(" ")
+        super::command_line(config, &format!("plan {}", allow.join(" ")))
     )
-}
-
-/// The plan in the chosen format.
-pub fn render(plan: &Plan, format: PlanFormat, printer: &Printer) -> String {
-    match format {
-        PlanFormat::Text => umapi_sync::render::text(plan, printer.stdout_color()),
-        PlanFormat::Json => plan.to_json(),
-        PlanFormat::Markdown => umapi_sync::render::markdown(plan),
-    }
 }
 
 /// The org to plan against: the snapshot file when one is given, else the live org
@@ -116,14 +108,21 @@ pub async fn read_org(
 }
 
 /// The plan in the chosen format; the Markdown header names the configuration file
-/// (as given with `-c`) next to the org.
+/// (as given with `-c`) next to the org, and hints carry that `-c`.
 pub fn render_for(plan: &Plan, format: PlanFormat, config: &Path, printer: &Printer) -> String {
+    let umapi = umapi_command(config);
     match format {
+        PlanFormat::Text => umapi_sync::render::text_for(plan, printer.stdout_color(), &umapi),
+        PlanFormat::Json => plan.to_json(),
         PlanFormat::Markdown => {
-            umapi_sync::render::markdown_for(plan, Some(&config.display().to_string()))
+            umapi_sync::render::markdown_for(plan, Some(&config.display().to_string()), &umapi)
         }
-        _ => render(plan, format, printer),
     }
+}
+
+/// How hints run umapi: `umapi`, or `umapi -c FILE` when `config` is not the default.
+pub fn umapi_command(config: &Path) -> String {
+    super::command_line(config, "").trim_end().to_owned()
 }
 
 fn read_snapshot(path: &Path) -> anyhow::Result<Snapshot> {

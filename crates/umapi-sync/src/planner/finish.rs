@@ -14,7 +14,11 @@ use crate::snapshot::Snapshot;
 
 fn summarize<'c>(changes: impl Iterator<Item = &'c ChangeKind>) -> Summary {
     let mut s = Summary::default();
+    let mut changed_users = std::collections::HashSet::new();
     for change in changes {
+        if let Some(user) = change.changed_user() {
+            changed_users.insert(user);
+        }
         match change {
             ChangeKind::CreateGroup { .. } => s.groups_created += 1,
             ChangeKind::RenameGroup { .. } => s.groups_renamed += 1,
@@ -35,7 +39,7 @@ fn summarize<'c>(changes: impl Iterator<Item = &'c ChangeKind>) -> Summary {
         }
     }
     s.to_add = s.groups_created + s.users_created + s.memberships_added;
-    s.to_change = s.groups_renamed + s.users_updated + s.users_renamed;
+    s.to_change = s.groups_renamed + changed_users.len() as u64;
     s.to_remove = s.groups_deleted + s.users_removed + s.users_deleted + s.memberships_removed;
     s
 }

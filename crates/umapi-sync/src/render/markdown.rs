@@ -42,14 +42,15 @@ pub(super) fn escape(s: &str) -> String {
 
 /// Renders the plan as a pull-request comment.
 pub fn markdown(plan: &Plan) -> String {
-    markdown_for(plan, None)
+    markdown_for(plan, None, "umapi")
 }
 
 /// Renders the plan as a pull-request comment whose header names the org and, when
 /// given, the configuration file it was planned with: a repository that manages
 /// several orgs (or one org with several configurations) gets one comment for each,
-/// and a reader can tell them apart.
-pub fn markdown_for(plan: &Plan, config: Option<&str>) -> String {
+/// and a reader can tell them apart. Hints run umapi as `umapi` (e.g.
+/// `umapi -c orgs/eu.yaml`).
+pub fn markdown_for(plan: &Plan, config: Option<&str>, umapi: &str) -> String {
     let mut head = String::new();
     let s = &plan.summary;
     let origin = match config {
@@ -82,7 +83,7 @@ pub fn markdown_for(plan: &Plan, config: Option<&str>) -> String {
                 head,
                 "> [!CAUTION]\n> **BLOCKED: this plan goes over a safety limit; nothing will be sent.**"
             );
-            for line in blocked_lines(plan) {
+            for line in blocked_lines(plan, umapi) {
                 let indent = if line.starts_with(' ') { "  " } else { "" };
                 let _ = writeln!(head, "> {indent}- {}", escape(line.trim_start()));
             }

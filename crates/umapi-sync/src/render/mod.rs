@@ -16,7 +16,7 @@ mod text;
 pub use audit_html::audit_html;
 pub use audit_markdown::audit_markdown;
 pub use markdown::{MARKDOWN_LIMIT, markdown, markdown_for};
-pub use text::text;
+pub use text::{text, text_for, text_test_mode};
 
 /// The audit report renderings show the drift of this many objects (users and
 /// groups) at most; the JSON report always has every change.

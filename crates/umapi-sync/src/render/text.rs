@@ -147,8 +147,9 @@ pub(crate) fn format_duration(seconds: f64) -> String {
 }
 
 /// The safety limits the plan goes over, and how to go ahead, as lines (without
-/// the heading): shared by the text and Markdown renderings.
-pub(crate) fn blocked_lines(plan: &Plan) -> Vec<String> {
+/// the heading): shared by the text and Markdown renderings. `umapi` is the
+/// command the hint runs (`umapi`, or `umapi -c FILE`), ready to paste.
+pub(crate) fn blocked_lines(plan: &Plan, umapi: &str) -> Vec<String> {
     let mut lines = Vec::new();
     for blocked in &plan.blocked {
         let source = match blocked.source {
@@ -183,7 +184,7 @@ pub(crate) fn blocked_lines(plan: &Plan) -> Vec<String> {
             .to_owned(),
     );
     lines.push(format!(
-        "  umapi plan {}  (the same on apply)",
+        "  {umapi} plan {}  (the same on apply)",
         allow.join(" ")
     ));
     lines
@@ -215,10 +216,37 @@ pub(crate) fn override_lines(plan: &Plan) -> Vec<String> {
 
 /// Renders the plan like Terraform. ANSI colour only when `color` is true.
 pub fn text(plan: &Plan, color: bool) -> String {
+    text_for(plan, color, "umapi")
+}
+
+/// [`text`], with hints that run umapi as `umapi` (e.g. `umapi -c orgs/eu.yaml`),
+/// so that they work when pasted.
+pub fn text_for(plan: &Plan, color: bool, umapi: &str) -> String {
+    render(
+        plan,
+        color,
+        "umapi will perform the following actions:",
+        umapi,
+    )
+}
+
+/// [`text_for`] for `apply --test-only`: the header says that the actions are only
+/// validated, so that nobody reads the plan as changes about to happen.
+pub fn text_test_mode(plan: &Plan, color: bool, umapi: &str) -> String {
+    let style = Style { color };
+    let header = format!(
+        "{} umapi will send the following actions with testOnly: the server validates \
+         them and nothing is changed.",
+        style.paint(BOLD, "TEST MODE (--test-only):")
+    );
+    render(plan, color, &header, umapi)
+}
+
+fn render(plan: &Plan, color: bool, header: &str, umapi: &str) -> String {
     let style = Style { color };
     let mut out = String::new();
     if plan.has_changes() {
-        let _ = writeln!(out, "umapi will perform the following actions:\n");
+        let _ = writeln!(out, "{header}\n");
         for block in blocks(plan) {
             write_block(&mut out, &block, &style);
             out.push('\n');
@@ -283,7 +311,7 @@ pub fn text(plan: &Plan, color: bool) -> String {
                     "BLOCKED: this plan goes over a safety limit; nothing will be sent."
                 )
             );
-            for line in blocked_lines(plan) {
+            for line in blocked_lines(plan, umapi) {
                 let _ = writeln!(out, "  {line}");
             }
         }

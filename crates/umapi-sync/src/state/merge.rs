@@ -51,11 +51,17 @@ struct Declared {
 
 /// Merges the parsed files and checks everything that spans them. Returns the
 /// state (meaningful only when no problems were found) and the problems.
+///
+/// `complete` is false when some state files could not be read: what they declare
+/// is unknown, so the checks that need every declaration (references to groups and
+/// users, settings written nowhere else, no user at all) are left out: a name
+/// declared in a broken file is no error of its own.
 pub(crate) fn merge(
     sources: Vec<Source<'_>>,
     external: Option<&ExternalSettings>,
+    complete: bool,
 ) -> (DesiredState, Vec<Diagnostic>) {
-    let (mut state, found) = check_all(&sources, external);
+    let (mut state, found) = check_all(&sources, external, complete);
     // The checks are done: the files' contents move into the state, uncopied.
     for source in sources {
         let content = source.content;
@@ -73,6 +79,7 @@ pub(crate) fn merge(
 pub(super) fn check_all(
     sources: &[Source<'_>],
     external: Option<&ExternalSettings>,
+    complete: bool,
 ) -> (DesiredState, Vec<Diagnostic>) {
     let mut found = Vec::new();
     let mut state = DesiredState::default();
@@ -111,6 +118,7 @@ pub(super) fn check_all(
     );
     // The policy is not the default, so it was written somewhere.
     if removes
+        && complete
         && sources.iter().all(|source| source.content.users.is_empty())
         && let Some(settings_at) = &settings_at
     {
@@ -366,6 +374,7 @@ pub(super) fn check_all(
                     declared.insert(name);
                 }
                 None if name.eq_ignore_ascii_case(umapi_core::protocol::ORG_ADMIN_GROUP) => {} // reported per file
+                None if !complete => {}
                 None => found.push(undeclared(location(), name, &names, None)),
             }
         }
@@ -385,6 +394,7 @@ pub(super) fn check_all(
                         ),
                         Some("a user group's `profiles:` lists product profiles only"),
                     )),
+                    None if !complete => {}
                     None => {
                         found.push(undeclared(location(), profile, &names, Some(Kind::Profile)))
                     }
@@ -430,6 +440,7 @@ pub(super) fn check_all(
                             ),
                             Some("name the member by email address, or as `username (domain)`"),
                         )),
+                        None if !complete => Ok(()),
                         None => Err(unknown_user(location(), member, sorted_identities())),
                     },
                 };
@@ -440,8 +451,11 @@ pub(super) fn check_all(
         }
     }
 
-    // Defaults from the settings, and exclusions, apply to every user.
-    check_against_settings(&state.settings, &user_origins, &names, &mut found);
+    // Defaults from the settings, and exclusions, apply to every user; settings
+    // found nowhere may be in a file that could not be read.
+    if complete || settings_at.is_some() {
+        check_against_settings(&state.settings, &user_origins, &names, &mut found);
+    }
 
     for (key, declared) in names {
         state.origins.insert(key, declared.location);

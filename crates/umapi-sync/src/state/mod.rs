@@ -165,13 +165,11 @@ pub fn load_sources(
             None => unreadable = true,
         }
     }
-    let state = if unreadable {
-        None
-    } else {
-        let (state, found) = merge::merge(parsed, external);
-        problems.extend(found);
-        Some(state)
-    };
+    // The files that parsed are checked together even when others did not: every
+    // problem is reported in one run, those that need the broken files excepted.
+    let (state, found) = merge::merge(parsed, external, !unreadable);
+    problems.extend(found);
+    let state = (!unreadable).then_some(state);
     // The policy speaks about a state that keeps every other rule.
     if let Some(state) = &state
         && problems.is_empty()
@@ -675,10 +673,10 @@ mod tests {
         let schema = crate::schema::state_schema();
         let source = read_one(&schema, Path::new("org.yaml"), VALID).unwrap();
         assert!(rules::check_file(&source).is_empty());
-        let (_, found) = merge::check_all(std::slice::from_ref(&source), None);
+        let (_, found) = merge::check_all(std::slice::from_ref(&source), None, true);
         assert!(found.is_empty(), "{found:?}");
         assert!(source.tree.get().is_none(), "no deep position was needed");
-        let (state, found) = merge::merge(vec![source], None);
+        let (state, found) = merge::merge(vec![source], None, true);
         assert!(found.is_empty(), "{found:?}");
         assert_eq!(state.users.len(), 4);
         assert_eq!(

@@ -91,7 +91,12 @@ impl<'a> Builder<'a> {
                             "user group `{}` links product profile `{profile}`, which does not exist in the org",
                             group.name
                         ),
-                        hint: Some("product profiles cannot be created through the API; create it in the Admin Console, or correct the name".into()),
+                        hint: Some(with_suggestion(
+                            profile,
+                            GroupKind::ProductProfile,
+                            snapshot,
+                            "product profiles cannot be created through the API; create it in the Admin Console, or correct the name",
+                        )),
                     }),
                 }
             }
@@ -156,11 +161,16 @@ impl<'a> Builder<'a> {
                 self.diagnostics.push(Diagnostic {
                     location: self.origin(&key),
                     message: format!("{what} `{}` does not exist in the org", profile.name),
-                    hint: Some(if kind == GroupKind::ProductProfile {
-                        "product profiles cannot be created through the API; create it in the Admin Console, or correct the name".into()
-                    } else {
-                        "admin groups are created by the Admin Console with the group or profile they administer; correct the name".into()
-                    }),
+                    hint: Some(with_suggestion(
+                        &profile.name,
+                        kind,
+                        snapshot,
+                        if kind == GroupKind::ProductProfile {
+                            "product profiles cannot be created through the API; create it in the Admin Console, or correct the name"
+                        } else {
+                            "admin groups are created by the Admin Console with the group or profile they administer; correct the name"
+                        },
+                    )),
                 });
                 continue;
             };
@@ -198,5 +208,24 @@ impl<'a> Builder<'a> {
             self.by_current_exact.insert(group.name.as_str(), info);
             self.by_current_lower.insert(key, info);
         }
+    }
+}
+
+/// `hint`, after "did you mean …?" when the org has a group of this kind whose
+/// name is close to `name`.
+fn with_suggestion(
+    name: &str,
+    kind: GroupKind,
+    snapshot: &crate::snapshot::Snapshot,
+    hint: &str,
+) -> String {
+    let names = snapshot
+        .groups
+        .iter()
+        .filter(|g| GroupKind::of(&g.group_type) == kind)
+        .map(|g| g.name.as_str());
+    match crate::yaml::did_you_mean(name, names) {
+        Some(suggestion) => format!("{suggestion} {hint}"),
+        None => hint.to_owned(),
     }
 }

@@ -302,6 +302,17 @@ impl<'a> Builder<'a> {
             .chain(desired.admin_groups.iter().map(|p| &p.name))
             .filter_map(|name| Some((name.as_str(), *self.by_declared.get(&lower(name))?)))
             .collect();
+        // Declared, yet not managed: its own error (not in the org, say) is reported
+        // already, and a user listing it is no second error.
+        let declared_unmanaged: HashSet<String> = desired
+            .groups
+            .iter()
+            .map(|g| &g.name)
+            .chain(desired.profiles.iter().map(|p| &p.name))
+            .chain(desired.admin_groups.iter().map(|p| &p.name))
+            .map(|name| lower(name))
+            .filter(|key| !self.by_declared.contains_key(key))
+            .collect();
         for (index, spec) in desired.users.iter().enumerate() {
             for group in &spec.groups {
                 let found = declared_exact
@@ -309,6 +320,7 @@ impl<'a> Builder<'a> {
                     .or_else(|| self.by_declared.get(&lower(group)));
                 match found {
                     Some(&m) => wanted[index].groups.push(m),
+                    None if declared_unmanaged.contains(&lower(group)) => {}
                     None => self.diagnostics.push(Diagnostic {
                         location: self.origin(&spec.key()),
                         message: format!(
