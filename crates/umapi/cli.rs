@@ -175,6 +175,19 @@ pub struct PlanArgs {
     /// changed since umapi last wrote them (for a scheduled drift job). Recorded in the plan.
     #[arg(long)]
     pub reassert: bool,
+
+    /// List the users and memberships whose `until` falls within this many days, like
+    /// `14d` or `30`; `0` lists none.
+    #[arg(long, value_name = "DAYS", default_value = "14d", value_parser = parse_days)]
+    pub expiring: u32,
+}
+
+/// A number of days, written `14d` or `14`.
+fn parse_days(text: &str) -> Result<u32, String> {
+    text.strip_suffix('d')
+        .unwrap_or(text)
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of days; write it like 14d, or 0 for none"))
 }
 
 impl PlanArgs {
@@ -248,6 +261,11 @@ pub struct ValidateArgs {
     /// (the same as the global `--error-format github`).
     #[arg(long, value_enum, value_name = "FORMAT", default_value_t = ErrorFormat::Text)]
     pub format: ErrorFormat,
+
+    /// Also list (on stdout) the users and memberships whose `until` falls within this
+    /// many days, like `14d`; `0` (the default) lists none.
+    #[arg(long, value_name = "DAYS", default_value = "0", value_parser = parse_days)]
+    pub expiring: u32,
 }
 
 /// Flags of `show`.

@@ -87,6 +87,10 @@ pub struct Plan {
     /// the record of what umapi last wrote says. Absent when false.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub reassert: bool,
+    /// Users and memberships whose `until` falls within the days the plan looks
+    /// ahead (`--expiring`), soonest first; always written, empty when none.
+    #[serde(default)]
+    pub expiring: Vec<crate::expiry::Expiring>,
 }
 
 /// Where the value of a safety limit came from.

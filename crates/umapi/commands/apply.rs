@@ -101,7 +101,7 @@ pub async fn run(config: &Path, args: ApplyArgs, printer: &Printer) -> anyhow::R
                     overrides: args.allow.clone(),
                     reassert: args.reassert,
                     written: written.clone(),
-                    ..project.plan_options()
+                    ..project.plan_options()?
                 };
                 umapi_sync::planner::plan(&desired, &snapshot, &options)?
             }
@@ -166,9 +166,12 @@ fn replan_saved(
         overrides: saved.plan.overrides.iter().map(|o| o.requested()).collect(),
         reassert: saved.plan.reassert,
         written: written.clone(),
-        ..project.plan_options()
+        ..project.plan_options()?
     };
-    let derived = umapi_sync::planner::plan(desired, snapshot, &options)?;
+    let mut derived = umapi_sync::planner::plan(desired, snapshot, &options)?;
+    // The list of access ending soon only informs; it may have moved on a day since
+    // the plan was saved, while the changes (an expiry included) are still compared.
+    derived.expiring = saved.plan.expiring.clone();
     if let Some(difference) = derived.first_difference(&saved.document) {
         let name = path.display();
         bail!(

@@ -97,6 +97,7 @@ impl Built {
             blocked: checked.blocked,
             overrides: checked.overrides,
             reassert: options.reassert,
+            expiring: Vec::new(),
         }
     }
 }

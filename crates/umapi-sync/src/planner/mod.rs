@@ -57,6 +57,12 @@ pub struct PlanOptions {
     /// Names per step, steps per entry and entries per request. Default: the
     /// protocol maxima.
     pub packing: Packing,
+    /// The day (UTC) the plan is made for: users and memberships whose `until` is
+    /// before it are removed. Default: none, so no `until` is applied.
+    pub today: Option<jiff::civil::Date>,
+    /// Users and memberships ending within this many days of `today` are listed in
+    /// [`Plan::expiring`]; 0 lists none.
+    pub expiring_days: u32,
 }
 
 /// Plans the changes that take the org in `current` to `desired`.
@@ -69,7 +75,17 @@ pub fn plan(
     current: &Snapshot,
     options: &PlanOptions,
 ) -> Result<Plan, Error> {
-    let built = decide::Builder::new(desired, current, options)?.run()?;
-    let checked = limits::check(desired, current, &built, options)?;
-    Ok(built.finish(desired, current, options, checked))
+    let expired = options
+        .today
+        .and_then(|today| crate::expiry::expire(desired, today));
+    // The plan's fingerprint stays the one of the state as written: the same YAML
+    // planned on another day is the same YAML.
+    let on_the_day = expired.as_ref().unwrap_or(desired);
+    let built = decide::Builder::new(on_the_day, current, options)?.run()?;
+    let checked = limits::check(on_the_day, current, &built, options)?;
+    let mut plan = built.finish(desired, current, options, checked);
+    if let Some(today) = options.today {
+        plan.expiring = crate::expiry::expiring(desired, today, options.expiring_days);
+    }
+    Ok(plan)
 }

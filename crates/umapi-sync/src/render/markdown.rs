@@ -178,6 +178,24 @@ pub fn markdown_for(plan: &Plan, config: Option<&str>) -> String {
         }
         head.push('\n');
     }
+    if !plan.expiring.is_empty() {
+        let _ = writeln!(
+            head,
+            "> [!NOTE]\n> **Access ending soon ({}):**",
+            plan.expiring.len()
+        );
+        for entry in plan.expiring.iter().take(DESTRUCTIVE_LINES) {
+            let _ = writeln!(head, "> - {}", escape(&entry.to_string()));
+        }
+        if plan.expiring.len() > DESTRUCTIVE_LINES {
+            let _ = writeln!(
+                head,
+                "> - … and {} more",
+                plan.expiring.len() - DESTRUCTIVE_LINES
+            );
+        }
+        head.push('\n');
+    }
 
     let mut tail = String::new();
     if !plan.not_verifiable.is_empty() {

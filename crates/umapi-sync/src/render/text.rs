@@ -260,6 +260,13 @@ pub fn text(plan: &Plan, color: bool) -> String {
         }
         out.push('\n');
     }
+    if !plan.expiring.is_empty() {
+        let _ = writeln!(out, "Access ending soon (`until` in the state files):");
+        for entry in &plan.expiring {
+            let _ = writeln!(out, "  - {entry}");
+        }
+        out.push('\n');
+    }
     if !plan.overrides.is_empty() {
         let _ = writeln!(
             out,
