@@ -120,6 +120,37 @@ pub fn expire(desired: &DesiredState, today: Date) -> Option<DesiredState> {
         return None;
     }
     let mut state = desired.clone();
+    state.reindex();
+    // An expired user named in a group's `members:` is no member either.
+    let ended: std::collections::HashSet<usize> = (state.users.iter().enumerate())
+        .filter(|(_, user)| over(user.until.as_deref()))
+        .map(|(index, _)| index)
+        .collect();
+    if !ended.is_empty() {
+        let named_ended = |member: &String| {
+            state
+                .user_index(member)
+                .is_some_and(|index| ended.contains(&index))
+        };
+        let lists: Vec<Vec<String>> = state
+            .groups
+            .iter()
+            .map(|group| &group.members)
+            .chain(state.profiles.iter().map(|profile| &profile.members))
+            .chain(state.admin_groups.iter().map(|admin| &admin.members))
+            .map(|members| members.iter().filter(|m| !named_ended(m)).cloned().collect())
+            .collect();
+        let mut lists = lists.into_iter();
+        for members in state
+            .groups
+            .iter_mut()
+            .map(|group| &mut group.members)
+            .chain(state.profiles.iter_mut().map(|profile| &mut profile.members))
+            .chain(state.admin_groups.iter_mut().map(|admin| &mut admin.members))
+        {
+            *members = lists.next().unwrap_or_default();
+        }
+    }
     let (expired, kept): (Vec<UserSpec>, Vec<UserSpec>) = std::mem::take(&mut state.users)
         .into_iter()
         .partition(|user| over(user.until.as_deref()));

@@ -177,3 +177,17 @@ fn text_and_markdown_of_a_plan_with_expired_and_expiring_access() {
     insta::assert_snapshot!("expiry_text", render::text(&plan, false));
     insta::assert_snapshot!("expiry_markdown", render::markdown(&plan));
 }
+
+#[test]
+fn an_expired_user_named_in_a_groups_members_still_leaves() {
+    // Named in `members:` as well, the contractor would otherwise still be wanted.
+    let state = STATE.replace(
+        "groups: [{name: Eng}, {name: Interns}]",
+        "groups: [{name: Eng, members: [Contractor@x.com]}, {name: Interns}]",
+    );
+    assert!(changes(&on(&state, date(2026, 7, 10), 0)).contains(&"-intern@x.com Interns".into()));
+    assert_eq!(
+        changes(&on(&state, date(2026, 7, 11), 0)),
+        vec!["-intern@x.com Interns", "leave contractor@x.com"]
+    );
+}
