@@ -55,7 +55,11 @@ fn access_ends_the_day_after_until_and_is_listed_before() {
     assert!(expiring[1]["group"].is_null());
 
     // `--expiring 0` switches the list off; the field is still there.
-    let off = on(&project, "2026-06-30", &["plan", "--json", "--expiring", "0"]);
+    let off = on(
+        &project,
+        "2026-06-30",
+        &["plan", "--json", "--expiring", "0"],
+    );
     let plan: serde_json::Value = serde_json::from_str(&stdout(&off)).unwrap();
     assert_eq!(plan["expiring"], serde_json::json!([]));
 
@@ -64,7 +68,10 @@ fn access_ends_the_day_after_until_and_is_listed_before() {
     let after = on(&project, "2026-07-11", &["apply", "--auto-approve"]);
     assert_eq!(code(&after), 0, "stderr: {}", stderr(&after));
     let out = stdout(&after);
-    assert!(out.contains("Plan: 0 to add, 0 to change, 2 to remove."), "{out}");
+    assert!(
+        out.contains("Plan: 0 to add, 0 to change, 2 to remove."),
+        "{out}"
+    );
     assert!(out.contains(r#"- "omar.haddad@example.com","#), "{out}");
     let state = project.read("sandbox-state.json");
     assert!(!state.contains("mia.wong@example.com"), "Mia left the org");
@@ -110,7 +117,9 @@ fn a_bad_day_is_an_error_with_its_place_or_its_form() {
         .unwrap()
         + 1;
     assert!(
-        err.contains(&format!("users.yaml:{line}:12: `until: 2026-07-32` is not a date")),
+        err.contains(&format!(
+            "users.yaml:{line}:12: `until: 2026-07-32` is not a date"
+        )),
         "{err}"
     );
     assert!(err.contains("YYYY-MM-DD"), "{err}");

@@ -138,15 +138,31 @@ pub fn expire(desired: &DesiredState, today: Date) -> Option<DesiredState> {
             .map(|group| &group.members)
             .chain(state.profiles.iter().map(|profile| &profile.members))
             .chain(state.admin_groups.iter().map(|admin| &admin.members))
-            .map(|members| members.iter().filter(|m| !named_ended(m)).cloned().collect())
+            .map(|members| {
+                members
+                    .iter()
+                    .filter(|m| !named_ended(m))
+                    .cloned()
+                    .collect()
+            })
             .collect();
         let mut lists = lists.into_iter();
         for members in state
             .groups
             .iter_mut()
             .map(|group| &mut group.members)
-            .chain(state.profiles.iter_mut().map(|profile| &mut profile.members))
-            .chain(state.admin_groups.iter_mut().map(|admin| &mut admin.members))
+            .chain(
+                state
+                    .profiles
+                    .iter_mut()
+                    .map(|profile| &mut profile.members),
+            )
+            .chain(
+                state
+                    .admin_groups
+                    .iter_mut()
+                    .map(|admin| &mut admin.members),
+            )
         {
             *members = lists.next().unwrap_or_default();
         }
