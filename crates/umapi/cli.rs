@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use umapi_sync::model::LimitOverride;
+use umapi_sync::planner::PlanTarget;
 
 /// The configuration file read when `-c` names none.
 pub const DEFAULT_CONFIG: &str = "umapi.yaml";
@@ -180,6 +181,11 @@ pub struct PlanArgs {
     /// `14d` or `30`; `0` lists none.
     #[arg(long, value_name = "DAYS", default_value = "14d", value_parser = parse_days)]
     pub expiring: u32,
+
+    /// Plan only the changes that concern this user or group: `user:EMAIL` or
+    /// `group:NAME` (repeatable). The plan is PARTIAL; recorded in the plan.
+    #[arg(long = "target", value_name = "user:EMAIL|group:NAME")]
+    pub targets: Vec<PlanTarget>,
 }
 
 /// A number of days, written `14d` or `14`.
@@ -234,6 +240,11 @@ pub struct ApplyArgs {
     /// carries it (`plan --reassert -o FILE`).
     #[arg(long)]
     pub reassert: bool,
+
+    /// Apply only the changes that concern this user or group: `user:EMAIL` or
+    /// `group:NAME` (repeatable). A saved plan carries its targets (`plan --target … -o FILE`).
+    #[arg(long = "target", value_name = "user:EMAIL|group:NAME")]
+    pub targets: Vec<PlanTarget>,
 }
 
 /// Flags of `export`.

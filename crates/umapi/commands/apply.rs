@@ -49,6 +49,13 @@ pub async fn run(config: &Path, args: ApplyArgs, printer: &Printer) -> anyhow::R
                  new plan, and apply it"
             );
         }
+        if !args.targets.is_empty() {
+            bail!(
+                "--target cannot change the saved plan `{name}`: it records the targets it was \
+                 made with\n  hint: run `umapi plan --target … -o {name}` again, review the new \
+                 plan, and apply it"
+            );
+        }
         // The plan is made again from the state files and applied only if that
         // gives the same plan; without them there is nothing to check it against.
         if !project.has_state_files() {
@@ -101,6 +108,7 @@ pub async fn run(config: &Path, args: ApplyArgs, printer: &Printer) -> anyhow::R
                     overrides: args.allow.clone(),
                     reassert: args.reassert,
                     written: written.clone(),
+                    targets: args.targets.clone(),
                     ..project.plan_options()?
                 };
                 umapi_sync::planner::plan(&desired, &snapshot, &options)?
@@ -166,6 +174,7 @@ fn replan_saved(
         overrides: saved.plan.overrides.iter().map(|o| o.requested()).collect(),
         reassert: saved.plan.reassert,
         written: written.clone(),
+        targets: saved.plan.targets.clone(),
         ..project.plan_options()?
     };
     let mut derived = umapi_sync::planner::plan(desired, snapshot, &options)?;

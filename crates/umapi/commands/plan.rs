@@ -32,6 +32,7 @@ pub async fn run(config: &Path, args: PlanArgs, printer: &Printer) -> anyhow::Re
         reassert: args.reassert,
         written: written_file::read(&project.config.write_only_cache, printer),
         expiring_days: args.expiring,
+        targets: args.targets.clone(),
         ..project.plan_options()?
     };
     let plan = umapi_sync::planner::plan(&desired, &snapshot, &options)?;

@@ -98,6 +98,7 @@ impl Built {
             overrides: checked.overrides,
             reassert: options.reassert,
             expiring: Vec::new(),
+            targets: Vec::new(),
         }
     }
 }

@@ -28,6 +28,7 @@ mod finish;
 mod hash;
 mod limits;
 mod pack;
+mod targets;
 
 use crate::error::Error;
 use crate::model::{DesiredState, LimitOverride};
@@ -39,6 +40,7 @@ use umapi_core::rate::RateLimits;
 pub use hash::desired_state_hash;
 pub use limits::AFFECTED_SHOWN;
 pub use pack::{MAX_ENTRIES_PER_REQUEST, MAX_NAMES_PER_LIST, MAX_STEPS_PER_ENTRY, Packing};
+pub use targets::PlanTarget;
 
 /// Options of [`plan`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -63,6 +65,9 @@ pub struct PlanOptions {
     /// Users and memberships ending within this many days of `today` are listed in
     /// [`Plan::expiring`]; 0 lists none.
     pub expiring_days: u32,
+    /// Plan only the changes that concern these users and groups (a partial plan);
+    /// empty for a full plan. Recorded in the plan.
+    pub targets: Vec<PlanTarget>,
 }
 
 /// Plans the changes that take the org in `current` to `desired`.
@@ -81,9 +86,19 @@ pub fn plan(
     // The plan's fingerprint stays the one of the state as written: the same YAML
     // planned on another day is the same YAML.
     let on_the_day = expired.as_ref().unwrap_or(desired);
-    let built = decide::Builder::new(on_the_day, current, options)?.run()?;
+    targets::check(&options.targets, on_the_day, current)?;
+    let mut built = decide::Builder::new(on_the_day, current, options)?.run()?;
+    if !options.targets.is_empty() {
+        targets::keep(
+            &mut built.changes,
+            &mut built.not_verifiable,
+            &mut built.warnings,
+            &options.targets,
+        );
+    }
     let checked = limits::check(on_the_day, current, &built, options)?;
     let mut plan = built.finish(desired, current, options, checked);
+    plan.targets = options.targets.clone();
     if let Some(today) = options.today {
         plan.expiring = crate::expiry::expiring(desired, today, options.expiring_days);
     }

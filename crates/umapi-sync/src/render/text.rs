@@ -109,6 +109,11 @@ pub(crate) fn summary_line(plan: &Plan) -> String {
 }
 
 /// The request estimate in one sentence.
+/// The summary's reminder that a partial plan leaves the rest of the drift.
+pub(crate) fn partial_line(plan: &Plan) -> String {
+    format!("PARTIAL plan, limited to {}.", plan.target_list())
+}
+
 pub(crate) fn estimate_line(plan: &Plan) -> String {
     let e = &plan.estimate;
     let phases = plan.phases.len();
@@ -217,6 +222,10 @@ pub(crate) fn override_lines(plan: &Plan) -> Vec<String> {
 pub fn text(plan: &Plan, color: bool) -> String {
     let style = Style { color };
     let mut out = String::new();
+    let partial = plan.partial_note();
+    if let Some(note) = &partial {
+        let _ = writeln!(out, "{}\n", style.paint(YELLOW, note));
+    }
     if plan.has_changes() {
         let _ = writeln!(out, "umapi will perform the following actions:\n");
         for block in blocks(plan) {
@@ -280,6 +289,9 @@ pub fn text(plan: &Plan, color: bool) -> String {
     }
     if plan.has_changes() {
         let _ = writeln!(out, "{}", style.paint(BOLD, &summary_line(plan)));
+        if !plan.targets.is_empty() {
+            let _ = writeln!(out, "{}", style.paint(YELLOW, &partial_line(plan)));
+        }
         let _ = writeln!(out, "{}", estimate_line(plan));
         if plan.is_blocked() {
             let _ = writeln!(
@@ -294,6 +306,12 @@ pub fn text(plan: &Plan, color: bool) -> String {
                 let _ = writeln!(out, "  {line}");
             }
         }
+    } else if !plan.targets.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}",
+            style.paint(GREEN, "No changes for the targets of this PARTIAL plan.")
+        );
     } else {
         let _ = writeln!(
             out,
