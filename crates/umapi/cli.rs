@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use umapi_sync::model::LimitOverride;
+use umapi_sync::planner::PlanTarget;
 
 /// The configuration file read when `-c` names none.
 pub const DEFAULT_CONFIG: &str = "umapi.yaml";
@@ -175,6 +176,24 @@ pub struct PlanArgs {
     /// changed since umapi last wrote them (for a scheduled drift job). Recorded in the plan.
     #[arg(long)]
     pub reassert: bool,
+
+    /// List the users and memberships whose `until` falls within this many days, like
+    /// `14d` or `30`; `0` lists none.
+    #[arg(long, value_name = "DAYS", default_value = "14d", value_parser = parse_days)]
+    pub expiring: u32,
+
+    /// Plan only the changes that concern this user or group: `user:EMAIL` or
+    /// `group:NAME` (repeatable). The plan is PARTIAL; recorded in the plan.
+    #[arg(long = "target", value_name = "user:EMAIL|group:NAME")]
+    pub targets: Vec<PlanTarget>,
+}
+
+/// A number of days, written `14d` or `14`.
+fn parse_days(text: &str) -> Result<u32, String> {
+    text.strip_suffix('d')
+        .unwrap_or(text)
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of days; write it like 14d, or 0 for none"))
 }
 
 impl PlanArgs {
@@ -221,6 +240,11 @@ pub struct ApplyArgs {
     /// carries it (`plan --reassert -o FILE`).
     #[arg(long)]
     pub reassert: bool,
+
+    /// Apply only the changes that concern this user or group: `user:EMAIL` or
+    /// `group:NAME` (repeatable). A saved plan carries its targets (`plan --target … -o FILE`).
+    #[arg(long = "target", value_name = "user:EMAIL|group:NAME")]
+    pub targets: Vec<PlanTarget>,
 }
 
 /// Flags of `export`.
@@ -248,6 +272,11 @@ pub struct ValidateArgs {
     /// (the same as the global `--error-format github`).
     #[arg(long, value_enum, value_name = "FORMAT", default_value_t = ErrorFormat::Text)]
     pub format: ErrorFormat,
+
+    /// Also list (on stdout) the users and memberships whose `until` falls within this
+    /// many days, like `14d`; `0` (the default) lists none.
+    #[arg(long, value_name = "DAYS", default_value = "0", value_parser = parse_days)]
+    pub expiring: u32,
 }
 
 /// Flags of `show`.

@@ -177,8 +177,12 @@ impl Project {
     }
 
     /// Planner options matching the connection's pacing.
-    pub fn plan_options(&self) -> PlanOptions {
-        self.config.plan_options()
+    pub fn plan_options(&self) -> anyhow::Result<PlanOptions> {
+        Ok(PlanOptions {
+            today: Some(today()?),
+            expiring_days: umapi_sync::expiry::DEFAULT_EXPIRING_DAYS,
+            ..self.config.plan_options()
+        })
     }
 
     /// Connects to the org; for a `sandbox` connection, starts the sandbox first.
@@ -204,5 +208,21 @@ fn joined(
         Ok(desired) => Ok(desired?),
         Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
         Err(error) => Err(anyhow::Error::new(error).context("loading the desired state stopped")),
+    }
+}
+
+/// The day (UTC) that `until` dates are compared with: today, or the day in
+/// `UMAPI_TODAY` (`YYYY-MM-DD`), a testing aid that plans as if it were that day.
+pub fn today() -> anyhow::Result<jiff::civil::Date> {
+    match std::env::var("UMAPI_TODAY") {
+        Ok(text) => umapi_sync::expiry::parse_day(&text).ok_or_else(|| {
+            anyhow::anyhow!(
+                "UMAPI_TODAY=`{text}` is not a date\n  hint: write it as YYYY-MM-DD, like \
+                 UMAPI_TODAY=2026-12-31, or unset it to use today's date (UTC)"
+            )
+        }),
+        Err(_) => Ok(jiff::Timestamp::now()
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .date()),
     }
 }

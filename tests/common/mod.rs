@@ -66,6 +66,7 @@ impl Project {
         command
             .current_dir(self.path())
             .env_remove("RUST_LOG")
+            .env_remove("UMAPI_TODAY")
             .env_remove("UMAPI_CLIENT_SECRET")
             .env_remove("UMAPI_PRIVATE_KEY")
             .env_remove("UMAPI_PRIVATE_KEY_FILE")

@@ -67,7 +67,7 @@ fn spec(i: usize, groups: Vec<String>) -> UserSpec {
         firstname: Some(format!("First{i}")),
         lastname: Some(format!("Last{i}")),
         country: Some("US".into()),
-        groups,
+        groups: groups.into_iter().map(Into::into).collect(),
         ..Default::default()
     }
 }

@@ -15,7 +15,7 @@ use std::collections::HashSet;
 
 use umapi_core::wire::{GroupType, IdentityType};
 
-use crate::model::{GroupSpec, ProfileSpec, Settings, StateFile, UserSpec};
+use crate::model::{GroupSpec, Membership, ProfileSpec, Settings, StateFile, UserSpec};
 use crate::snapshot::{Snapshot, SnapshotUser};
 
 /// Most users in one exported file.
@@ -206,9 +206,10 @@ fn user_spec(user: &SnapshotUser, declared: &HashSet<String>) -> UserSpec {
             .groups
             .iter()
             .filter(|g| declared.contains(&g.to_lowercase()))
-            .cloned()
+            .map(|g| Membership::from(g.as_str()))
             .collect(),
         previously: Vec::new(),
+        until: None,
     }
 }
 

@@ -9,6 +9,7 @@ pub mod config;
 pub mod connect;
 pub mod difference;
 pub mod error;
+pub mod expiry;
 pub mod export;
 pub mod model;
 pub mod plan;

@@ -58,12 +58,114 @@ pub struct UserSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(pattern(r"^[A-Z]{2}$"))]
     pub country: Option<String>,
-    /// User groups, product profiles and admin groups the user belongs to.
+    /// User groups, product profiles and admin groups the user belongs to: a name,
+    /// or `{name: NAME, until: YYYY-MM-DD}` for a membership that ends after that day.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub groups: Vec<String>,
+    pub groups: Vec<Membership>,
     /// Earlier emails or usernames: the user is renamed instead of removed and re-created.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub previously: Vec<String>,
+    /// Last day (`YYYY-MM-DD`, UTC) the user belongs to the org: from the next day
+    /// on, the user is removed from the org (the account is kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"))]
+    pub until: Option<String>,
+}
+
+/// One entry of a user's `groups:`: the name of a user group, product profile or
+/// admin group, with the last day of the membership when it ends.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Membership {
+    /// The group, profile or admin group, as written.
+    pub name: String,
+    /// Last day (`YYYY-MM-DD`, UTC) of the membership, as written.
+    pub until: Option<String>,
+}
+
+/// How a membership is written: a plain name, or a mapping with `until`.
+#[derive(Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+enum MembershipForm {
+    /// The name alone: a membership that does not end.
+    Name(String),
+    /// The name and the last day of the membership.
+    Dated(DatedMembership),
+}
+
+/// A membership that ends: `{name: Interns, until: 2026-12-31}`.
+#[derive(Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct DatedMembership {
+    /// The group, profile or admin group.
+    name: String,
+    /// Last day (`YYYY-MM-DD`, UTC) of the membership.
+    #[schemars(pattern(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"))]
+    until: String,
+}
+
+impl Serialize for Membership {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match &self.until {
+            None => serializer.serialize_str(&self.name),
+            Some(until) => DatedMembership {
+                name: self.name.clone(),
+                until: until.clone(),
+            }
+            .serialize(serializer),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Membership {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(match MembershipForm::deserialize(deserializer)? {
+            MembershipForm::Name(name) => Membership { name, until: None },
+            MembershipForm::Dated(DatedMembership { name, until }) => Membership {
+                name,
+                until: Some(until),
+            },
+        })
+    }
+}
+
+impl JsonSchema for Membership {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Membership".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        MembershipForm::json_schema(generator)
+    }
+}
+
+impl From<&str> for Membership {
+    fn from(name: &str) -> Self {
+        Membership {
+            name: name.to_owned(),
+            until: None,
+        }
+    }
+}
+
+impl From<String> for Membership {
+    fn from(name: String) -> Self {
+        Membership { name, until: None }
+    }
+}
+
+impl std::fmt::Display for Membership {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name)
+    }
+}
+
+impl std::ops::Deref for Membership {
+    type Target = str;
+
+    /// The name: most code only needs to know which group is meant.
+    fn deref(&self) -> &str {
+        &self.name
+    }
 }
 
 /// Identity type names accepted in YAML (for the schema).
@@ -497,6 +599,10 @@ pub struct DesiredState {
     /// Use [`DesiredState::user`] or [`DesiredState::user_index`]; built by
     /// [`DesiredState::reindex`].
     pub identities: std::collections::BTreeMap<String, usize>,
+    /// Users whose `until` has passed: no longer in [`DesiredState::users`], and
+    /// removed from the org even when `unlisted_users` leaves unlisted users alone.
+    /// Filled by [`crate::expiry::expire`]; empty in a state as loaded.
+    pub expired_users: Vec<UserSpec>,
 }
 
 /// What a managed name refers to.
@@ -604,8 +710,8 @@ impl DesiredState {
         let mut by_spelling: rustc_hash::FxHashMap<&str, Vec<usize>> =
             rustc_hash::FxHashMap::default();
         for (index, user) in self.users.iter().enumerate() {
-            for name in &user.groups {
-                by_spelling.entry(name).or_default().push(index);
+            for membership in &user.groups {
+                by_spelling.entry(&membership.name).or_default().push(index);
             }
         }
         for (name, users) in by_spelling {

@@ -90,6 +90,14 @@ pub struct Plan {
     /// the record of what umapi last wrote says.
     #[serde(default)]
     pub reassert: bool,
+    /// Users and memberships whose `until` falls within the days the plan looks
+    /// ahead (`--expiring`), soonest first; always written, empty when none.
+    #[serde(default)]
+    pub expiring: Vec<crate::expiry::Expiring>,
+    /// The users and groups a partial plan is limited to (`--target`), like
+    /// `user:ada@example.com`; always written, empty for a full plan.
+    #[serde(default)]
+    pub targets: Vec<crate::planner::PlanTarget>,
 }
 
 /// Where the value of a safety limit came from.
@@ -565,6 +573,26 @@ impl UserFacts {
 }
 
 impl Plan {
+    /// For a partial plan (`--target`), what it is limited to and what it leaves.
+    pub fn partial_note(&self) -> Option<String> {
+        (!self.targets.is_empty()).then(|| {
+            format!(
+                "PARTIAL plan: only the changes that concern {}; the rest of the drift \
+                 is left for a full plan.",
+                self.target_list()
+            )
+        })
+    }
+
+    /// The targets of a partial plan, as given: `user:a@example.com, group:Design`.
+    pub fn target_list(&self) -> String {
+        self.targets
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// Whether the plan changes anything (re-assertions alone do not count).
     pub fn has_changes(&self) -> bool {
         self.changes.iter().any(|c| c.kind.is_counted())

@@ -418,7 +418,7 @@ impl World {
                     }
                 }
             } else {
-                spec.groups = wanted;
+                spec.groups = wanted.into_iter().map(Into::into).collect();
             }
             users.push(spec);
         }
@@ -452,7 +452,7 @@ fn export(snapshot: &Snapshot, settings: Settings) -> DesiredState {
                     .groups
                     .iter()
                     .filter(|g| *g != "_org_admin")
-                    .cloned()
+                    .map(|g| g.as_str().into())
                     .collect(),
                 ..Default::default()
             }

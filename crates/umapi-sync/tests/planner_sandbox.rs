@@ -154,7 +154,7 @@ async fn executing_a_plan_on_the_sandbox_converges() {
                 user.firstname.clone()
             },
             lastname: user.lastname.clone(),
-            groups,
+            groups: groups.into_iter().map(Into::into).collect(),
             ..Default::default()
         });
     }
@@ -162,7 +162,7 @@ async fn executing_a_plan_on_the_sandbox_converges() {
         users.push(UserSpec {
             email: Some(format!("new{i}@example.com")),
             country: Some("DE".into()),
-            groups: vec!["New Team".into(), profiles[3].to_string()],
+            groups: vec!["New Team".into(), profiles[3].to_string().into()],
             ..Default::default()
         });
     }
@@ -312,7 +312,7 @@ async fn a_federated_id_whose_username_is_another_email_changes_groups_over_http
         users: vec![UserSpec {
             email: Some("kim@example.com".into()),
             username: Some("k.lee@example.com".into()),
-            groups: vec![group.clone()],
+            groups: vec![group.clone().into()],
             ..Default::default()
         }],
         groups: vec![GroupSpec {

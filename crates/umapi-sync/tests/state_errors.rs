@@ -299,3 +299,13 @@ fn a_policy_minimum_of_zero_is_refused_where_it_is_written() {
     let shown = problems(&[file]).replace(&dir.path().display().to_string(), "[DIR]");
     assert!(shown.starts_with("[DIR]/state.yaml:6:"), "{shown}");
 }
+
+#[test]
+fn until_dates_that_are_not_days() {
+    insta::assert_snapshot!(problems(&[fixture("errors/until.yaml")]));
+}
+
+#[test]
+fn a_dated_membership_takes_only_a_name_and_a_day() {
+    insta::assert_snapshot!(problems(&[fixture("errors/until_shape.yaml")]));
+}

@@ -386,3 +386,41 @@ fn problems_in_many_files_are_all_reported_in_file_order() {
     let expected: Vec<String> = (0..6).map(|file| format!("file-{file}.yaml")).collect();
     assert_eq!(files, expected);
 }
+
+/// The fast reader takes block mappings and gives up on flow mappings, which the
+/// general reader then reads: both forms of a dated membership mean the same.
+#[test]
+fn a_dated_membership_reads_the_same_in_block_and_flow_form() {
+    let block = "users:
+  - email: intern@example.com
+    country: US
+    until: 2026-12-31
+    groups:
+      - Engineering
+      - name: Interns
+        until: 2026-08-31
+groups:
+  - name: Engineering
+  - name: Interns
+";
+    let flow = "users:
+  - email: intern@example.com
+    country: US
+    until: 2026-12-31
+    groups: [Engineering, {name: Interns, until: 2026-08-31}]
+groups:
+  - name: Engineering
+  - name: Interns
+";
+    let read = |text: &str| umapi_sync::state::load_str("state.yaml", text).unwrap();
+    let (block, flow) = (read(block), read(flow));
+    assert_eq!(block.users, flow.users);
+    let user = &block.users[0];
+    assert_eq!(user.until.as_deref(), Some("2026-12-31"));
+    assert_eq!(user.groups[0].name, "Engineering");
+    assert_eq!(user.groups[0].until, None);
+    assert_eq!(user.groups[1].name, "Interns");
+    assert_eq!(user.groups[1].until.as_deref(), Some("2026-08-31"));
+    // A dated membership is a membership like any other until it ends.
+    assert_eq!(block.members_of("Interns").count(), 1);
+}

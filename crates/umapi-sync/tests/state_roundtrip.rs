@@ -7,8 +7,8 @@ use std::collections::BTreeSet;
 use proptest::prelude::*;
 use umapi_core::wire::IdentityType;
 use umapi_sync::model::{
-    Exclusions, GroupSpec, Limit, Limits, ProfileSpec, Settings, StateFile, UnlistedGroups,
-    UnlistedUsers, UserSpec,
+    Exclusions, GroupSpec, Limit, Limits, Membership, ProfileSpec, Settings, StateFile,
+    UnlistedGroups, UnlistedUsers, UserSpec,
 };
 
 /// Free text as people write it, including characters YAML treats specially.
@@ -51,6 +51,7 @@ prop_compose! {
         lastname in proptest::option::of(text()),
         country in "[A-Z]{2}",
         renamed in any::<bool>(),
+        until in proptest::option::of(day()),
     ) -> UserSpec {
         // Usernames and domains belong to Federated IDs only.
         let federated = identity_type == Some(IdentityType::FederatedId);
@@ -65,8 +66,14 @@ prop_compose! {
             country: Some(country),
             groups: Vec::new(),
             previously: if renamed { vec![format!("u{local}.old{index}@{domain}")] } else { Vec::new() },
+            until,
         }
     }
+}
+
+/// A last day of access, as `until` is written.
+fn day() -> impl Strategy<Value = String> {
+    (2000u32..2100, 1u32..=12, 1u32..=28).prop_map(|(y, m, d)| format!("{y}-{m:02}-{d:02}"))
 }
 
 fn limit() -> impl Strategy<Value = Option<Limit>> {
@@ -213,7 +220,12 @@ fn state_file() -> impl Strategy<Value = StateFile> {
                             (&a.name, &mut a.members)
                         };
                         if how & 1 == 1 {
-                            user.groups.push(recase(name, upper));
+                            // Every other membership ends on a day, in the mapping form.
+                            user.groups.push(Membership {
+                                name: recase(name, upper),
+                                until: (u % 2 == 1)
+                                    .then(|| format!("2030-0{}-1{}", 1 + t % 9, u % 10)),
+                            });
                         }
                         if how & 2 == 2 {
                             members.push(recase(&email, !upper));

@@ -52,6 +52,13 @@ pub async fn run(config: &Path, args: ApplyArgs, printer: &Printer) -> anyhow::R
                  new plan, and apply it"
             );
         }
+        if !args.targets.is_empty() {
+            bail!(
+                "--target cannot change the saved plan `{name}`: it records the targets it was \
+                 made with\n  hint: run `umapi plan --target … -o {name}` again, review the new \
+                 plan, and apply it"
+            );
+        }
         // The plan is made again from the state files and applied only if that
         // gives the same plan; without them there is nothing to check it against.
         if !project.has_state_files() {
@@ -120,7 +127,8 @@ pub async fn run(config: &Path, args: ApplyArgs, printer: &Printer) -> anyhow::R
                     overrides: args.allow.clone(),
                     reassert: args.reassert,
                     written: written.clone(),
-                    ..project.plan_options()
+                    targets: args.targets.clone(),
+                    ..project.plan_options()?
                 };
                 umapi_sync::planner::plan(&desired, &snapshot, &options)?
             }
@@ -211,9 +219,13 @@ fn replan_saved(
         overrides: saved.plan.overrides.iter().map(|o| o.requested()).collect(),
         reassert: saved.plan.reassert,
         written: written.clone(),
-        ..project.plan_options()
+        targets: saved.plan.targets.clone(),
+        ..project.plan_options()?
     };
-    let derived = umapi_sync::planner::plan(desired, snapshot, &options)?;
+    let mut derived = umapi_sync::planner::plan(desired, snapshot, &options)?;
+    // The list of access ending soon only informs; it may have moved on a day since
+    // the plan was saved, while the changes (an expiry included) are still compared.
+    derived.expiring = saved.plan.expiring.clone();
     if let Err(problems) = saved.plan.check_fresh(snapshot) {
         // Same state files, and nothing left to do: the org was brought there,
         // by this plan or by another apply of the same state files.

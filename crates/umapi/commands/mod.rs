@@ -23,7 +23,7 @@ pub async fn run(cli: Cli, printer: &Printer) -> anyhow::Result<Outcome> {
         Command::Plan(args) => plan::run(&config, args, printer).await,
         Command::Apply(args) => apply::run(&config, args, printer).await,
         Command::Export(args) => export::run(&config, args, printer).await,
-        Command::Validate(_) => validate::run(&config, printer),
+        Command::Validate(args) => validate::run(&config, &args, printer),
         Command::Sandbox(args) => sandbox::run(args, printer).await,
         Command::Show(args) => show::run(args, &config, printer),
         Command::Report(args) => report::run(&config, args, printer).await,

@@ -31,7 +31,9 @@ pub async fn run(config: &Path, args: PlanArgs, printer: &Printer) -> anyhow::Re
         overrides: args.allow.clone(),
         reassert: args.reassert,
         written: written_file::read(&project.config.write_only_cache, printer),
-        ..project.plan_options()
+        expiring_days: args.expiring,
+        targets: args.targets.clone(),
+        ..project.plan_options()?
     };
     let plan = umapi_sync::planner::plan(&desired, &snapshot, &options)?;
     printer.result(&render_for(&plan, args.format(), config, printer));

@@ -26,7 +26,7 @@ pub async fn run(
     }
     let read = read_org(&project, args.snapshot.as_deref(), printer);
     let (desired, snapshot) = project.desired_state_while(read).await?;
-    let plan = umapi_sync::planner::plan(&desired, &snapshot, &project.plan_options())
+    let plan = umapi_sync::planner::plan(&desired, &snapshot, &project.plan_options()?)
         .context("could not compare the org with the desired state")?;
     let source = match &args.snapshot {
         Some(path) => AuditSource::Snapshot {

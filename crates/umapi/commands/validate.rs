@@ -2,12 +2,13 @@
 
 use std::path::Path;
 
+use crate::cli::ValidateArgs;
 use crate::outcome::Outcome;
 use crate::printer::Printer;
 use crate::project::Project;
 
 /// Runs `validate`. Needs neither credentials nor network.
-pub fn run(config: &Path, printer: &Printer) -> anyhow::Result<Outcome> {
+pub fn run(config: &Path, args: &ValidateArgs, printer: &Printer) -> anyhow::Result<Outcome> {
     let project = Project::load(config)?;
     let desired = project.desired_state()?;
     let files = umapi_sync::state::state_files(&project.config.state)?;
@@ -19,6 +20,19 @@ pub fn run(config: &Path, printer: &Printer) -> anyhow::Result<Outcome> {
         count(desired.profiles.len(), "product profile"),
         count(desired.admin_groups.len(), "admin group"),
     ));
+    if args.expiring > 0 {
+        let today = crate::project::today()?;
+        let expiring = umapi_sync::expiry::expiring(&desired, today, args.expiring);
+        let mut text = format!(
+            "Access ending within {}: {}",
+            count(args.expiring as usize, "day"),
+            if expiring.is_empty() { "none" } else { "" }
+        );
+        for entry in &expiring {
+            text.push_str(&format!("\n  {entry}"));
+        }
+        printer.result(text.trim_end());
+    }
     Ok(Outcome::Success)
 }
 

@@ -101,6 +101,8 @@ impl Built {
             blocked: checked.blocked,
             overrides: checked.overrides,
             reassert: options.reassert,
+            expiring: Vec::new(),
+            targets: Vec::new(),
         }
     }
 }

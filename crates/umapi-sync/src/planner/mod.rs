@@ -28,6 +28,7 @@ mod finish;
 mod hash;
 mod limits;
 mod pack;
+mod targets;
 
 use crate::error::Error;
 use crate::model::{DesiredState, LimitOverride};
@@ -39,6 +40,7 @@ use umapi_core::rate::RateLimits;
 pub use hash::desired_state_hash;
 pub use limits::AFFECTED_SHOWN;
 pub use pack::{MAX_ENTRIES_PER_REQUEST, MAX_NAMES_PER_LIST, MAX_STEPS_PER_ENTRY, Packing};
+pub use targets::PlanTarget;
 
 /// Options of [`plan`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -57,6 +59,15 @@ pub struct PlanOptions {
     /// Names per step, steps per entry and entries per request. Default: the
     /// protocol maxima.
     pub packing: Packing,
+    /// The day (UTC) the plan is made for: users and memberships whose `until` is
+    /// before it are removed. Default: none, so no `until` is applied.
+    pub today: Option<jiff::civil::Date>,
+    /// Users and memberships ending within this many days of `today` are listed in
+    /// [`Plan::expiring`]; 0 lists none.
+    pub expiring_days: u32,
+    /// Plan only the changes that concern these users and groups (a partial plan);
+    /// empty for a full plan. Recorded in the plan.
+    pub targets: Vec<PlanTarget>,
 }
 
 /// Plans the changes that take the org in `current` to `desired`.
@@ -69,7 +80,27 @@ pub fn plan(
     current: &Snapshot,
     options: &PlanOptions,
 ) -> Result<Plan, Error> {
-    let built = decide::Builder::new(desired, current, options)?.run()?;
-    let checked = limits::check(desired, current, &built, options)?;
-    Ok(built.finish(desired, current, options, checked))
+    let expired = options
+        .today
+        .and_then(|today| crate::expiry::expire(desired, today));
+    // The plan's fingerprint stays the one of the state as written: the same YAML
+    // planned on another day is the same YAML.
+    let on_the_day = expired.as_ref().unwrap_or(desired);
+    targets::check(&options.targets, on_the_day, current)?;
+    let mut built = decide::Builder::new(on_the_day, current, options)?.run()?;
+    if !options.targets.is_empty() {
+        targets::keep(
+            &mut built.changes,
+            &mut built.not_verifiable,
+            &mut built.warnings,
+            &options.targets,
+        );
+    }
+    let checked = limits::check(on_the_day, current, &built, options)?;
+    let mut plan = built.finish(desired, current, options, checked);
+    plan.targets = options.targets.clone();
+    if let Some(today) = options.today {
+        plan.expiring = crate::expiry::expiring(desired, today, options.expiring_days);
+    }
+    Ok(plan)
 }

@@ -61,23 +61,47 @@ pub fn markdown_for(plan: &Plan, config: Option<&str>, umapi: &str) -> String {
         ),
         None => format!("Org `{}`\n", escape(&plan.org_id)),
     };
+    let partial = match plan.partial_note() {
+        Some(note) => format!("> [!IMPORTANT]\n> **{}**\n\n", escape(&note)),
+        None => String::new(),
+    };
     if !plan.has_changes() {
-        let _ = writeln!(head, "### umapi plan: no changes\n");
-        let _ = writeln!(head, "{origin}");
         let _ = writeln!(
             head,
-            "No changes. The organization matches the configuration.\n"
+            "### umapi plan{}: no changes\n",
+            if plan.targets.is_empty() {
+                ""
+            } else {
+                " (PARTIAL)"
+            }
+        );
+        let _ = writeln!(head, "{origin}");
+        head.push_str(&partial);
+        let _ = writeln!(
+            head,
+            "{}\n",
+            if plan.targets.is_empty() {
+                "No changes. The organization matches the configuration."
+            } else {
+                "No changes for the targets of this PARTIAL plan."
+            }
         );
     } else {
         let _ = writeln!(
             head,
-            "### umapi plan{}: {} to add, {} to change, {} to remove\n",
+            "### umapi plan{}{}: {} to add, {} to change, {} to remove\n",
+            if plan.targets.is_empty() {
+                ""
+            } else {
+                " (PARTIAL)"
+            },
             if plan.is_blocked() { " (BLOCKED)" } else { "" },
             s.to_add,
             s.to_change,
             s.to_remove
         );
         let _ = writeln!(head, "{origin}");
+        head.push_str(&partial);
         if plan.is_blocked() {
             let _ = writeln!(
                 head,
@@ -175,6 +199,24 @@ pub fn markdown_for(plan: &Plan, config: Option<&str>, umapi: &str) -> String {
                 head,
                 "> - … and {} more",
                 plan.warnings.len() - DESTRUCTIVE_LINES
+            );
+        }
+        head.push('\n');
+    }
+    if !plan.expiring.is_empty() {
+        let _ = writeln!(
+            head,
+            "> [!NOTE]\n> **Access ending soon ({}):**",
+            plan.expiring.len()
+        );
+        for entry in plan.expiring.iter().take(DESTRUCTIVE_LINES) {
+            let _ = writeln!(head, "> - {}", escape(&entry.to_string()));
+        }
+        if plan.expiring.len() > DESTRUCTIVE_LINES {
+            let _ = writeln!(
+                head,
+                "> - … and {} more",
+                plan.expiring.len() - DESTRUCTIVE_LINES
             );
         }
         head.push('\n');

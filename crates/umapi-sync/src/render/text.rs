@@ -109,6 +109,11 @@ pub(crate) fn summary_line(plan: &Plan) -> String {
 }
 
 /// The request estimate in one sentence.
+/// The summary's reminder that a partial plan leaves the rest of the drift.
+pub(crate) fn partial_line(plan: &Plan) -> String {
+    format!("PARTIAL plan, limited to {}.", plan.target_list())
+}
+
 pub(crate) fn estimate_line(plan: &Plan) -> String {
     let e = &plan.estimate;
     let phases = plan.phases.len();
@@ -245,6 +250,10 @@ pub fn text_test_mode(plan: &Plan, color: bool, umapi: &str) -> String {
 fn render(plan: &Plan, color: bool, header: &str, umapi: &str) -> String {
     let style = Style { color };
     let mut out = String::new();
+    let partial = plan.partial_note();
+    if let Some(note) = &partial {
+        let _ = writeln!(out, "{}\n", style.paint(YELLOW, note));
+    }
     if plan.has_changes() {
         let _ = writeln!(out, "{header}\n");
         for block in blocks(plan) {
@@ -288,6 +297,13 @@ fn render(plan: &Plan, color: bool, header: &str, umapi: &str) -> String {
         }
         out.push('\n');
     }
+    if !plan.expiring.is_empty() {
+        let _ = writeln!(out, "Access ending soon (`until` in the state files):");
+        for entry in &plan.expiring {
+            let _ = writeln!(out, "  - {entry}");
+        }
+        out.push('\n');
+    }
     if !plan.overrides.is_empty() {
         let _ = writeln!(
             out,
@@ -301,6 +317,9 @@ fn render(plan: &Plan, color: bool, header: &str, umapi: &str) -> String {
     }
     if plan.has_changes() {
         let _ = writeln!(out, "{}", style.paint(BOLD, &summary_line(plan)));
+        if !plan.targets.is_empty() {
+            let _ = writeln!(out, "{}", style.paint(YELLOW, &partial_line(plan)));
+        }
         let _ = writeln!(out, "{}", estimate_line(plan));
         if plan.is_blocked() {
             let _ = writeln!(
@@ -315,6 +334,12 @@ fn render(plan: &Plan, color: bool, header: &str, umapi: &str) -> String {
                 let _ = writeln!(out, "  {line}");
             }
         }
+    } else if !plan.targets.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}",
+            style.paint(GREEN, "No changes for the targets of this PARTIAL plan.")
+        );
     } else {
         let _ = writeln!(
             out,

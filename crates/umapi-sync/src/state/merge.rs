@@ -365,7 +365,7 @@ pub(super) fn check_all(
     for &(_, source, index) in &user_origins {
         let user = &source.content.users[index];
         for (position, name) in user.groups.iter().enumerate() {
-            if declared.contains(name.as_str()) {
+            if declared.contains(name.name.as_str()) {
                 continue;
             }
             let location = || entry_location(source, "users", index, "groups", position);

@@ -151,10 +151,26 @@ fn check_user(source: &Source<'_>, index: usize, user: &UserSpec, found: &mut Ve
             Step::Index(position),
         ])
     };
-    for (key, list) in [("groups", &user.groups), ("previously", &user.previously)] {
-        for (position, entry) in list.iter().enumerate() {
-            check_hidden(entry, "entry", || list_path(key, position), found);
+    for (position, membership) in user.groups.iter().enumerate() {
+        check_hidden(membership, "entry", || list_path("groups", position), found);
+        if let Some(until) = &membership.until {
+            let at = || {
+                source.location(&[
+                    Step::Key("users"),
+                    Step::Index(index),
+                    Step::Key("groups"),
+                    Step::Index(position),
+                    Step::Key("until"),
+                ])
+            };
+            check_until(until, at, found);
         }
+    }
+    for (position, entry) in user.previously.iter().enumerate() {
+        check_hidden(entry, "entry", || list_path("previously", position), found);
+    }
+    if let Some(until) = &user.until {
+        check_until(until, || at("until"), found);
     }
     for (position, group) in user.groups.iter().enumerate() {
         if group.eq_ignore_ascii_case(ORG_ADMIN_GROUP) {
@@ -370,8 +386,8 @@ fn org_admin_problem(location: Location) -> Diagnostic {
 }
 
 /// Reports each entry that repeats an earlier one in the same list (ignoring case).
-fn check_repeats(
-    list: &[String],
+fn check_repeats<T: std::ops::Deref<Target = str> + std::fmt::Display>(
+    list: &[T],
     location: impl Fn(usize) -> Location,
     noun: &str,
     found: &mut Vec<Diagnostic>,
@@ -392,6 +408,17 @@ fn check_repeats(
                 Some("remove one of the two"),
             )),
         }
+    }
+}
+
+/// An `until` must be a real calendar day written `YYYY-MM-DD`.
+fn check_until(until: &str, location: impl FnOnce() -> Location, found: &mut Vec<Diagnostic>) {
+    if crate::expiry::parse_day(until).is_none() {
+        found.push(problem(
+            location(),
+            format!("`until: {until}` is not a date"),
+            Some("write the last day of access as YYYY-MM-DD, like `until: 2026-12-31`"),
+        ));
     }
 }
 

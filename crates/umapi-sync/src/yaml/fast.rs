@@ -826,7 +826,7 @@ mod tests {
                 "a@example.com", "Zoë Ünal", "123", "true", "~", "null", "a: b", "a #b", "a#b",
                 "it's", "-x", "x:", "[x]", "{x}", "a, b", "'q'", "\"d\"", "a\\b", "& x", "*x",
                 "!t", "|", ">", "%x", "@x", "`x", "?x", ":x", "a ", " a", "é", "x\u{a0}y",
-                "http://x/y", "a:b", "5%", "0x10", "-1", ".inf",
+                "http://x/y", "a:b", "5%", "0x10", "-1", ".inf", "2026-12-31", "2026-1-3",
             ])
             .prop_map(str::to_owned),
         ]
@@ -881,7 +881,7 @@ mod tests {
             return inline.boxed();
         }
         let key = prop::sample::select(vec![
-            "email", "name", "groups", "members", "users", "x_1", "limits", "email",
+            "email", "name", "groups", "members", "users", "x_1", "limits", "email", "until",
         ]);
         let mapping = prop::collection::vec((key, value(depth - 1)), 1..4).prop_map(|entries| {
             entries
@@ -967,7 +967,7 @@ mod tests {
             };
             written(value, style)
         });
-        let key = prop::sample::select(vec!["email", "firstname", "groups", "country"]);
+        let key = prop::sample::select(vec!["email", "firstname", "groups", "country", "until"]);
         let field = (key, 0u8..3, prop::collection::vec(safe, 1..4), 0usize..3);
         prop::collection::vec(field, 1..5).prop_map(|fields| {
             let mut lines = Vec::new();

@@ -19,7 +19,7 @@ use crate::model::Location;
 
 pub(crate) use de::from_node;
 pub(crate) use shape::{check, check_list_item};
-pub(crate) use suggest::did_you_mean;
+pub(crate) use suggest::{closest, did_you_mean};
 pub(crate) use tree::{Mark, Node, Step, Value, parse};
 
 /// Takes the items of a document's top-level lists as they are read.

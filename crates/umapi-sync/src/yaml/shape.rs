@@ -473,6 +473,7 @@ impl<'a> Checker<'a> {
         // Anything else (an untagged enum such as a limit): the first branch that fits.
         // serde buffers the value to try each variant, so plain numbers stay numbers.
         let mut nouns = Vec::new();
+        let mut same_shape: Vec<Vec<Diagnostic>> = Vec::new();
         for branch in &others {
             let mut trial = Checker {
                 root: self.root,
@@ -488,7 +489,20 @@ impl<'a> Checker<'a> {
             let (resolved, _) = self.resolve(branch, Cow::Borrowed(noun));
             if let Some(json_type) = resolved.get("type").and_then(Schema::as_str) {
                 nouns.push(type_noun(json_type));
+                let shaped = matches!(
+                    (&node.value, json_type),
+                    (Value::Mapping(_), "object") | (Value::Sequence(_), "array")
+                );
+                if shaped {
+                    same_shape.push(trial.found);
+                }
             }
+        }
+        // A mapping (or list) where only one branch takes one: that branch's own
+        // problems say what is wrong inside it, such as a misspelt key.
+        if let [found] = same_shape.as_mut_slice() {
+            self.found.append(found);
+            return;
         }
         self.report(
             node,

@@ -316,7 +316,7 @@ impl<'a> Builder<'a> {
         for (index, spec) in desired.users.iter().enumerate() {
             for group in &spec.groups {
                 let found = declared_exact
-                    .get(group.as_str())
+                    .get(group.name.as_str())
                     .or_else(|| self.by_declared.get(&lower(group)));
                 match found {
                     Some(&m) => wanted[index].groups.push(m),
@@ -324,8 +324,9 @@ impl<'a> Builder<'a> {
                     None => self.diagnostics.push(Diagnostic {
                         location: self.origin(&spec.key()),
                         message: format!(
-                            "user {} lists `{group}`, which is not declared under groups, profiles or admin_groups",
-                            spec.display_identity()
+                            "user {} lists `{}`, which is not declared under groups, profiles or admin_groups",
+                            spec.display_identity(),
+                            group.name
                         ),
                         hint: Some("declare it, so that umapi manages its members, or remove it from the user".into()),
                     }),

@@ -67,6 +67,7 @@ impl<'a> Builder<'a> {
             .map(|delete| lower(&umapi_core::protocol::admin_group_for(&delete.group)))
             .collect();
 
+        let expired = crate::expiry::expired_keys(desired);
         for (index, user) in snapshot.users.iter().enumerate() {
             if claimed[index] {
                 continue;
@@ -87,7 +88,20 @@ impl<'a> Builder<'a> {
                 }
             }
             managed_memberships += current_managed.len() as u64;
-            match settings.unlisted_users {
+            // The state files say this user's access ended: removed from the org
+            // (the account kept) whatever the policy for unlisted users.
+            let policy = if settings.unlisted_users != UnlistedUsers::Delete
+                && crate::expiry::is_expired_user(
+                    &expired,
+                    user.email.as_deref(),
+                    user.username.as_deref(),
+                    user.domain.as_deref(),
+                ) {
+                UnlistedUsers::Remove
+            } else {
+                settings.unlisted_users
+            };
+            match policy {
                 UnlistedUsers::Ignore => {}
                 UnlistedUsers::RemoveMemberships => {
                     if current_managed.is_empty() {
@@ -115,7 +129,7 @@ impl<'a> Builder<'a> {
                         ));
                         continue;
                     }
-                    let mut delete = settings.unlisted_users == UnlistedUsers::Delete;
+                    let mut delete = policy == UnlistedUsers::Delete;
                     if delete && user.identity_type == IdentityType::AdobeId {
                         delete = false;
                         self.warnings.push(format!(
