@@ -205,3 +205,33 @@ impl SandboxOrg {
             .unwrap_or_default()
     }
 }
+
+/// A Federated ID of the org (username = email, country US) in `groups`.
+pub fn user(email: &str, groups: &[&str]) -> umapi_core::wire::User {
+    umapi_core::wire::User {
+        email: Some(email.into()),
+        username: Some(email.into()),
+        domain: email.split('@').nth(1).map(String::from),
+        identity_type: Some(IdentityType::FederatedId),
+        firstname: Some("F".into()),
+        lastname: Some("L".into()),
+        country: Some("US".into()),
+        groups: groups.iter().map(|g| g.to_string()).collect(),
+        ..Default::default()
+    }
+}
+
+/// A group of the org, as UMAPI lists it.
+pub fn group(name: &str, group_type: GroupType) -> umapi_core::wire::Group {
+    umapi_core::wire::Group {
+        group_id: None,
+        group_name: name.into(),
+        group_type,
+        member_count: None,
+        admin_group_name: None,
+        user_group_name: None,
+        product_profile_name: None,
+        product_name: None,
+        license_quota: None,
+    }
+}
