@@ -711,15 +711,7 @@ mod tests {
             )
                 .prop_map(|(fixture, start, length, insert)| {
                     let base = FIXTURES[fixture];
-                    let mut start = start.index(base.len() + 1);
-                    while !base.is_char_boundary(start) {
-                        start -= 1;
-                    }
-                    let mut end = (start + length).min(base.len());
-                    while !base.is_char_boundary(end) {
-                        end -= 1;
-                    }
-                    format!("{}{}{}", &base[..start], insert, &base[end..])
+                    crate::yaml::damage(base, start.index(base.len() + 1), length, &insert)
                 })
         }
 

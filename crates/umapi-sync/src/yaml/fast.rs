@@ -1016,15 +1016,7 @@ mod tests {
             "[ -~\n\t#:'\"\\[\\]{},&*!|>-]{0,4}",
         )
             .prop_map(|(base, start, length, insert)| {
-                let mut start = start.index(base.len() + 1);
-                while !base.is_char_boundary(start) {
-                    start -= 1;
-                }
-                let mut end = (start + length).min(base.len());
-                while !base.is_char_boundary(end) {
-                    end -= 1;
-                }
-                format!("{}{}{}", &base[..start], insert, &base[end..])
+                crate::yaml::damage(&base, start.index(base.len() + 1), length, &insert)
             })
     }
 

@@ -172,6 +172,21 @@ pub(crate) fn typed_parse<T: serde::de::DeserializeOwned>(
     })
 }
 
+/// `base` with `length` bytes from byte `start` replaced by `insert`, both ends moved
+/// back to character boundaries: the damaged documents of the loaders' property tests.
+#[cfg(test)]
+pub(crate) fn damage(base: &str, start: usize, length: usize, insert: &str) -> String {
+    let mut start = start.min(base.len());
+    while !base.is_char_boundary(start) {
+        start -= 1;
+    }
+    let mut end = (start + length).min(base.len());
+    while !base.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}{}{}", &base[..start], insert, &base[end..])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
