@@ -185,42 +185,14 @@ pub fn markdown_for(plan: &Plan, config: Option<&str>, umapi: &str) -> String {
         }
         head.push('\n');
     }
-    if !plan.warnings.is_empty() {
-        let _ = writeln!(
-            head,
-            "> [!WARNING]\n> **Not changed by this plan ({}):**",
-            plan.warnings.len()
-        );
-        for warning in plan.warnings.iter().take(DESTRUCTIVE_LINES) {
-            let _ = writeln!(head, "> - {}", escape(warning));
-        }
-        if plan.warnings.len() > DESTRUCTIVE_LINES {
-            let _ = writeln!(
-                head,
-                "> - … and {} more",
-                plan.warnings.len() - DESTRUCTIVE_LINES
-            );
-        }
-        head.push('\n');
-    }
-    if !plan.expiring.is_empty() {
-        let _ = writeln!(
-            head,
-            "> [!NOTE]\n> **Access ending soon ({}):**",
-            plan.expiring.len()
-        );
-        for entry in plan.expiring.iter().take(DESTRUCTIVE_LINES) {
-            let _ = writeln!(head, "> - {}", escape(&entry.to_string()));
-        }
-        if plan.expiring.len() > DESTRUCTIVE_LINES {
-            let _ = writeln!(
-                head,
-                "> - … and {} more",
-                plan.expiring.len() - DESTRUCTIVE_LINES
-            );
-        }
-        head.push('\n');
-    }
+    let warnings: Vec<String> = plan.warnings.iter().map(|w| escape(w)).collect();
+    callout(&mut head, "WARNING", "Not changed by this plan", &warnings);
+    let expiring: Vec<String> = plan
+        .expiring
+        .iter()
+        .map(|e| escape(&e.to_string()))
+        .collect();
+    callout(&mut head, "NOTE", "Access ending soon", &expiring);
 
     let mut tail = String::new();
     if !plan.not_verifiable.is_empty() {
@@ -300,4 +272,20 @@ pub fn markdown_for(plan: &Plan, config: Option<&str>, umapi: &str) -> String {
         out.push_str("\n\n… truncated to fit a comment.\n");
     }
     out
+}
+
+/// A GitHub callout (`> [!KIND]`) titled with the count, listing the first
+/// [`DESTRUCTIVE_LINES`] lines; nothing when there are none.
+fn callout(out: &mut String, kind: &str, title: &str, lines: &[String]) {
+    if lines.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "> [!{kind}]\n> **{title} ({}):**", lines.len());
+    for line in lines.iter().take(DESTRUCTIVE_LINES) {
+        let _ = writeln!(out, "> - {line}");
+    }
+    if lines.len() > DESTRUCTIVE_LINES {
+        let _ = writeln!(out, "> - … and {} more", lines.len() - DESTRUCTIVE_LINES);
+    }
+    out.push('\n');
 }
