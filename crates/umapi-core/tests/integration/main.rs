@@ -1,0 +1,12 @@
+//! Integration tests of umapi-core through its public API. One test binary (one link) holds
+//! every suite; each module is one area.
+
+mod common;
+mod actions;
+mod against_sandbox;
+mod auth;
+mod executor;
+mod pacing;
+mod queries;
+mod retries;
+mod secrets;
