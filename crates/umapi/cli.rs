@@ -317,6 +317,11 @@ pub struct ReportArgs {
     /// the live org.
     #[arg(long, value_name = "FILE")]
     pub snapshot: Option<PathBuf>,
+
+    /// List the users and memberships whose `until` falls within this many days, like
+    /// `30d` or `30`; `0` lists none.
+    #[arg(long, value_name = "DAYS", default_value = "30d", value_parser = parse_days)]
+    pub expiring: u32,
 }
 
 /// Which schema `schema` prints.

@@ -45,7 +45,7 @@ impl Output {
 
     fn hint(self) -> &'static str {
         match self {
-            Output::Plan => "save the plan elsewhere, e.g. `umapi plan -o plan.json`",
+            Output::Plan => "save the plan elsewhere, e.g. `-o plan.json`",
             Output::Report => "write the report elsewhere, e.g. `--report apply-report.json`",
             Output::Snapshot => "write the snapshot elsewhere, e.g. `--snapshot org-snapshot.json`",
             Output::ExportedState => "export into an empty folder with `--out DIR`",

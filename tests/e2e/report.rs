@@ -3,7 +3,6 @@
 //! opened in headless Chromium: it must render without a console message, and every
 //! figure on it must equal the JSON report's.
 
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -93,6 +92,96 @@ fn a_converged_org_reports_no_drift() {
 }
 
 #[test]
+fn the_report_holds_the_org_to_the_policy_and_lists_expiries() {
+    let project = project_with_snapshot();
+    // The desired state keeps the policy (`validate` and `plan` refuse one that does
+    // not); the org does not: `_admin_Engineering` has one member, and two accounts
+    // were added by hand, one of them a personal Adobe ID given Acrobat.
+    let settings = project.read("state/settings.yaml");
+    project.write(
+        "state/settings.yaml",
+        &format!(
+            "{settings}  policy:\n    email_domains:\n      federatedID: [example.com]\n    \
+             min_members:\n      _admin_Engineering: 2\n    \
+             no_adobe_ids: [\"Acrobat Pro - Everyone\"]\n"
+        ),
+    );
+    let mut snapshot: Value = serde_json::from_str(&project.read("org.json")).unwrap();
+    let users = snapshot["users"].as_array_mut().unwrap();
+    for (email, identity_type) in [
+        ("lee@gmail.com", "adobeID"),
+        ("kim@other.org", "federatedID"),
+    ] {
+        users.push(serde_json::json!({
+            "email": email, "username": email, "type": identity_type,
+            "groups": ["Acrobat Pro - Everyone"]
+        }));
+    }
+    project.write(
+        "org.json",
+        &serde_json::to_string_pretty(&snapshot).unwrap(),
+    );
+    let users = project.read("state/users.yaml").replacen(
+        "    groups: [Engineering]\n",
+        "    groups: [{name: Engineering, until: 2030-01-10}]\n",
+        1,
+    );
+    project.write("state/users.yaml", &users);
+    let report = |format: &str| {
+        let out = project
+            .umapi(&[
+                "report",
+                "--snapshot",
+                "org.json",
+                "--format",
+                format,
+                "--expiring",
+                "30d",
+            ])
+            .env("UMAPI_TODAY", "2030-01-01")
+            .output()
+            .unwrap();
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        stdout(&out)
+    };
+    let json: Value = serde_json::from_str(&report("json")).unwrap();
+    assert_eq!(
+        json["policy"]["rules"],
+        serde_json::json!(["email_domains", "min_members", "no_adobe_ids"])
+    );
+    let findings: Vec<(&str, &str)> = json["policy"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["rule"].as_str().unwrap(), f["subject"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        findings,
+        [
+            ("email_domains", "kim@other.org"),
+            ("min_members", "_admin_Engineering"),
+            ("no_adobe_ids", "lee@gmail.com"),
+        ]
+    );
+    assert_eq!(json["expiring_within_days"], 30);
+    assert_eq!(
+        json["expiring"],
+        serde_json::json!([{
+            "user": "grace.hopper@example.com",
+            "group": "Engineering",
+            "until": "2030-01-10",
+            "days_left": 9
+        }])
+    );
+    let markdown = report("markdown");
+    let policy = &markdown[markdown.find("## Policy").unwrap()..markdown.find("## Drift").unwrap()];
+    insta::assert_snapshot!("report_policy_and_expiries", policy);
+    let html = report("html");
+    assert!(html.contains("<td><code>min_members</code></td><td>_admin_Engineering</td>"));
+    assert!(html.contains("data-key=\"expiring.0.days_left\">9</data>"));
+}
+
+#[test]
 fn the_report_refuses_to_overwrite_its_inputs() {
     let project = Project::example("quickstart");
     let out = project.run(&["report", "--out", "umapi.yaml"]);
@@ -153,6 +242,9 @@ fn the_html_report_renders_in_a_browser_and_matches_the_json() {
         "drift.summary.to_add",
         "drift.summary.to_remove",
         "users.by_type.federatedID",
+        "policy.findings.length",
+        "expiring.length",
+        "expiring_within_days",
     ] {
         assert!(keys.iter().any(|k| k == key), "{key} is on the page");
     }

@@ -607,7 +607,7 @@ impl<F: FnMut(ApplyEvent)> Run<'_, F> {
 /// attempts got no complete answer.
 pub const LOST_ATTEMPT_NOTE: &str = "an attempt of this request got no complete answer, so \
      UMAPI may have applied it already (a rename or removal then fails as not found when \
-     repeated); `umapi plan` shows what is left";
+     repeated); a new plan shows what is left";
 
 /// A failure in a request whose earlier attempt may have been executed unseen
 /// may be that attempt's own doing: say so rather than report a plain failure.

@@ -11,8 +11,14 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use umapi_core::wire::{GroupType, IdentityType};
 
+use crate::expiry::Expiring;
+use crate::model::Policy;
 use crate::plan::{Blocked, ChangeKind, Plan, Summary};
 use crate::snapshot::{LicenseQuota, Snapshot};
+
+mod org_policy;
+
+pub use org_policy::PolicyFinding;
 
 /// Version of the JSON report written by this crate.
 pub const AUDIT_FORMAT_VERSION: u32 = 1;
@@ -36,6 +42,24 @@ pub struct Audit {
     pub profiles: Vec<ProfileSeats>,
     /// How the org differs from the desired state.
     pub drift: Drift,
+    /// Users and memberships of the desired state whose `until` day falls within
+    /// the report's window, soonest first.
+    pub expiring: Vec<Expiring>,
+    /// The window of [`Audit::expiring`], in days (`--expiring`).
+    pub expiring_within_days: u32,
+    /// The org as it is now, held to `settings.policy`.
+    pub policy: PolicyAudit,
+}
+
+/// `settings.policy` checked against the org as it is now (direct memberships
+/// only: the org's listing does not show which user groups give which profiles).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyAudit {
+    /// The rules the policy sets, as written under `settings.policy`; empty when
+    /// there is no policy.
+    pub rules: Vec<String>,
+    /// Every way the org breaks them.
+    pub findings: Vec<PolicyFinding>,
 }
 
 /// Where the org's state in a report was read from.
@@ -121,10 +145,13 @@ impl ProfileSeats {
 
 impl Audit {
     /// The report on the org in `snapshot`, with `plan` (made against the same
-    /// snapshot) as its drift.
+    /// snapshot) as its drift and upcoming expiries (made with
+    /// `expiring_within_days`), and `policy` (the desired state's) held against the org.
     pub fn new(
         snapshot: &Snapshot,
         plan: &Plan,
+        expiring_within_days: u32,
+        policy: &Policy,
         source: AuditSource,
         generated_at: jiff::Timestamp,
     ) -> Audit {
@@ -184,6 +211,12 @@ impl Audit {
                 changes,
                 blocked: plan.blocked.clone(),
             },
+            expiring: plan.expiring.clone(),
+            expiring_within_days,
+            policy: PolicyAudit {
+                rules: rules_of(policy),
+                findings: org_policy::check(policy, snapshot),
+            },
         }
     }
 
@@ -194,4 +227,21 @@ impl Audit {
         json.push('\n');
         json
     }
+}
+
+/// The rules `policy` sets, by their names under `settings.policy`.
+fn rules_of(policy: &Policy) -> Vec<String> {
+    [
+        ("email_domains", !policy.email_domains.is_empty()),
+        ("min_members", !policy.min_members.is_empty()),
+        ("no_adobe_ids", !policy.no_adobe_ids.is_empty()),
+        (
+            "every_user_in_a_user_group",
+            policy.every_user_in_a_user_group,
+        ),
+    ]
+    .into_iter()
+    .filter(|(_, set)| *set)
+    .map(|(rule, _)| rule.to_owned())
+    .collect()
 }

@@ -546,6 +546,18 @@ impl EmailDomains {
             IdentityType::Unknown => None,
         }
     }
+
+    /// When `email` is in a domain `identity_type` may not use: that domain and the
+    /// domains allowed. `None` when the email is allowed or the type unrestricted.
+    pub fn refusal<'a>(
+        &'a self,
+        identity_type: IdentityType,
+        email: &'a str,
+    ) -> Option<(&'a str, &'a [String])> {
+        let allowed = self.allowed(identity_type)?;
+        let domain = email.rsplit_once('@').map_or("", |(_, domain)| domain);
+        (!allowed.iter().any(|ok| ok.eq_ignore_ascii_case(domain))).then_some((domain, allowed))
+    }
 }
 
 /// Where something was written: `file:line:column` (1-based).

@@ -26,7 +26,11 @@ pub async fn run(
     }
     let read = read_org(&project, args.snapshot.as_deref(), printer);
     let (desired, snapshot) = project.desired_state_while(read).await?;
-    let plan = umapi_sync::planner::plan(&desired, &snapshot, &project.plan_options()?)
+    let options = umapi_sync::planner::PlanOptions {
+        expiring_days: args.expiring,
+        ..project.plan_options()?
+    };
+    let plan = umapi_sync::planner::plan(&desired, &snapshot, &options)
         .context("could not compare the org with the desired state")?;
     let source = match &args.snapshot {
         Some(path) => AuditSource::Snapshot {
@@ -34,7 +38,14 @@ pub async fn run(
         },
         None => AuditSource::LiveOrg,
     };
-    let audit = Audit::new(&snapshot, &plan, source, jiff::Timestamp::now());
+    let audit = Audit::new(
+        &snapshot,
+        &plan,
+        args.expiring,
+        &desired.settings.policy,
+        source,
+        jiff::Timestamp::now(),
+    );
     let format = args.format.unwrap_or(match &args.out {
         Some(out)
             if out

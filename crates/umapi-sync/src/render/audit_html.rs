@@ -7,8 +7,8 @@
 
 use std::fmt::Write as _;
 
-use super::DRIFT_BLOCKS_SHOWN;
 use super::blocks::{Attr, Block, Sym, blocks_of};
+use super::{DRIFT_BLOCKS_SHOWN, POLICY_FINDINGS_SHOWN};
 use crate::audit::{Audit, AuditSource, ProfileSeats};
 use crate::snapshot::LicenseQuota;
 
@@ -70,6 +70,8 @@ pub fn audit_html(audit: &Audit) -> String {
     summary(&mut out, audit);
     seats(&mut out, audit);
     identity_types(&mut out, audit);
+    policy(&mut out, audit);
+    expiring(&mut out, audit);
     drift(&mut out, audit);
     out.push_str("</body>\n</html>\n");
     out
@@ -77,7 +79,6 @@ pub fn audit_html(audit: &Audit) -> String {
 
 fn summary(out: &mut String, audit: &Audit) {
     out.push_str("<h2>Summary</h2>\n<div class=\"cards\">\n");
-    let changes = audit.drift.changes.len() as u64;
     for (key, value, label) in [
         ("users.total", audit.users.total, "users"),
         (
@@ -102,11 +103,26 @@ fn summary(out: &mut String, audit: &Audit) {
             figure(key, value)
         );
     }
-    let _ = writeln!(
-        out,
-        "<div class=\"card\"><data value=\"{changes}\" data-key=\"drift.changes.length\">{changes}</data>\
-         <span>changes to reach the desired state</span></div>\n</div>"
-    );
+    for (key, value, label) in [
+        (
+            "drift.changes.length",
+            audit.drift.changes.len(),
+            "changes to reach the desired state",
+        ),
+        (
+            "policy.findings.length",
+            audit.policy.findings.len(),
+            "policy findings",
+        ),
+        ("expiring.length", audit.expiring.len(), "expiring soon"),
+    ] {
+        let _ = writeln!(
+            out,
+            "<div class=\"card\">{}<span>{label}</span></div>",
+            figure(key, value as u64)
+        );
+    }
+    out.push_str("</div>\n");
 }
 
 fn seats(out: &mut String, audit: &Audit) {
@@ -183,6 +199,86 @@ fn identity_types(out: &mut String, audit: &Audit) {
              <span style=\"width: {percent}%\"></span></div></td></tr>",
             escape(name),
             figure(&format!("users.by_type.{name}"), count),
+        );
+    }
+    out.push_str("</tbody>\n</table>\n");
+}
+
+fn policy(out: &mut String, audit: &Audit) {
+    out.push_str("<h2>Policy</h2>\n");
+    let policy = &audit.policy;
+    if policy.rules.is_empty() {
+        out.push_str(
+            "<p class=\"note\">The state files set no <code>settings.policy</code>.</p>\n",
+        );
+        return;
+    }
+    let rules: Vec<String> = policy
+        .rules
+        .iter()
+        .map(|rule| format!("<code>{}</code>", escape(rule)))
+        .collect();
+    if policy.findings.is_empty() {
+        let _ = writeln!(
+            out,
+            "<p class=\"ok\">The org keeps every rule ({}).</p>",
+            rules.join(", ")
+        );
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "<p class=\"note\">The org as it is now, held to the rules ({}); direct memberships only.</p>\n\
+         <table>\n<thead><tr><th>Rule</th><th>User or group</th><th>Finding</th></tr></thead>\n<tbody>",
+        rules.join(", ")
+    );
+    for finding in policy.findings.iter().take(POLICY_FINDINGS_SHOWN) {
+        let _ = writeln!(
+            out,
+            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
+            escape(&finding.rule),
+            escape(&finding.subject),
+            escape(&finding.message)
+        );
+    }
+    out.push_str("</tbody>\n</table>\n");
+    if policy.findings.len() > POLICY_FINDINGS_SHOWN {
+        let _ = writeln!(
+            out,
+            "<p class=\"note\">… and {} more; the JSON report (<code>--format json</code>) lists every finding.</p>",
+            policy.findings.len() - POLICY_FINDINGS_SHOWN
+        );
+    }
+}
+
+fn expiring(out: &mut String, audit: &Audit) {
+    let _ = writeln!(
+        out,
+        "<h2>Expiring within {} days</h2>",
+        figure(
+            "expiring_within_days",
+            u64::from(audit.expiring_within_days)
+        )
+    );
+    if audit.expiring.is_empty() {
+        out.push_str("<p class=\"note\">No user or membership ends within the window.</p>\n");
+        return;
+    }
+    out.push_str(
+        "<table>\n<thead><tr><th>User</th><th>Leaves</th><th>Last day</th>\
+         <th class=\"num\">Days left</th></tr></thead>\n<tbody>\n",
+    );
+    for (index, expiring) in audit.expiring.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td></tr>",
+            escape(&expiring.user),
+            escape(expiring.group.as_deref().unwrap_or("the org")),
+            escape(&expiring.until),
+            figure(
+                &format!("expiring.{index}.days_left"),
+                u64::try_from(expiring.days_left).unwrap_or(0)
+            ),
         );
     }
     out.push_str("</tbody>\n</table>\n");

@@ -2,9 +2,9 @@
 
 use std::fmt::Write as _;
 
-use super::DRIFT_BLOCKS_SHOWN;
 use super::blocks::blocks_of;
 use super::markdown::{diff_lines, escape};
+use super::{DRIFT_BLOCKS_SHOWN, POLICY_FINDINGS_SHOWN};
 use crate::audit::{Audit, AuditSource};
 use crate::snapshot::LicenseQuota;
 
@@ -28,6 +28,8 @@ pub fn audit_markdown(audit: &Audit) -> String {
             "Changes to reach the desired state",
             audit.drift.changes.len() as u64,
         ),
+        ("Policy findings", audit.policy.findings.len() as u64),
+        ("Expiring soon", audit.expiring.len() as u64),
     ] {
         let _ = writeln!(out, "| {label} | {count} |");
     }
@@ -76,6 +78,9 @@ pub fn audit_markdown(audit: &Audit) -> String {
         }
     }
 
+    policy(&mut out, audit);
+    expiring(&mut out, audit);
+
     let _ = writeln!(out, "\n## Drift from the desired state\n");
     let drift = &audit.drift;
     if drift.in_sync {
@@ -115,4 +120,66 @@ pub fn audit_markdown(audit: &Audit) -> String {
         );
     }
     out
+}
+
+fn policy(out: &mut String, audit: &Audit) {
+    let _ = writeln!(out, "\n## Policy\n");
+    let policy = &audit.policy;
+    if policy.rules.is_empty() {
+        let _ = writeln!(out, "The state files set no `settings.policy`.");
+        return;
+    }
+    let rules: Vec<String> = policy.rules.iter().map(|r| format!("`{r}`")).collect();
+    if policy.findings.is_empty() {
+        let _ = writeln!(out, "The org keeps every rule ({}).", rules.join(", "));
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "The org as it is now, held to the rules ({}); direct memberships only.\n\n\
+         | Rule | User or group | Finding |\n|---|---|---|",
+        rules.join(", ")
+    );
+    for finding in policy.findings.iter().take(POLICY_FINDINGS_SHOWN) {
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {} |",
+            finding.rule,
+            escape(&finding.subject),
+            escape(&finding.message)
+        );
+    }
+    if policy.findings.len() > POLICY_FINDINGS_SHOWN {
+        let _ = writeln!(
+            out,
+            "\n… and {} more; the JSON report (`--format json`) lists every finding.",
+            policy.findings.len() - POLICY_FINDINGS_SHOWN
+        );
+    }
+}
+
+fn expiring(out: &mut String, audit: &Audit) {
+    let _ = writeln!(
+        out,
+        "\n## Expiring within {} days\n",
+        audit.expiring_within_days
+    );
+    if audit.expiring.is_empty() {
+        let _ = writeln!(out, "No user or membership ends within the window.");
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "| User | Leaves | Last day | Days left |\n|---|---|---|---:|"
+    );
+    for expiring in &audit.expiring {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            escape(&expiring.user),
+            escape(expiring.group.as_deref().unwrap_or("the org")),
+            expiring.until,
+            expiring.days_left
+        );
+    }
 }

@@ -26,5 +26,9 @@ pub use text::{text, text_for, text_test_mode};
 /// groups) at most; the JSON report always has every change.
 pub const DRIFT_BLOCKS_SHOWN: usize = 500;
 
+/// The audit report renderings list this many policy findings at most (an org
+/// without a user-group habit can have thousands); the JSON report has every one.
+pub const POLICY_FINDINGS_SHOWN: usize = 500;
+
 #[cfg(doc)]
 use crate::plan::Plan;

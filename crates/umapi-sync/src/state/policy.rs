@@ -44,15 +44,10 @@ fn settings_at(state: &DesiredState) -> Location {
 fn check_email_domains(state: &DesiredState, policy: &Policy, found: &mut Vec<Diagnostic>) {
     for user in &state.users {
         let identity_type = state.identity_type_of(user);
-        let (Some(allowed), Some(email)) =
-            (policy.email_domains.allowed(identity_type), &user.email)
-        else {
+        let Some(email) = &user.email else { continue };
+        let Some((domain, allowed)) = policy.email_domains.refusal(identity_type, email) else {
             continue;
         };
-        let domain = email.rsplit_once('@').map_or("", |(_, domain)| domain);
-        if allowed.iter().any(|ok| ok.eq_ignore_ascii_case(domain)) {
-            continue;
-        }
         found.push(problem(
             user_at(state, user),
             format!(

@@ -15,7 +15,9 @@ use umapi_sync::model::{
 fn text() -> impl Strategy<Value = String> {
     prop_oneof![
         "[A-Za-z][A-Za-z '.-]{0,20}",
-        "\\PC{0,20}",
+        // Printable text: no control or format character and no line or paragraph
+        // separator, which the loader refuses in names (they are invisible).
+        "[^\\p{C}\\p{Zl}\\p{Zp}]{0,20}",
         Just("null".to_owned()),
         Just("123".to_owned()),
         Just("a: b # c".to_owned()),
