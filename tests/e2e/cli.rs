@@ -1,6 +1,5 @@
 //! The command line itself: help texts and flags.
 
-
 use assert_cmd::Command;
 
 fn help(args: &[&str]) -> String {

@@ -829,9 +829,7 @@ impl UserSpec {
             .as_deref()
             .map(|u| UserKeyRef::username(u, self.domain.as_deref().unwrap_or_default()));
         let same = by_email.is_some() && by_email == by_username;
-        by_email
-            .into_iter()
-            .chain(by_username.filter(|_| !same))
+        by_email.into_iter().chain(by_username.filter(|_| !same))
     }
 
     /// The identity as written, for messages: the username (with its domain when

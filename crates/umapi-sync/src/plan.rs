@@ -721,12 +721,8 @@ impl<'a> Spelling<'a> {
                 names.entry(name.to_lowercase()).or_insert(name);
             }
         }
-        let touched: std::collections::HashSet<&AccountKey> = plan
-            .preconditions
-            .users
-            .iter()
-            .map(|u| &u.key)
-            .collect();
+        let touched: std::collections::HashSet<&AccountKey> =
+            plan.preconditions.users.iter().map(|u| &u.key).collect();
         let mut accounts: HashMap<AccountKey, &'a str> = HashMap::new();
         for user in &snapshot.users {
             let key = user.unique_key();
@@ -754,9 +750,7 @@ impl<'a> Spelling<'a> {
 
     /// The user as spelled; its key when neither the plan nor the org names it.
     fn user(&self, key: &AccountKey) -> String {
-        let named = (!key.adobe_id)
-            .then(|| self.users.get(&key.user))
-            .flatten();
+        let named = (!key.adobe_id).then(|| self.users.get(&key.user)).flatten();
         if let Some(name) = named.or_else(|| self.accounts.get(key)) {
             return (*name).to_owned();
         }

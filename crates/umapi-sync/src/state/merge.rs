@@ -12,8 +12,8 @@ use super::rules::{problem, user_pattern};
 use super::{ExternalSettings, Source};
 use crate::error::Diagnostic;
 use crate::model::{DesiredState, Location, Settings, UnlistedUsers, UserSpec};
-use umapi_core::identity::{UserKey, UserKeyRef, normalized};
 use crate::yaml::{self, Step};
+use umapi_core::identity::{UserKey, UserKeyRef, normalized};
 
 /// What kind of thing a managed name is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -420,7 +420,10 @@ pub(super) fn check_all(
                 let key = UserKeyRef::from_reference(member);
                 let resolved = match key.and_then(|key| identities.get(&key)) {
                     Some(_) => Ok(()),
-                    None => match by_username.get(normalized(member).as_ref()).map(Vec::as_slice) {
+                    None => match by_username
+                        .get(normalized(member).as_ref())
+                        .map(Vec::as_slice)
+                    {
                         Some([_]) => Ok(()),
                         Some(several) => Err(problem(
                             location(),

@@ -76,8 +76,14 @@ impl Declared {
         let (username, domain) = match self.username {
             Username::None => (None, None),
             Username::Email => (Some(spell(email.clone(), !self.shout)), None),
-            Username::OtherEmail => (Some(spell(format!("alias{i}@example.com"), self.shout)), Some(domain)),
-            Username::Plain => (Some(spell(format!("{name}.login"), self.shout)), Some(domain)),
+            Username::OtherEmail => (
+                Some(spell(format!("alias{i}@example.com"), self.shout)),
+                Some(domain),
+            ),
+            Username::Plain => (
+                Some(spell(format!("{name}.login"), self.shout)),
+                Some(domain),
+            ),
         };
         UserSpec {
             email: Some(spell(email, self.shout)),
@@ -151,10 +157,22 @@ proptest! {
 #[test]
 fn preconditions_carry_keys_as_text() {
     let keys = [
-        AccountKey { user: UserKey::email("Ada@Example.com"), adobe_id: false },
-        AccountKey { user: UserKey::email("ada@example.com"), adobe_id: true },
-        AccountKey { user: UserKey::username("JDoe", "Example.com"), adobe_id: false },
-        AccountKey { user: UserKey::username("jdoe", "example.com"), adobe_id: true },
+        AccountKey {
+            user: UserKey::email("Ada@Example.com"),
+            adobe_id: false,
+        },
+        AccountKey {
+            user: UserKey::email("ada@example.com"),
+            adobe_id: true,
+        },
+        AccountKey {
+            user: UserKey::username("JDoe", "Example.com"),
+            adobe_id: false,
+        },
+        AccountKey {
+            user: UserKey::username("jdoe", "example.com"),
+            adobe_id: true,
+        },
     ];
     let json = serde_json::to_string(&keys).unwrap();
     assert_eq!(
