@@ -1,5 +1,6 @@
 //! The command line itself: help texts and flags.
 
+
 use assert_cmd::Command;
 
 fn help(args: &[&str]) -> String {

@@ -1,8 +1,8 @@
 //! End-to-end tests: the built `umapi` binary against the sandbox over HTTP. One test binary
 //! (one link) holds every suite; each module is one area of the command line.
 
-mod cli;
 mod common;
+mod cli;
 mod errors;
 mod expiry;
 mod export;

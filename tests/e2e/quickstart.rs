@@ -1,6 +1,7 @@
 //! The quick start end to end: the real binary, the embedded sandbox over
 //! HTTP, state persisted between runs.
 
+
 use crate::common::{Project, code, stderr, stdout};
 
 #[test]

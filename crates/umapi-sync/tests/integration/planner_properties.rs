@@ -7,6 +7,7 @@
 //! - no request, entry, step or list exceeds a limit;
 //! - the same inputs give byte-identical plans.
 
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use proptest::prelude::*;
