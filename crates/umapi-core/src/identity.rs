@@ -377,7 +377,7 @@ mod tests {
         use std::collections::{BTreeMap, HashMap};
         let owned = UserKey::username("JDoe", "Example.com");
         let borrowed = UserKeyRef::username("jdoe", "example.com");
-        assert!(matches!(borrowed.as_username(), Some(_)));
+        assert_eq!(borrowed.as_username(), Some(("jdoe", "example.com")));
         assert_eq!(*owned, borrowed);
         let mut hashed = HashMap::new();
         hashed.insert(owned.clone(), 1);
