@@ -228,11 +228,11 @@ impl UserKey {
     /// Every key that identifies a user with these fields in a request: its email, and its
     /// username and domain when the username is not an email.
     pub fn all_of(email: &str, username: &str, domain: &str) -> Vec<UserKey> {
-        UserKeyRef::aliases(Some(email), Some(username), Some(domain))
-            .into_iter()
-            .flatten()
-            .map(UserKeyRef::into_owned)
-            .collect()
+        let mut keys = vec![UserKey::email(email)];
+        if !username.is_empty() && !is_email_shaped(username) {
+            keys.push(UserKey::username(username, domain));
+        }
+        keys
     }
 
     /// Reads the text form back: `username (domain)` (a username without `@`) is a
