@@ -71,7 +71,7 @@ fn a_missing_config_file_says_how_to_name_one() {
 #[test]
 fn a_plan_file_that_is_not_a_plan_is_refused() {
     let project = Project::example("quickstart");
-    project.write("plan.json", "{\"format_version\": 1, \"org_id\": 3}");
+    project.write("plan.json", "{\"format_version\": 2, \"org_id\": 3}");
     let err = failure(&project, &["apply", "plan.json"]);
     assert!(
         err.contains("could not read the plan file `plan.json`"),

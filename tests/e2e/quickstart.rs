@@ -63,7 +63,7 @@ fn a_saved_plan_is_applied_as_saved() {
     assert_eq!(code(&plan), 0, "stderr: {}", stderr(&plan));
     let saved: serde_json::Value =
         serde_json::from_str(&project.read("plan.json")).expect("plan file is JSON");
-    assert_eq!(saved["format_version"], 1);
+    assert_eq!(saved["format_version"], 2);
     assert_eq!(saved["org_id"], "SANDBOX0000000000000000@AdobeOrg");
     assert!(
         saved["desired_state_hash"]

@@ -68,6 +68,11 @@ fn a_broken_or_foreign_plan_file_is_a_clear_error() {
             "newer",
             "{\"format_version\": 99, \"org_id\": \"X@AdobeOrg\"}",
         ),
+        // Format 1 keyed a user without email as `username@domain`, like an email.
+        (
+            "older",
+            "{\"format_version\": 1, \"org_id\": \"X@AdobeOrg\"}",
+        ),
         ("not_a_plan", "users:\n  - email: a@example.com\n"),
     ];
     for (name, contents) in cases {

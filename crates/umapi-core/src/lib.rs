@@ -73,7 +73,7 @@ pub use auth::{Credentials, JwtCredentials};
 pub use connection::{Connection, ConnectionBuilder, ConnectionStats};
 pub use error::Error;
 pub use executor::ExecutionCounts;
-pub use identity::UserKey;
+pub use identity::{UserKey, UserKeyRef};
 pub use query::{PageStats, Paged, UsersQuery};
 pub use rate::RateLimits;
 pub use retry::RetryPolicy;

@@ -8,7 +8,7 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{DesiredState, UserSpec};
-use crate::snapshot::identity_key;
+use umapi_core::identity::{UserKey, UserKeyRef};
 
 /// Days ahead that plans list expiries for, unless told otherwise.
 pub const DEFAULT_EXPIRING_DAYS: u32 = 14;
@@ -180,30 +180,20 @@ pub fn expire(desired: &DesiredState, today: Date) -> Option<DesiredState> {
     Some(state)
 }
 
-/// The keys ([`identity_key`]) by which an org user is recognised as one of the
-/// expired users: by email, and by username (with its domain).
-pub(crate) fn expired_keys(desired: &DesiredState) -> std::collections::HashSet<String> {
+/// The keys by which an org user is recognised as one of the expired users: its
+/// email, and its username with its domain ([`UserKey::username`]).
+pub(crate) fn expired_keys(desired: &DesiredState) -> std::collections::HashSet<UserKey> {
     desired
         .expired_users
         .iter()
-        .flat_map(|user| {
-            let by_email = user
-                .email
-                .as_deref()
-                .map(|email| identity_key(Some(email), None, None));
-            let by_username = user
-                .username
-                .as_deref()
-                .map(|username| identity_key(None, Some(username), user.domain.as_deref()));
-            by_email.into_iter().chain(by_username)
-        })
+        .flat_map(|user| user.identities().map(UserKeyRef::into_owned))
         .collect()
 }
 
 /// Whether the org user with these identifiers is one of the expired users
 /// (`keys` from [`expired_keys`]).
 pub(crate) fn is_expired_user(
-    keys: &std::collections::HashSet<String>,
+    keys: &std::collections::HashSet<UserKey>,
     email: Option<&str>,
     username: Option<&str>,
     domain: Option<&str>,
@@ -211,10 +201,12 @@ pub(crate) fn is_expired_user(
     !keys.is_empty()
         && (email
             .filter(|email| !email.is_empty())
-            .is_some_and(|email| keys.contains(&identity_key(Some(email), None, None)))
+            .is_some_and(|email| keys.contains(&UserKeyRef::email(email)))
             || username
                 .filter(|username| !username.is_empty())
-                .is_some_and(|username| keys.contains(&identity_key(None, Some(username), domain))))
+                .is_some_and(|username| {
+                    keys.contains(&UserKeyRef::username(username, domain.unwrap_or_default()))
+                }))
 }
 
 #[cfg(test)]

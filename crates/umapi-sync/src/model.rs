@@ -5,6 +5,7 @@
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use umapi_core::identity::{UserKey, UserKeyRef};
 use umapi_core::wire::IdentityType;
 
 /// The contents of one state file; several files merge into one [`DesiredState`].
@@ -594,9 +595,11 @@ pub struct DesiredState {
     pub admin_groups: Vec<ProfileSpec>,
     /// Settings (defaults where none were written).
     pub settings: Settings,
-    /// Where each user (by [`UserSpec::key`]) and group/profile (by lower-cased
-    /// name) was declared, for messages that point at the YAML.
+    /// Where each group/profile (by lower-cased name) was declared, for messages
+    /// that point at the YAML.
     pub origins: std::collections::BTreeMap<String, Location>,
+    /// Where each user (by [`UserSpec::key`]) was declared.
+    pub user_origins: std::collections::BTreeMap<UserKey, Location>,
     /// Where the settings were written (a state file or `umapi.yaml`), when they were.
     pub settings_origin: Option<Location>,
     /// The full desired member set of every managed group, profile and admin group:
@@ -605,12 +608,16 @@ pub struct DesiredState {
     /// Use [`DesiredState::members_of`] rather than reading it directly; built by
     /// [`DesiredState::reindex`].
     pub members: std::collections::BTreeMap<String, Vec<usize>>,
-    /// Every way a user can be named, lower-cased — email, username, and
-    /// [`UserSpec::key`] — → index into [`DesiredState::users`]. A plain username
-    /// shared by users of different domains is left out (it names no one).
+    /// Every key a user can be named by in the state files — its email, and its
+    /// username with its domain ([`UserKey::username`]: an email-shaped username is
+    /// an email) — → index into [`DesiredState::users`].
     /// Use [`DesiredState::user`] or [`DesiredState::user_index`]; built by
     /// [`DesiredState::reindex`].
-    pub identities: std::collections::BTreeMap<String, usize>,
+    pub identities: std::collections::BTreeMap<UserKey, usize>,
+    /// Lower-cased plain usernames (without domain) → index into
+    /// [`DesiredState::users`]. A username shared by users of different domains is
+    /// left out (it names no one).
+    pub usernames: std::collections::BTreeMap<String, usize>,
     /// Users whose `until` has passed: no longer in [`DesiredState::users`], and
     /// removed from the org even when `unlisted_users` leaves unlisted users alone.
     /// Filled by [`crate::expiry::expire`]; empty in a state as loaded.
@@ -690,28 +697,29 @@ impl DesiredState {
         // Collected, sorted and built in one go, which is much faster than inserting
         // one by one in a large org; the first entry of a name wins (the sort is
         // stable, and `BTreeMap::from_iter` would keep the last).
-        let mut identities: Vec<(String, usize)> = Vec::with_capacity(self.users.len());
+        let mut identities: Vec<(UserKey, usize)> = Vec::with_capacity(self.users.len());
         let mut usernames: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         for (index, user) in self.users.iter().enumerate() {
-            if let Some(email) = &user.email {
-                identities.push((email.to_lowercase(), index));
+            for key in user.identities() {
+                identities.push((key.into_owned(), index));
             }
             if let Some(username) = &user.username {
-                identities.push((user.key(), index));
                 usernames
                     .entry(username.to_lowercase())
                     .or_default()
                     .push(index);
             }
         }
-        for (username, users) in usernames {
-            if let [only] = users.as_slice() {
-                identities.push((username, *only));
-            }
-        }
         identities.sort_by(|a, b| a.0.cmp(&b.0));
         identities.dedup_by(|later, earlier| later.0 == earlier.0);
         self.identities = identities.into_iter().collect();
+        self.usernames = usernames
+            .into_iter()
+            .filter_map(|(username, users)| match users.as_slice() {
+                [only] => Some((username, *only)),
+                _ => None,
+            })
+            .collect();
 
         let mut members: BTreeMap<String, Vec<usize>> = self
             .targets()
@@ -755,13 +763,16 @@ impl DesiredState {
         self.members = members;
     }
 
-    /// The index into [`DesiredState::users`] of the user whose email, username
-    /// or [`UserSpec::key`] is `identity` (case-insensitive).
+    /// The index into [`DesiredState::users`] of the user whose email, username, or
+    /// username and domain (`username (domain)`) is `identity` (case-insensitive).
     pub fn user_index(&self, identity: &str) -> Option<usize> {
-        self.identities.get(&identity.to_lowercase()).copied()
+        UserKeyRef::from_reference(identity)
+            .and_then(|key| self.identities.get(&key))
+            .or_else(|| self.usernames.get(&identity.to_lowercase()))
+            .copied()
     }
 
-    /// The user whose email, username or [`UserSpec::key`] is `identity`
+    /// The user whose email, username, or username and domain is `identity`
     /// (case-insensitive).
     pub fn user(&self, identity: &str) -> Option<&UserSpec> {
         self.user_index(identity).map(|index| &self.users[index])
@@ -784,7 +795,7 @@ impl DesiredState {
 
     /// Where the user was declared.
     pub fn origin_of_user(&self, user: &UserSpec) -> Option<&Location> {
-        self.origins.get(&user.key())
+        self.user_origins.get(&user.key())
     }
 
     /// Where the group, profile or admin group `name` was declared.
@@ -794,24 +805,43 @@ impl DesiredState {
 }
 
 impl UserSpec {
-    /// The user's identity normalised (Unicode NFC, lower case, as UMAPI compares it):
-    /// the username when one is given (`username (domain)` for a username that is
-    /// not an email address), otherwise the email. Never contains a space unless
-    /// it is the `username (domain)` form, so the two forms cannot collide.
-    pub fn key(&self) -> String {
-        use umapi_core::identity::normalize;
-        match (&self.username, &self.email) {
-            (Some(username), _) if umapi_core::protocol::is_email_shaped(username) => {
-                normalize(username)
-            }
-            (Some(username), _) => format!(
-                "{} ({})",
-                normalize(username),
-                normalize(self.domain.as_deref().unwrap_or_default())
-            ),
-            (None, Some(email)) => normalize(email),
-            (None, None) => String::new(),
-        }
+    /// The key UMAPI will know the user by, as [`UserKey::from_wire`] reads the
+    /// account created from this declaration: its username and domain when the
+    /// username is not an email, else its email (an email-shaped username stands for
+    /// it only when there is none). The empty email for a user with neither.
+    pub fn key(&self) -> UserKey {
+        let [by_email, by_username] = UserKeyRef::aliases(
+            self.email.as_deref(),
+            self.username.as_deref(),
+            self.domain.as_deref(),
+        );
+        by_username
+            .or(by_email)
+            .map_or_else(|| UserKey::email(""), UserKeyRef::into_owned)
+    }
+
+    /// The key plans keep the user under ([`crate::snapshot::account_key`]): the one
+    /// its account will have in a snapshot.
+    pub fn account_key(&self) -> UserKey {
+        crate::snapshot::account_key(
+            self.email.as_deref(),
+            self.username.as_deref(),
+            self.domain.as_deref(),
+        )
+        .map_or_else(|| UserKey::email(""), UserKeyRef::into_owned)
+    }
+
+    /// The keys the state files may name the user by: its email, and its username
+    /// with its domain ([`UserKey::username`], so an email-shaped username names the
+    /// user as an email would). A user is declared once per key.
+    pub fn identities(&self) -> impl Iterator<Item = UserKeyRef<'_>> {
+        let by_email = self.email.as_deref().map(UserKeyRef::email);
+        let by_username = self
+            .username
+            .as_deref()
+            .map(|u| UserKeyRef::username(u, self.domain.as_deref().unwrap_or_default()));
+        let same = by_email.is_some() && by_email == by_username;
+        by_email.into_iter().chain(by_username.filter(|_| !same))
     }
 
     /// The identity as written, for messages: the username (with its domain when

@@ -43,11 +43,11 @@ use umapi_core::wire::{Entry, GroupType, IdentityType};
 
 use crate::error::Error;
 use crate::model::{Limit, LimitName, LimitOverride};
-use crate::snapshot::{Snapshot, read_versioned};
-use umapi_core::identity::normalize;
+use crate::snapshot::{AccountKey, Snapshot, read_versioned};
+use umapi_core::identity::UserKey;
 
 /// Version of the plan JSON written by this crate.
-pub const PLAN_FORMAT_VERSION: u32 = 1;
+pub const PLAN_FORMAT_VERSION: u32 = 2;
 
 /// Identifies one change within a plan (its index in [`Plan::changes`]).
 pub type ChangeId = u32;
@@ -337,13 +337,13 @@ impl ChangeKind {
         }
     }
 
-    /// The user a change of it in place is about (lower-cased), for changes that
+    /// The user a change of it in place is about (its key), for changes that
     /// count once per user: a rename and an update of the same user are one
     /// change in the counts. `None` for changes counted one by one.
-    pub fn changed_user(&self) -> Option<String> {
+    pub fn changed_user(&self) -> Option<UserKey> {
         match self {
             ChangeKind::UpdateUser { user, .. } | ChangeKind::RenameUser { user, .. } => {
-                Some(user.to_lowercase())
+                Some(UserKey::parse(user))
             }
             _ => None,
         }
@@ -498,8 +498,8 @@ pub struct Estimate {
 /// What the plan touches, as it was when planned.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Preconditions {
-    /// Touched users by lower-cased identity key (see
-    /// [`crate::snapshot::SnapshotUser::unique_key`]), sorted.
+    /// Touched users by key (see [`crate::snapshot::SnapshotUser::unique_key`]),
+    /// sorted.
     pub users: Vec<UserPrecondition>,
     /// Touched groups by lower-cased name, sorted.
     pub groups: Vec<GroupPrecondition>,
@@ -508,8 +508,9 @@ pub struct Preconditions {
 /// A touched user as it was when planned.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserPrecondition {
-    /// Lower-cased identity key (email, or username; ` (adobeID)` appended for Adobe IDs).
-    pub key: String,
+    /// The user's key, as a string: the normalised email (for an account without
+    /// one, `username (domain)`), with ` (adobeID)` appended for Adobe IDs.
+    pub key: AccountKey,
     /// The user's values; absent when the user did not exist.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current: Option<UserFacts>,
@@ -642,7 +643,7 @@ impl Plan {
                 self.org_id, snapshot.org_id
             ));
         }
-        let mut users: HashMap<String, &crate::snapshot::SnapshotUser> =
+        let mut users: HashMap<AccountKey, &crate::snapshot::SnapshotUser> =
             HashMap::with_capacity(snapshot.users.len());
         for user in &snapshot.users {
             users.insert(user.unique_key(), user);
@@ -657,7 +658,7 @@ impl Plan {
             if now != pre.group_type {
                 problems.push(format!(
                     "group {}: was {} when planned, now {}",
-                    spelling.of(&pre.key),
+                    spelling.group(&pre.key),
                     describe_group(pre.group_type.as_ref()),
                     describe_group(now.as_ref())
                 ));
@@ -669,11 +670,11 @@ impl Plan {
                 (None, None) => {}
                 (None, Some(_)) => problems.push(format!(
                     "user {}: did not exist when planned, now exists",
-                    spelling.of(&pre.key)
+                    spelling.user(&pre.key)
                 )),
                 (Some(_), None) => problems.push(format!(
                     "user {}: existed when planned, now does not",
-                    spelling.of(&pre.key)
+                    spelling.user(&pre.key)
                 )),
                 (Some(then), Some(now)) => {
                     let mut touched = then.member_of.clone();
@@ -697,37 +698,41 @@ impl Plan {
     }
 }
 
-/// Users and groups as people wrote them, by the lower-cased keys preconditions
-/// use: the plan's own spelling (the state files') first, then the org's.
+/// Users and groups as people wrote them, by the keys preconditions use: the plan's
+/// own spelling (the state files') first, then the org's.
 struct Spelling<'a> {
+    /// Lower-cased group names, and user names of the changes by their lower-cased
+    /// text (changes name users as written: an email, or `username (domain)`).
     names: HashMap<String, &'a str>,
+    /// Users named by the changes, by key.
+    users: HashMap<UserKey, &'a str>,
+    /// Touched users of the org, by key.
+    accounts: HashMap<AccountKey, &'a str>,
 }
 
 impl<'a> Spelling<'a> {
     fn new(plan: &'a Plan, snapshot: &'a Snapshot) -> Self {
         let mut names: HashMap<String, &'a str> = HashMap::new();
+        let mut users: HashMap<UserKey, &'a str> = HashMap::new();
         for change in &plan.changes {
             for name in change.kind.names() {
-                // Group keys are lower-cased, user keys normalised: both are looked up.
-                names.entry(normalize(name)).or_insert(name);
+                // Names of groups and of users alike: each is looked up where it fits.
+                users.entry(UserKey::parse(name)).or_insert(name);
                 names.entry(name.to_lowercase()).or_insert(name);
             }
         }
-        let touched: std::collections::HashSet<&str> = plan
-            .preconditions
-            .users
-            .iter()
-            .map(|u| u.key.as_str())
-            .collect();
+        let touched: std::collections::HashSet<&AccountKey> =
+            plan.preconditions.users.iter().map(|u| &u.key).collect();
+        let mut accounts: HashMap<AccountKey, &'a str> = HashMap::new();
         for user in &snapshot.users {
             let key = user.unique_key();
-            if touched.contains(key.as_str()) && !names.contains_key(&key) {
+            if touched.contains(&key) && !accounts.contains_key(&key) {
                 let spelled = match user.email.as_deref().filter(|e| !e.is_empty()) {
                     Some(email) => email,
                     None => user.username.as_deref().unwrap_or_default(),
                 };
                 if !spelled.is_empty() {
-                    names.insert(key, spelled);
+                    accounts.insert(key, spelled);
                 }
             }
         }
@@ -736,18 +741,36 @@ impl<'a> Spelling<'a> {
                 .entry(group.name.to_lowercase())
                 .or_insert(group.name.as_str());
         }
-        Spelling { names }
+        Spelling {
+            names,
+            users,
+            accounts,
+        }
     }
 
-    /// `key` as spelled; the key itself when neither the plan nor the org names it.
-    fn of(&self, key: &str) -> String {
-        if let Some(name) = self.names.get(key) {
+    /// The user as spelled; its key when neither the plan nor the org names it.
+    fn user(&self, key: &AccountKey) -> String {
+        let named = (!key.adobe_id).then(|| self.users.get(&key.user)).flatten();
+        if let Some(name) = named.or_else(|| self.accounts.get(key)) {
             return (*name).to_owned();
         }
-        match key.strip_suffix(" (adobeID)") {
-            Some(base) => format!("{} (adobeID)", self.of(base)),
-            None => key.to_owned(),
+        if key.adobe_id {
+            let base = AccountKey {
+                user: key.user.clone(),
+                adobe_id: false,
+            };
+            format!("{} (adobeID)", self.user(&base))
+        } else {
+            key.user.to_string()
         }
+    }
+
+    /// The group with lower-cased name `key` as spelled; `key` itself when neither
+    /// the plan nor the org names it.
+    fn group(&self, key: &str) -> String {
+        self.names
+            .get(key)
+            .map_or_else(|| key.to_owned(), |name| (*name).to_owned())
     }
 }
 
@@ -759,13 +782,13 @@ fn describe_group(group_type: Option<&GroupType>) -> String {
 }
 
 fn describe_user_drift(
-    key: &str,
+    key: &AccountKey,
     then: &UserFacts,
     now: &UserFacts,
     spelling: &Spelling<'_>,
     out: &mut Vec<String>,
 ) {
-    let key = spelling.of(key);
+    let key = spelling.user(key);
     let fields: [(&str, String, String); 5] = [
         (
             "type",
@@ -799,13 +822,13 @@ fn describe_user_drift(
     for group in gained.keys() {
         out.push(format!(
             "user {key}: was not in {} when planned, now is",
-            spelling.of(group)
+            spelling.group(group)
         ));
     }
     for group in lost.keys() {
         out.push(format!(
             "user {key}: was in {} when planned, now is not",
-            spelling.of(group)
+            spelling.group(group)
         ));
     }
 }

@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use std::cmp::Ordering;
 
 use serde::{Deserialize, Serialize};
-use umapi_core::identity::normalize;
+use umapi_core::identity::{UserKey, UserKeyRef};
 use umapi_core::protocol::is_email_shaped;
 use umapi_core::wire::{self, GroupType, IdentityType};
 
@@ -141,37 +141,86 @@ impl From<LicenseQuota> for QuotaRepr {
     }
 }
 
-/// The key that identifies a user, normalised as [`umapi_core::identity::normalize`]
-/// does (NFC, lower case): the email, or for accounts without one the username (with
-/// `@domain` appended when the username is not an email).
-pub fn identity_key(email: Option<&str>, username: Option<&str>, domain: Option<&str>) -> String {
-    identity_key_cow(email, username, domain).into_owned()
-}
-
-/// [`identity_key`], borrowing when the email or username is already lower-case ASCII
-/// (most are): sorting a large org needs one key per user.
-fn identity_key_cow<'a>(
+/// The key umapi keeps an account under in snapshots and plans: its email when it has
+/// one (UMAPI identifies every user by email), else its username and domain (an
+/// email-shaped username standing for an email). `None` when neither is known.
+pub fn account_key<'a>(
     email: Option<&'a str>,
     username: Option<&'a str>,
-    domain: Option<&str>,
-) -> Cow<'a, str> {
-    match (email, username) {
-        (Some(email), _) if !email.is_empty() => normalized(email),
-        (_, Some(username)) if is_email_shaped(username) => normalized(username),
-        (_, Some(username)) => match domain {
-            Some(domain) => Cow::Owned(format!("{}@{}", normalize(username), normalize(domain))),
-            None => normalized(username),
-        },
-        _ => Cow::Borrowed(""),
+    domain: Option<&'a str>,
+) -> Option<UserKeyRef<'a>> {
+    match (
+        email.filter(|e| !e.is_empty()),
+        username.filter(|u| !u.is_empty()),
+    ) {
+        (Some(email), _) => Some(UserKeyRef::email(email)),
+        (None, Some(username)) => Some(UserKeyRef::username(username, domain.unwrap_or_default())),
+        (None, None) => None,
     }
 }
 
-/// Normalised, without allocating when the text is lower-case ASCII already.
-pub(crate) fn normalized(text: &str) -> Cow<'_, str> {
-    if text.is_ascii() && !text.bytes().any(|b| b.is_ascii_uppercase()) {
-        Cow::Borrowed(text)
-    } else {
-        Cow::Owned(normalize(text))
+/// A user account of a plan: its [`account_key`], and whether it is an Adobe ID (an
+/// Adobe ID and an org-owned account may share an email; this tells them apart).
+///
+/// Its text form (`Display`, and serde as a string) is the key's, followed by
+/// ` (adobeID)` for an Adobe ID. A key is lower case, so the suffix cannot be
+/// mistaken for the domain of a key by username.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AccountKey {
+    /// The key (the empty email for an account with neither email nor username).
+    pub user: UserKey,
+    /// Whether the account is an Adobe ID.
+    pub adobe_id: bool,
+}
+
+const ADOBE_ID_SUFFIX: &str = " (adobeID)";
+
+/// The key of an account with neither email nor username.
+impl Default for AccountKey {
+    fn default() -> Self {
+        AccountKey {
+            user: UserKey::email(""),
+            adobe_id: false,
+        }
+    }
+}
+
+impl AccountKey {
+    /// Reads the text form back.
+    pub fn parse(text: &str) -> AccountKey {
+        match text.strip_suffix(ADOBE_ID_SUFFIX) {
+            Some(user) => AccountKey {
+                user: UserKey::parse(user),
+                adobe_id: true,
+            },
+            None => AccountKey {
+                user: UserKey::parse(text),
+                adobe_id: false,
+            },
+        }
+    }
+}
+
+impl std::fmt::Display for AccountKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.user.fmt(f)?;
+        if self.adobe_id {
+            f.write_str(ADOBE_ID_SUFFIX)?;
+        }
+        Ok(())
+    }
+}
+
+impl Serialize for AccountKey {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for AccountKey {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = Cow::<'de, str>::deserialize(deserializer)?;
+        Ok(AccountKey::parse(&text))
     }
 }
 
@@ -191,27 +240,27 @@ impl Default for SnapshotUser {
 }
 
 impl SnapshotUser {
-    /// The normalised identity key (see [`identity_key`]).
-    pub fn key(&self) -> String {
-        self.key_cow().into_owned()
+    /// The user's [`account_key`] (the empty email when it has neither email nor
+    /// username, which UMAPI never lists).
+    pub fn key(&self) -> UserKey {
+        self.key_ref().into_owned()
     }
 
-    fn key_cow(&self) -> Cow<'_, str> {
-        identity_key_cow(
+    fn key_ref(&self) -> UserKeyRef<'_> {
+        account_key(
             self.email.as_deref(),
             self.username.as_deref(),
             self.domain.as_deref(),
         )
+        .unwrap_or_else(|| UserKeyRef::email(""))
     }
 
-    /// [`SnapshotUser::key`], with ` (adobeID)` appended for Adobe IDs: an Adobe ID
-    /// and an org-owned account may share an email, and this key tells them apart.
-    pub fn unique_key(&self) -> String {
-        let key = self.key();
-        if self.identity_type == IdentityType::AdobeId {
-            format!("{key} (adobeID)")
-        } else {
-            key
+    /// [`SnapshotUser::key`], and whether the user is an Adobe ID: an Adobe ID and an
+    /// org-owned account may share an email, and this key tells them apart.
+    pub fn unique_key(&self) -> AccountKey {
+        AccountKey {
+            user: self.key(),
+            adobe_id: self.identity_type == IdentityType::AdobeId,
         }
     }
 
@@ -288,7 +337,7 @@ pub(crate) fn sort_names(names: &mut [String]) {
 /// full ties), computing each key once and borrowing those already lower case.
 fn sort_users(users: &mut [SnapshotUser]) {
     let order: Vec<usize> = {
-        let keys: Vec<Cow<'_, str>> = users.iter().map(SnapshotUser::key_cow).collect();
+        let keys: Vec<UserKeyRef<'_>> = users.iter().map(SnapshotUser::key_ref).collect();
         let cmp = |&a: &usize, &b: &usize| {
             let (x, y) = (&users[a], &users[b]);
             keys[a]
@@ -481,7 +530,7 @@ mod tests {
                 license_quota: None,
             }],
         );
-        assert_eq!(snap.users[0].key(), "a@x.com");
+        assert_eq!(snap.users[0].key(), UserKey::email("a@x.com"));
         assert_eq!(snap.users[1].groups, vec!["A", "z"]);
         let mut buf = Vec::new();
         snap.to_writer(&mut buf).unwrap();
@@ -588,7 +637,7 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(u.target(), ("jdoe".into(), Some("x.com".into())));
-        assert_eq!(u.key(), "john.doe@x.com");
+        assert_eq!(u.key(), UserKey::email("john.doe@x.com"));
         u.username = Some("john.doe@X.com".into());
         assert_eq!(u.target(), ("John.Doe@x.com".into(), None));
     }

@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
+use umapi_core::identity::UserKey;
 
 use super::change::ChangeList;
 use crate::error::{Diagnostic, Error};
@@ -147,10 +148,12 @@ pub(crate) fn keep(
             warning.contains(&name.to_lowercase())
         })
     });
-    let users: HashSet<String> = targets
+    // Changes name users as written (an email, or `username (domain)`): compared by
+    // key, so that case and Unicode normal form do not matter.
+    let users: HashSet<UserKey> = targets
         .iter()
         .filter_map(|t| match t {
-            PlanTarget::User(user) => Some(user.to_lowercase()),
+            PlanTarget::User(user) => Some(UserKey::parse(user)),
             PlanTarget::Group(_) => None,
         })
         .collect();
@@ -163,7 +166,7 @@ pub(crate) fn keep(
         .collect();
     let concerns = |kind: &ChangeKind| {
         let (user, group) = touched(kind);
-        user.iter().any(|u| users.contains(&u.to_lowercase()))
+        user.iter().any(|u| users.contains(&UserKey::parse(u)))
             || group.iter().any(|g| groups.contains(&g.to_lowercase()))
     };
     let mut kept: Vec<bool> = changes.0.iter().map(|c| concerns(&c.kind)).collect();
@@ -172,14 +175,14 @@ pub(crate) fn keep(
     let mut needed_groups = HashSet::new();
     for (change, _) in changes.0.iter().zip(&kept).filter(|(_, kept)| **kept) {
         if let ChangeKind::AddMembership { user, group, .. } = &change.kind {
-            needed_users.insert(user.to_lowercase());
+            needed_users.insert(UserKey::parse(user));
             needed_groups.insert(group.to_lowercase());
         }
     }
     for (change, kept) in changes.0.iter().zip(kept.iter_mut()) {
         *kept |= match &change.kind {
             ChangeKind::CreateUser { user, .. } | ChangeKind::RenameUser { user, .. } => {
-                needed_users.contains(&user.to_lowercase())
+                needed_users.contains(&UserKey::parse(user))
             }
             ChangeKind::CreateGroup { group, .. } | ChangeKind::RenameGroup { group, .. } => {
                 needed_groups.contains(&group.to_lowercase())

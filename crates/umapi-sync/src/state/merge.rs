@@ -2,7 +2,6 @@
 //! them: duplicate definitions, one place for settings, references between users,
 //! groups and profiles, renames, exclusions, and the defaults settings supply.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -13,8 +12,8 @@ use super::rules::{problem, user_pattern};
 use super::{ExternalSettings, Source};
 use crate::error::Diagnostic;
 use crate::model::{DesiredState, Location, Settings, UnlistedUsers, UserSpec};
-use crate::snapshot::normalized;
 use crate::yaml::{self, Step};
+use umapi_core::identity::{UserKey, UserKeyRef, normalized};
 
 /// What kind of thing a managed name is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -200,26 +199,15 @@ pub(super) fn check_all(
     // Identities are lower-cased only when they are not already (exports are), and
     // positions are made only for the origins and for problems: in a large org both
     // would otherwise cost allocations per user.
-    let mut identities: FxHashMap<Cow<'_, str>, usize> = FxHashMap::default();
+    let mut identities: FxHashMap<UserKeyRef<'_>, usize> = FxHashMap::default();
     let mut user_origins: Vec<(usize, &Source<'_>, usize)> = Vec::new();
-    let mut origins: Vec<(String, Location)> = Vec::new();
+    let mut origins: Vec<(UserKey, Location)> = Vec::new();
     for source in sources {
         for (index, user) in source.content.users.iter().enumerate() {
             let user_index = users.len();
             let location = source.location(&[Step::Key("users"), Step::Index(index)]);
-            let email = user.email.as_deref().map(normalized);
-            let key = match (&user.username, &email) {
-                (None, Some(email)) => email.clone().into_owned(),
-                _ => user.key(),
-            };
-            let mut own = Vec::with_capacity(2);
-            own.extend(email);
-            if user.username.is_some() {
-                own.push(Cow::Owned(key.clone()));
-            }
-            own.dedup();
             let mut duplicate = false;
-            for identity in own {
+            for identity in user.identities() {
                 if let Some(&first) = identities.get(&identity) {
                     if !duplicate {
                         let (_, first_source, first_index) = user_origins[first];
@@ -239,7 +227,7 @@ pub(super) fn check_all(
                     identities.insert(identity, user_index);
                 }
             }
-            origins.push((key, location));
+            origins.push((user.key(), location));
             users.push(user);
             user_origins.push((user_index, source, index));
         }
@@ -248,7 +236,7 @@ pub(super) fn check_all(
     // last of equal keys, so later ones are dropped first (the sort is stable).
     origins.sort_by(|a, b| a.0.cmp(&b.0));
     origins.dedup_by(|later, earlier| later.0 == earlier.0);
-    state.origins = origins.into_iter().collect();
+    state.user_origins = origins.into_iter().collect();
     let user_at = |user_index: usize| {
         let (_, source, index) = user_origins[user_index];
         source.location(&[Step::Key("users"), Step::Index(index)])
@@ -257,7 +245,7 @@ pub(super) fn check_all(
     let sorted_identities = std::cell::OnceCell::new();
     let sorted_identities = || {
         sorted_identities.get_or_init(|| {
-            let mut all: Vec<&str> = identities.keys().map(|key| key.as_ref()).collect();
+            let mut all: Vec<String> = identities.keys().map(ToString::to_string).collect();
             all.sort_unstable();
             all
         })
@@ -280,12 +268,14 @@ pub(super) fn check_all(
         for (position, earlier) in user.previously.iter().enumerate() {
             let location = || entry_location(source, "users", index, "previously", position);
             let key = earlier.to_lowercase();
-            let other = identities.get(key.as_str()).or_else(|| {
-                by_username
-                    .get(&key)
-                    .and_then(|users| users.first())
-                    .and_then(|&i| identities.get(users[i].key().as_str()))
-            });
+            let other = UserKeyRef::from_reference(earlier)
+                .and_then(|identity| identities.get(&identity))
+                .or_else(|| {
+                    by_username
+                        .get(&key)
+                        .and_then(|users| users.first())
+                        .and_then(|&i| identities.get(&*users[i].key()))
+                });
             if let Some(&other) = other
                 && users[other].key() != user.key()
             {
@@ -427,10 +417,13 @@ pub(super) fn check_all(
             counters[slot] += 1;
             for (position, member) in list.iter().enumerate() {
                 let location = || entry_location(source, kind.list(), index, "members", position);
-                let key = normalized(member);
-                let resolved = match identities.get(key.as_ref()) {
+                let key = UserKeyRef::from_reference(member);
+                let resolved = match key.and_then(|key| identities.get(&key)) {
                     Some(_) => Ok(()),
-                    None => match by_username.get(key.as_ref()).map(Vec::as_slice) {
+                    None => match by_username
+                        .get(normalized(member).as_ref())
+                        .map(Vec::as_slice)
+                    {
                         Some([_]) => Ok(()),
                         Some(several) => Err(problem(
                             location(),
@@ -510,7 +503,7 @@ fn undeclared(
     )
 }
 
-fn unknown_user(location: Location, member: &str, identities: &[&str]) -> Diagnostic {
+fn unknown_user(location: Location, member: &str, identities: &[String]) -> Diagnostic {
     // In a large org, only addresses in the same domain are candidates: comparing
     // against every user for each unknown member would be slow.
     let domain = member
@@ -522,7 +515,7 @@ fn unknown_user(location: Location, member: &str, identities: &[&str]) -> Diagno
         .filter(|identity| {
             everyone || identity.rsplit_once('@').map(|(_, d)| d.to_owned()) == domain
         })
-        .copied();
+        .map(String::as_str);
     let hint = yaml::did_you_mean(member, candidates)
         .unwrap_or_else(|| "declare the user under `users:` in a state file".to_owned());
     problem(

@@ -7,6 +7,7 @@ mod pacing_jitter;
 mod planner_expiry;
 mod planner_fixture;
 mod planner_identity;
+mod planner_keys;
 mod planner_properties;
 mod planner_rules;
 mod planner_sandbox;

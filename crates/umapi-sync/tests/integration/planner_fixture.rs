@@ -1,7 +1,7 @@
 //! The fixture org with every kind of change: what the planner decides, request by request.
 
 use umapi_core::wire::{Entry, UserGroupStep, UserStep};
-use umapi_sync::plan::{ChangeKind, PhaseName, Plan};
+use umapi_sync::plan::{ChangeKind, PLAN_FORMAT_VERSION, PhaseName, Plan};
 use umapi_sync::planner::{PlanOptions, plan};
 
 fn fixture_plan() -> Plan {
@@ -176,16 +176,21 @@ fn changes_outside_the_plan_do_not_make_it_stale() {
 
 #[test]
 fn saved_plans_of_another_version_are_refused() {
-    let json =
-        fixture_plan()
-            .to_json()
-            .replacen("\"format_version\": 1", "\"format_version\": 2", 1);
-    let err = Plan::from_reader(json.as_bytes()).unwrap_err();
-    assert!(
-        err.to_string()
-            .contains("format_version 2 is not supported"),
-        "{err}"
-    );
+    let current = format!("\"format_version\": {PLAN_FORMAT_VERSION}");
+    // Format 1 wrote the key of a user without email as `username@domain`, which
+    // reads as an email: such plans are refused rather than compared wrongly.
+    for other in [1, PLAN_FORMAT_VERSION + 1] {
+        let json =
+            fixture_plan()
+                .to_json()
+                .replacen(&current, &format!("\"format_version\": {other}"), 1);
+        let err = Plan::from_reader(json.as_bytes()).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains(&format!("format_version {other} is not supported")),
+            "{err}"
+        );
+    }
 }
 
 #[test]

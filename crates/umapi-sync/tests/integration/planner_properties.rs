@@ -593,8 +593,8 @@ proptest! {
             .filter(|&b| world.group_declared(b) && !world.group_excluded(b))
             .map(|b| group_name(b).to_lowercase())
             .collect();
-        let now: BTreeMap<String, &SnapshotUser> = after.users.iter().map(|u| (u.key(), u)).collect();
-        let before: BTreeMap<String, &SnapshotUser> = snapshot.users.iter().map(|u| (u.key(), u)).collect();
+        let now: BTreeMap<String, &SnapshotUser> = after.users.iter().map(|u| (u.key().to_string(), u)).collect();
+        let before: BTreeMap<String, &SnapshotUser> = snapshot.users.iter().map(|u| (u.key().to_string(), u)).collect();
         for (i, slot) in world.users.iter().enumerate() {
             let key = email(i, slot.kind).to_lowercase();
             if slot.declared {

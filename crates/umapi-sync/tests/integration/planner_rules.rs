@@ -606,11 +606,11 @@ fn an_adobe_id_sharing_an_email_with_an_org_account_is_addressed_as_such() {
         .unwrap();
     assert!(matches!(&removal.requests[0].entries[0], Entry::User(u) if u.use_adobe_id.is_none()));
     // Both accounts are preconditions of their own.
-    let keys: Vec<&str> = plan
+    let keys: Vec<String> = plan
         .preconditions
         .users
         .iter()
-        .map(|u| u.key.as_str())
+        .map(|u| u.key.to_string())
         .collect();
     assert_eq!(keys, vec!["a@x.com", "a@x.com (adobeID)"]);
     assert_eq!(plan.check_fresh(&snapshot), Ok(()));

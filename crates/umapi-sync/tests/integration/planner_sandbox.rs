@@ -70,7 +70,7 @@ async fn the_snapshot_holds_every_user_and_group_with_direct_memberships() {
         assert_eq!(user.groups, stored, "{}", record.email);
     }
     // Sorted, so the same org always gives the same file.
-    let keys: Vec<String> = snapshot.users.iter().map(|u| u.key()).collect();
+    let keys: Vec<_> = snapshot.users.iter().map(|u| u.key()).collect();
     let mut sorted = keys.clone();
     sorted.sort();
     assert_eq!(keys, sorted);

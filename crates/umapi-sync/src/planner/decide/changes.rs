@@ -7,6 +7,7 @@ use umapi_core::wire::{GroupType, UserStep};
 use super::{Builder, Decisions, lower, split_profiles};
 use crate::plan::{ChangeKind, FieldChange, GroupKind, PhaseName};
 use crate::planner::change::ChangeList;
+use crate::snapshot::AccountKey;
 use crate::written::{description_hash, profiles_hash};
 
 /// Everything decided, ready for limits and packing.
@@ -16,7 +17,7 @@ pub(crate) struct Built {
     pub not_verifiable: Vec<crate::plan::NotVerifiable>,
     /// Touched users by snapshot key: their snapshot index (if any) and the groups
     /// touched for them (lower-cased current names).
-    pub touched_users: BTreeMap<String, TouchedUser>,
+    pub touched_users: BTreeMap<AccountKey, TouchedUser>,
     /// Touched groups by lower-cased name: current type.
     pub touched_groups: BTreeMap<String, Option<GroupType>>,
     /// Current memberships in managed groups, for percentage limits.
@@ -62,7 +63,7 @@ impl<'a> Builder<'a> {
     /// Turns the decisions into the numbered change list, in a fixed order.
     pub(super) fn emit(self, mut out: Decisions, managed_memberships: u64) -> Built {
         let mut changes = ChangeList::default();
-        let mut touched_users: BTreeMap<String, TouchedUser> = BTreeMap::new();
+        let mut touched_users: BTreeMap<AccountKey, TouchedUser> = BTreeMap::new();
         let mut touched_groups: BTreeMap<String, Option<GroupType>> = BTreeMap::new();
         let snapshot = self.snapshot;
         let group_type_of = |name: &str| -> Option<GroupType> {

@@ -14,7 +14,7 @@ use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 
 use regex::{Regex, RegexBuilder};
-use umapi_core::identity::normalize;
+use umapi_core::identity::{UserKey, UserKeyRef, normalized};
 use umapi_core::protocol::is_email_shaped;
 use umapi_core::wire::{IdentityType, UserStep};
 
@@ -23,7 +23,7 @@ use super::change::UserTarget;
 use crate::error::{Diagnostic, Error};
 use crate::model::{DesiredState, Location, UserSpec};
 use crate::plan::{FieldChange, GroupKind, NotVerifiable};
-use crate::snapshot::{Snapshot, SnapshotUser, normalized};
+use crate::snapshot::{AccountKey, Snapshot, SnapshotUser};
 use umapi_core::protocol::{MAX_NAMES_PER_LIST, MAX_STEPS_PER_ENTRY};
 
 pub(crate) use changes::Built;
@@ -92,32 +92,8 @@ fn lower(s: &str) -> String {
     s.to_lowercase()
 }
 
-/// A user's look-up names (see [`aliases`]).
-type Aliases<'s> = [Option<Cow<'s, str>>; 2];
-
-/// The names UMAPI identifies a user by, normalised: the email (an email-shaped
-/// username stands for it only when there is no email), and `username (domain)` for
-/// a username that is not an email. An email-shaped username that differs from the
-/// email identifies no one.
-fn aliases<'s>(
-    email: Option<&'s str>,
-    username: Option<&'s str>,
-    domain: Option<&str>,
-) -> Aliases<'s> {
-    let username = username.filter(|u| !u.is_empty());
-    let email = email
-        .filter(|e| !e.is_empty())
-        .or(username.filter(|u| is_email_shaped(u)))
-        .map(normalized);
-    let plain = username.filter(|u| !is_email_shaped(u)).map(|username| {
-        Cow::Owned(format!(
-            "{} ({})",
-            normalize(username),
-            normalize(domain.unwrap_or_default())
-        ))
-    });
-    [email, plain]
-}
+/// A user's keys (see [`UserKeyRef::aliases`]).
+type Aliases<'s> = [Option<UserKeyRef<'s>>; 2];
 
 fn display_user(user: &str, domain: Option<&str>) -> String {
     match domain {
@@ -183,6 +159,10 @@ impl<'a> Builder<'a> {
         self.desired.origins.get(key).cloned()
     }
 
+    fn user_origin(&self, key: &UserKey) -> Option<Location> {
+        self.desired.user_origins.get(key).cloned()
+    }
+
     fn push_managed(&mut self, managed: Managed) -> u32 {
         let index = self.managed.len() as u32;
         self.by_declared.insert(lower(&managed.name), index);
@@ -230,12 +210,12 @@ impl<'a> Builder<'a> {
         let snapshot = self.snapshot;
         let settings = &desired.settings;
 
-        // Current users by every alias.
-        let mut current_lookup: HashMap<Cow<'a, str>, u32> =
+        // Current users by every key.
+        let mut current_lookup: HashMap<UserKeyRef<'a>, u32> =
             HashMap::with_capacity(snapshot.users.len() * 2);
-        let mut shared_aliases: HashMap<Cow<'a, str>, Vec<u32>> = HashMap::new();
+        let mut shared_aliases: HashMap<UserKeyRef<'a>, Vec<u32>> = HashMap::new();
         for (index, user) in snapshot.users.iter().enumerate() {
-            for alias in aliases(
+            for alias in UserKeyRef::aliases(
                 user.email.as_deref(),
                 user.username.as_deref(),
                 user.domain.as_deref(),
@@ -261,24 +241,26 @@ impl<'a> Builder<'a> {
             }
         }
 
-        // Desired users, and every name a `members:` list may use for them.
+        // Desired users, by every key and by the bare username a `members:` list may
+        // use for them.
         let mut wanted: Vec<Wanted<'a>> = Vec::with_capacity(desired.users.len());
-        let mut wanted_lookup: HashMap<Cow<'a, str>, u32> =
+        let mut wanted_lookup: HashMap<UserKeyRef<'a>, u32> =
             HashMap::with_capacity(desired.users.len() * 2);
+        let mut wanted_by_username: HashMap<Cow<'a, str>, u32> = HashMap::new();
         for spec in &desired.users {
             let index = wanted.len() as u32;
-            let names = aliases(
+            let keys = UserKeyRef::aliases(
                 spec.email.as_deref(),
                 spec.username.as_deref(),
                 spec.domain.as_deref(),
             );
-            let plain_username = spec
-                .username
-                .as_deref()
-                .filter(|u| !is_email_shaped(u))
-                .map(normalized);
-            for name in names.into_iter().chain([plain_username]).flatten() {
-                wanted_lookup.entry(name).or_insert(index);
+            for key in keys.into_iter().flatten() {
+                wanted_lookup.entry(key).or_insert(index);
+            }
+            if let Some(username) = spec.username.as_deref().filter(|u| !is_email_shaped(u)) {
+                wanted_by_username
+                    .entry(normalized(username))
+                    .or_insert(index);
             }
             wanted.push(Wanted {
                 spec: Some(spec),
@@ -322,7 +304,7 @@ impl<'a> Builder<'a> {
                     Some(&m) => wanted[index].groups.push(m),
                     None if declared_unmanaged.contains(&lower(group)) => {}
                     None => self.diagnostics.push(Diagnostic {
-                        location: self.origin(&spec.key()),
+                        location: self.user_origin(&spec.key()),
                         message: format!(
                             "user {} lists `{}`, which is not declared under groups, profiles or admin_groups",
                             spec.display_identity(),
@@ -345,12 +327,19 @@ impl<'a> Builder<'a> {
                 continue;
             };
             for member in members {
-                let key = normalized(member);
-                let index = match wanted_lookup.get(&*key) {
+                let key = UserKeyRef::from_reference(member);
+                let found = match &key {
+                    Some(key) => wanted_lookup.get(key),
+                    None => wanted_by_username.get(&normalized(member)),
+                };
+                let index = match found {
                     Some(&index) => index,
                     None => {
                         let index = wanted.len() as u32;
-                        wanted_lookup.insert(key, index);
+                        match key {
+                            Some(key) => wanted_lookup.insert(key, index),
+                            None => wanted_by_username.insert(normalized(member), index),
+                        };
                         wanted.push(Wanted {
                             spec: None,
                             reference: member.clone(),
@@ -389,7 +378,7 @@ impl<'a> Builder<'a> {
                 let (own, previously, domain): (Aliases<'_>, &[String], Option<&str>) = match w.spec
                 {
                     Some(spec) => (
-                        aliases(
+                        UserKeyRef::aliases(
                             spec.email.as_deref(),
                             spec.username.as_deref(),
                             spec.domain.as_deref(),
@@ -397,14 +386,14 @@ impl<'a> Builder<'a> {
                         &spec.previously,
                         spec.domain.as_deref(),
                     ),
-                    None => ([Some(normalized(&w.reference)), None], &[], None),
+                    None => ([UserKeyRef::from_reference(&w.reference), None], &[], None),
                 };
                 let mut known = false;
                 let found = own.iter().flatten().find_map(|a| {
-                    let first = current_lookup.get(&**a).copied()?;
+                    let first = current_lookup.get(a).copied()?;
                     known = true;
                     let single = [first];
-                    let candidates = shared_aliases.get(&**a).map_or(&single[..], Vec::as_slice);
+                    let candidates = shared_aliases.get(a).map_or(&single[..], Vec::as_slice);
                     candidates.iter().copied().find(|&c| {
                         let have = snapshot.users[c as usize].identity_type;
                         let fits = if exact {
@@ -430,18 +419,9 @@ impl<'a> Builder<'a> {
                     continue;
                 }
                 let old = previously.iter().find_map(|p| {
-                    let key = normalized(p);
-                    current_lookup.get(&*key).copied().or_else(|| {
-                        (!is_email_shaped(p))
-                            .then(|| {
-                                domain.and_then(|d| {
-                                    current_lookup
-                                        .get(format!("{key} ({})", normalized(d)).as_str())
-                                        .copied()
-                                })
-                            })
-                            .flatten()
-                    })
+                    let key = UserKeyRef::from_reference(p)
+                        .or_else(|| domain.map(|d| UserKeyRef::username(p, d)))?;
+                    current_lookup.get(&key).copied()
                 });
                 if let Some(old) = old
                     && !claimed[old as usize]
@@ -493,7 +473,7 @@ fn difference(a: &[u32], b: &[u32]) -> Vec<u32> {
 /// What happens to one user.
 #[derive(Default)]
 struct UserDecision {
-    key: String,
+    key: AccountKey,
     current: Option<u32>,
     /// How requests name the user before the update phase.
     target: UserTarget,

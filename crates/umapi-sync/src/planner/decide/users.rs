@@ -14,7 +14,7 @@ use crate::error::{Diagnostic, Error};
 use crate::model::{UnlistedGroups, UnlistedUsers};
 use crate::plan::FieldChange;
 use crate::planner::change::UserTarget;
-use crate::snapshot::identity_key;
+use crate::snapshot::AccountKey;
 
 impl<'a> Builder<'a> {
     pub(super) fn decide(
@@ -337,7 +337,7 @@ impl<'a> Builder<'a> {
                     ));
                     return;
                 }
-                let location = self.origin(&spec.key());
+                let location = self.user_origin(&spec.key());
                 let email = spec
                     .email
                     .clone()
@@ -412,17 +412,9 @@ impl<'a> Builder<'a> {
                 // without it, an org-owned account with the same email would be meant.
                 target.use_adobe_id = w.identity_type == IdentityType::AdobeId;
                 out.users.push(UserDecision {
-                    key: {
-                        let key = identity_key(
-                            spec.email.as_deref(),
-                            spec.username.as_deref(),
-                            spec.domain.as_deref(),
-                        );
-                        if w.identity_type == IdentityType::AdobeId {
-                            format!("{key} (adobeID)")
-                        } else {
-                            key
-                        }
+                    key: AccountKey {
+                        user: spec.account_key(),
+                        adobe_id: w.identity_type == IdentityType::AdobeId,
                     },
                     current: None,
                     target,
