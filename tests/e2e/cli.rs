@@ -1,6 +1,5 @@
 //! The command line itself: help texts and flags.
 
-
 use assert_cmd::Command;
 
 fn help(args: &[&str]) -> String {
@@ -24,6 +23,7 @@ fn help_texts() {
         "validate",
         "sandbox",
         "show",
+        "why",
         "schema",
         "completions",
         "man",

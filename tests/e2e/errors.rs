@@ -1,6 +1,5 @@
 //! Bad input gets a clear error on stderr and exit 1, never a panic.
 
-
 use crate::common::{Project, code, stderr, stdout};
 
 fn failure(project: &Project, args: &[&str]) -> String {

@@ -1,7 +1,6 @@
 //! `until` end to end on the quick start: the binary compares it with the day in
 //! `UMAPI_TODAY`, lists access that ends soon, and removes what has ended.
 
-
 use crate::common::{Project, code, stderr, stdout};
 
 /// The quick start, applied, with unlisted users left alone; then Omar's

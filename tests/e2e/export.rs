@@ -1,7 +1,6 @@
 //! `umapi export`: replacing state files with `--force`, the `state:` lines to write
 //! after `--out DIR`, and hints that carry the `-c FILE` the command was run with.
 
-
 use crate::common::{Project, code, stderr, stdout};
 
 /// `umapi ARGS` run in the project folder without `-c`: the default `umapi.yaml`.

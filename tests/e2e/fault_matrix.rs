@@ -5,7 +5,6 @@
 //! panic), and one more fault-free apply brings the org to exactly what an
 //! uninterrupted run gives: nothing lost, nothing duplicated.
 
-
 use std::process::Output;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};

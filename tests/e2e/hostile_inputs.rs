@@ -8,7 +8,6 @@
 //! `apply --auto-approve` against a sandbox in the test process, whose counters
 //! must show no action request.
 
-
 use std::fmt::Write as _;
 
 use crate::common::{Project, RemoteOrg, code, stderr};

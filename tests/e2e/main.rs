@@ -1,8 +1,8 @@
 //! End-to-end tests: the built `umapi` binary against the sandbox over HTTP. One test binary
 //! (one link) holds every suite; each module is one area of the command line.
 
-mod common;
 mod cli;
+mod common;
 mod errors;
 mod expiry;
 mod export;
@@ -11,6 +11,7 @@ mod hostile_inputs;
 mod messages;
 mod output;
 mod output_files;
+mod provenance;
 mod quickstart;
 mod rate_limits;
 mod remote_org;

@@ -1,7 +1,6 @@
 //! The messages users read around a plan: test mode, stale saved plans,
 //! copy-paste hints, "did you mean" for unknown names, change counts.
 
-
 use crate::common::{Project, code, stderr, stdout};
 
 #[test]

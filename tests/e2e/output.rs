@@ -1,7 +1,6 @@
 //! What users see: the quick start's plan, apply and second run, as insta
 //! snapshots of stdout (stderr is checked to hold no result).
 
-
 use crate::common::{Project, code, stderr, stdout};
 
 #[test]

@@ -3,7 +3,6 @@
 //! and state files, the plan being applied. Outputs are written atomically and
 //! readable by their owner only.
 
-
 use crate::common::{Project, code, stderr};
 
 /// Runs `args` in `project`, expects exit 1 and a refusal naming `target`, and

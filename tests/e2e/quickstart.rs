@@ -1,7 +1,6 @@
 //! The quick start end to end: the real binary, the embedded sandbox over
 //! HTTP, state persisted between runs.
 
-
 use crate::common::{Project, code, stderr, stdout};
 
 #[test]

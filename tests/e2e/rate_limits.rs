@@ -7,7 +7,6 @@
 //! requests per minute"; "When the access limit is reached, further calls fail with [...]
 //! 429 Too Many Requests".
 
-
 use std::time::{Duration, Instant};
 
 use crate::common::{Project, RemoteOrg, code, stderr, stdout};

@@ -2,7 +2,6 @@
 //! connection over HTTP, with the sandbox's counters, state and fault
 //! injection in the test's hands.
 
-
 use crate::common::{RemoteOrg, code, stderr, stdout};
 use umapi_sandbox::observe::EndpointClass;
 use umapi_sandbox::{Fault, FaultPlan, ScriptedFault};

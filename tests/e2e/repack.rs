@@ -9,7 +9,6 @@
 //! in one entry), as umapi's default packing does; the sandbox can enforce the
 //! strict reading (10 names per entry in total), and umapi must converge under both.
 
-
 use crate::common::{RemoteOrg, code, stderr, stdout};
 use serde_json::Value;
 

@@ -3,7 +3,6 @@
 //! opened in headless Chromium: it must render without a console message, and every
 //! figure on it must equal the JSON report's.
 
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

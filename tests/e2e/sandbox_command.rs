@@ -1,7 +1,6 @@
 //! `umapi sandbox` as its own process, used by `umapi` through an `oauth`
 //! connection, as any UMAPI client would use it.
 
-
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 

@@ -4,7 +4,6 @@
 //! Safety limits block a plan that removes too much, with defaults when none are
 //! written, and `--allow` overrides one for a reviewed run.
 
-
 use crate::common::{RemoteOrg, code, stderr, stdout};
 use serde_json::{Value, json};
 

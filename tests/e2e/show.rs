@@ -1,7 +1,6 @@
 //! `umapi show`: a plan saved by `plan -o` against the quick start's embedded
 //! sandbox, rendered again with no configuration, no sandbox and no credentials.
 
-
 use crate::common::{Project, code, stderr, stdout};
 
 /// `umapi show <args>` in the project's folder, naming the configuration file the

@@ -1,7 +1,6 @@
 //! Targeted plans end to end on the quick start: offboarding one person at once,
 //! while the rest of the drift waits for a full plan.
 
-
 use crate::common::{Project, code, stderr, stdout};
 
 /// The quick start with Paul Rand taken out of the state files: under

@@ -3,7 +3,6 @@
 //! tests say so and do nothing.
 #![allow(clippy::print_stderr)]
 
-
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 

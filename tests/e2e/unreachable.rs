@@ -5,7 +5,6 @@
 //! With the default policy the run would retry for about a minute, so that test
 //! reads stderr until the first retry line appears and then stops the process.
 
-
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;

@@ -3,7 +3,6 @@
 //! last wrote. Each test drives the binary against the quick start's embedded
 //! sandbox, whose org persists between runs.
 
-
 use crate::common::{Project, code, stderr, stdout};
 use serde_json::Value;
 

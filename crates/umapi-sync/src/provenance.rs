@@ -30,7 +30,9 @@ pub fn relative_path(file: &Path, root: Option<&Path>) -> String {
         .collect();
     let joined = parts.join("/");
     // An absolute path keeps its leading `/` (the root component is one itself).
-    joined.strip_prefix("//").map_or(joined.clone(), |rest| format!("/{rest}"))
+    joined
+        .strip_prefix("//")
+        .map_or(joined.clone(), |rest| format!("/{rest}"))
 }
 
 /// The lines behind the entries of one desired state.
@@ -83,7 +85,11 @@ impl<'a> Sources<'a> {
     }
 
     /// The user's `groups:` entry naming `name`: its line, `until` and `until:` line.
-    pub fn entry_of<'u>(&self, user: &'u UserSpec, name: &str) -> Option<(Option<String>, &'u crate::model::Membership)> {
+    pub fn entry_of<'u>(
+        &self,
+        user: &'u UserSpec,
+        name: &str,
+    ) -> Option<(Option<String>, &'u crate::model::Membership)> {
         let membership = user
             .groups
             .iter()
@@ -132,7 +138,12 @@ impl<'a> Sources<'a> {
     }
 
     /// For access that ended on `today` (`until` passed): the `until:` line and the day.
-    fn expired(&self, user: &UserSpec, group: Option<&str>, today: Date) -> Option<(Option<String>, String)> {
+    fn expired(
+        &self,
+        user: &UserSpec,
+        group: Option<&str>,
+        today: Date,
+    ) -> Option<(Option<String>, String)> {
         let over = |until: &Option<String>| {
             until
                 .as_deref()
@@ -155,7 +166,12 @@ impl<'a> Sources<'a> {
 /// Fills in [`crate::plan::Change::sources`] and [`crate::plan::Change::until`]
 /// from the state as loaded (`desired`, before anything expired), for the day
 /// `today` the plan is made for.
-pub(crate) fn attach(plan: &mut Plan, desired: &DesiredState, today: Option<Date>, root: Option<&Path>) {
+pub(crate) fn attach(
+    plan: &mut Plan,
+    desired: &DesiredState,
+    today: Option<Date>,
+    root: Option<&Path>,
+) {
     let mut sources = Sources::new(desired, root);
     for change in &mut plan.changes {
         let (found, until) = match &change.kind {

@@ -168,9 +168,14 @@ pub fn explain(
                 .users
                 .iter()
                 .find(|user| {
-                    [&user.email, &user.username].into_iter().flatten().any(|name| {
-                        names.iter().any(|wanted| wanted.to_lowercase() == name.to_lowercase())
-                    })
+                    [&user.email, &user.username]
+                        .into_iter()
+                        .flatten()
+                        .any(|name| {
+                            names
+                                .iter()
+                                .any(|wanted| wanted.to_lowercase() == name.to_lowercase())
+                        })
                 })
                 .cloned();
             let target = index.map_or(asked.to_owned(), |index| {
@@ -214,11 +219,7 @@ fn identity_of(desired: &DesiredState, index: Option<usize>, fallback: &str) -> 
 impl Why {
     /// Whether anything is known about the user: declared, or in the org.
     pub fn is_known(&self) -> bool {
-        self.declared.is_some()
-            || self
-                .org
-                .as_ref()
-                .is_some_and(|org| org.current.is_some())
+        self.declared.is_some() || self.org.as_ref().is_some_and(|org| org.current.is_some())
     }
 
     /// The explanation as pretty JSON.
@@ -235,7 +236,11 @@ fn find<'d>(desired: &'d DesiredState, asked: &str) -> (Option<usize>, Option<&'
     }
     let wanted = asked.to_lowercase();
     for (index, user) in desired.users.iter().enumerate() {
-        if let Some(name) = user.previously.iter().find(|name| name.to_lowercase() == wanted) {
+        if let Some(name) = user
+            .previously
+            .iter()
+            .find(|name| name.to_lowercase() == wanted)
+        {
             return (Some(index), Some(name));
         }
     }
@@ -248,9 +253,8 @@ fn until_of(
     today: Option<jiff::civil::Date>,
 ) -> Option<Until> {
     let day = day?;
-    let passed = today.is_some_and(|today| {
-        crate::expiry::parse_day(day).is_some_and(|until| until < today)
-    });
+    let passed =
+        today.is_some_and(|today| crate::expiry::parse_day(day).is_some_and(|until| until < today));
     Some(Until {
         day: day.clone(),
         source: line,

@@ -39,7 +39,11 @@ pub async fn run(config: &Path, args: WhyArgs, printer: &Printer) -> anyhow::Res
         } else {
             "not declared in the state files"
         };
-        let hint = match why.undeclared.as_ref().and_then(|u| u.did_you_mean.as_ref()) {
+        let hint = match why
+            .undeclared
+            .as_ref()
+            .and_then(|u| u.did_you_mean.as_ref())
+        {
             Some(close) => format!("did you mean `{close}`?"),
             None if org.is_none() => {
                 "name a user by email or username; add --live or --snapshot FILE to look in \

@@ -1,6 +1,5 @@
 //! Token exchange (OAuth and JWT), the token cache and the 401 refresh.
 
-
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 

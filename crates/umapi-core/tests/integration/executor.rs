@@ -1,7 +1,6 @@
 //! The batching executor: request counts, queueing, and server errors mapped back
 //! to the actions (also across split actions and failed batches).
 
-
 use crate::common::*;
 use serde_json::{Value, json};
 use umapi_core::{

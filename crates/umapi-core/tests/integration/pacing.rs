@@ -1,6 +1,5 @@
 //! Proactive pacing under the per-endpoint rate limits, through a real connection.
 
-
 use std::time::{Duration, Instant};
 
 use crate::common::*;

@@ -1,6 +1,5 @@
 //! Paged queries, one-user look-ups and groups against a mock UMAPI.
 
-
 use crate::common::*;
 use futures::TryStreamExt;
 use serde_json::json;

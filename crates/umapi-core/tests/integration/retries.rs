@@ -2,7 +2,6 @@
 //! means to wait. Sleeps are capped at zero (`RetryPolicy::no_delay`); the intended
 //! waits are read from the connection's statistics.
 
-
 use std::time::{Duration, SystemTime};
 
 use crate::common::*;

@@ -5,7 +5,6 @@
 //! every kind of exchange under it: OAuth and JWT token requests, queries, actions,
 //! a 401 refresh and a retry.
 
-
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 

@@ -1,10 +1,9 @@
 //! Protocol tests of `POST /action/{orgId}`: literal JSON entries, raw response bodies, and the
 //! org state they leave behind.
 
-
+use crate::support::{App, CLIENT, ORG, small_org, user};
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
-use crate::support::{App, CLIENT, ORG, small_org, user};
 use umapi_sandbox::SandboxConfig;
 
 fn errors(body: &Value) -> Vec<(u64, u64, String)> {

@@ -2,11 +2,10 @@
 //! groups, group types and the paging of groups: literal JSON in, raw bodies out, and the
 //! same rules through the library's `OrgState::execute`.
 
-
+use crate::support::{App, ORG, small_org, user};
 use axum::body::Body;
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
-use crate::support::{App, ORG, small_org, user};
 use umapi_core::wire::Entry;
 use umapi_sandbox::{ExecOptions, OrgState, SandboxConfig};
 

@@ -1,14 +1,13 @@
 //! Protocol tests of the IMS token endpoints and of token and API-key checks.
 
-
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::support::{App, CLIENT, ORG, SECRET, small_org};
 use axum::body::Body;
 use axum::http::{Method, StatusCode};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
 use serde_json::{Value, json};
-use crate::support::{App, CLIENT, ORG, SECRET, small_org};
 use umapi_sandbox::{JwtConfig, SandboxConfig};
 
 const FORM: (&str, &str) = ("content-type", "application/x-www-form-urlencoded");

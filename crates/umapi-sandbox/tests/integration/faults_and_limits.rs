@@ -1,11 +1,10 @@
 //! Rate limits and injected faults, observed through raw responses and counters.
 
-
 use std::time::{Duration, Instant};
 
+use crate::support::{App, ORG, small_org};
 use axum::http::{Method, StatusCode};
 use serde_json::json;
-use crate::support::{App, ORG, small_org};
 use umapi_sandbox::{
     EndpointClass, Fault, FaultPlan, RandomFault, RateLimitConfig, SandboxConfig, ScriptedFault,
 };

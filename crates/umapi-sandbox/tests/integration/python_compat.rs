@@ -3,13 +3,12 @@
 //! from PyPI into a virtualenv under the target dir (reused when present), runs a script from
 //! `tests/python/`, and checks both what the script saw and the state the sandbox ended in.
 
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::support::{small_org, user};
 use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
 use serde_json::{Value, json};
-use crate::support::{small_org, user};
 use umapi_sandbox::{EndpointClass, JwtConfig, Sandbox, SandboxConfig, SandboxHandle};
 
 const TECH_ACCT: &str = "0123456789ABCDEF@techacct.adobe.com";

@@ -1,9 +1,8 @@
 //! Protocol tests of the query endpoints: raw paths in, raw JSON and headers out.
 
-
+use crate::support::{App, ORG, small_org};
 use axum::http::StatusCode;
 use serde_json::json;
-use crate::support::{App, ORG, small_org};
 use umapi_sandbox::SandboxConfig;
 
 async fn paged_app() -> App {

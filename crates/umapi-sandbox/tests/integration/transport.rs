@@ -1,10 +1,9 @@
 //! The sandbox over real sockets: HTTP and HTTPS, dropped connections, truncated bodies, the
 //! admin API, persistence and the absence of secrets in what it records.
 
-
+use crate::support::{CLIENT, ORG, SECRET, small_org};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use crate::support::{CLIENT, ORG, SECRET, small_org};
 use umapi_sandbox::{
     EndpointClass, Fault, FaultPlan, OrgState, Sandbox, SandboxConfig, SandboxHandle, ScriptedFault,
 };

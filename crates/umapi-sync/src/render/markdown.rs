@@ -38,7 +38,11 @@ pub(super) fn diff_lines(block: &Block, out: &mut Vec<String>) {
             Attr::Changed { name, old, new } => out.push(format!("!     {name} = {old} -> {new}")),
             Attr::List { name, items, .. } => {
                 for (sym, item, note) in items {
-                    out.push(format!("{}     {name}: {item}{}", sym.char(), trailing(note)));
+                    out.push(format!(
+                        "{}     {name}: {item}{}",
+                        sym.char(),
+                        trailing(note)
+                    ));
                 }
             }
         }

@@ -63,7 +63,11 @@ impl Style {
 /// colouring, so the plan reads as before and the line is there to follow.
 fn write_note(out: &mut String, note: &Note, style: &Style) {
     if !note.is_empty() {
-        let _ = write!(out, "  {}", style.paint(DIM, &format!("# {}", note.text(false))));
+        let _ = write!(
+            out,
+            "  {}",
+            style.paint(DIM, &format!("# {}", note.text(false)))
+        );
     }
 }
 

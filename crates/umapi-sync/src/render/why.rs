@@ -8,13 +8,14 @@ use crate::model::UnlistedUsers;
 use crate::plan::Change;
 use crate::why::{Until, Why};
 
+/// `until 2026-01-31 (state/users.yaml:9): passed, the next plan removes it`.
 fn until_text(until: &Until) -> String {
     let mut text = format!("until {}", until.day);
-    if until.passed {
-        text.push_str(" (passed: removed by the next plan)");
-    }
     if let Some(source) = &until.source {
-        let _ = write!(text, " at {source}");
+        let _ = write!(text, " ({source})");
+    }
+    if until.passed {
+        text.push_str(": passed, the next plan removes it");
     }
     text
 }
@@ -140,7 +141,7 @@ pub fn why_text(why: &Why) -> String {
             }
         }
         if org.changes.iter().any(|change| change.kind.is_counted()) {
-            let _ = writeln!(out, "A plan would change, for this user:");
+            let _ = writeln!(out, "What a plan would change for this user:");
             for change in org.changes.iter().filter(|change| change.kind.is_counted()) {
                 let _ = writeln!(out, "  {}", change_line(change));
             }

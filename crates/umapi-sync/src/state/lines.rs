@@ -65,7 +65,6 @@ pub(super) fn entry_lines(item: &Node, list: &str) -> Lines {
     )
 }
 
-
 /// The lines of the items of a whole file's lists that are still in its tree.
 pub(super) struct FileLines {
     users: Vec<UserLines>,

@@ -1,7 +1,6 @@
 //! Integration tests of umapi-sync through its public API. One test binary (one link) holds
 //! every suite; each module is one area.
 
-mod planner_support;
 mod apply_engine;
 mod export_roundtrip;
 mod pacing_jitter;
@@ -12,6 +11,7 @@ mod planner_properties;
 mod planner_provenance;
 mod planner_rules;
 mod planner_sandbox;
+mod planner_support;
 mod planner_targets;
 mod render_snapshots;
 mod state_config;

@@ -1,7 +1,6 @@
 //! `until` on users and memberships: access holds through its last day (UTC) and
 //! is removed from the next; plans list access that ends soon.
 
-
 use jiff::civil::{Date, date};
 use umapi_core::wire::GroupType;
 use umapi_sync::model::LimitName;

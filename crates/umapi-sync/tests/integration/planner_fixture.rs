@@ -1,6 +1,5 @@
 //! The fixture org with every kind of change: what the planner decides, request by request.
 
-
 use umapi_core::wire::{Entry, UserGroupStep, UserStep};
 use umapi_sync::plan::{ChangeKind, PhaseName, Plan};
 use umapi_sync::planner::{PlanOptions, plan};

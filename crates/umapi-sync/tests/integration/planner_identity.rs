@@ -2,7 +2,6 @@
 //! (`OrgState::execute`, the same rules as its HTTP endpoint): every entry must name the
 //! user UMAPI would find, and planning again after applying must find nothing to do.
 
-
 use crate::planner_support::desired_from_yaml;
 use umapi_core::wire::{Entry, IdentityType, UserStep};
 use umapi_sandbox::OrgState;

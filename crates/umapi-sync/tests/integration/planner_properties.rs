@@ -7,7 +7,6 @@
 //! - no request, entry, step or list exceeds a limit;
 //! - the same inputs give byte-identical plans.
 
-
 use std::collections::{BTreeMap, BTreeSet};
 
 use proptest::prelude::*;

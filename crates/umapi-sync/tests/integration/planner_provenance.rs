@@ -52,8 +52,14 @@ profiles:
 fn desired(root: &str) -> DesiredState {
     umapi_sync::state::load_sources(
         &[
-            (PathBuf::from(root).join("state/users.yaml"), USERS.to_owned()),
-            (PathBuf::from(root).join("state/groups.yaml"), GROUPS.to_owned()),
+            (
+                PathBuf::from(root).join("state/users.yaml"),
+                USERS.to_owned(),
+            ),
+            (
+                PathBuf::from(root).join("state/groups.yaml"),
+                GROUPS.to_owned(),
+            ),
         ],
         None,
     )
@@ -166,7 +172,10 @@ fn sources_and_until_are_in_the_json_and_read_back() {
         .iter()
         .find(|change| change["kind"] == "remove_user" && change["user"] == "leaver@x.com")
         .unwrap();
-    assert_eq!(leaver["sources"], serde_json::json!(["state/users.yaml:11"]));
+    assert_eq!(
+        leaver["sources"],
+        serde_json::json!(["state/users.yaml:11"])
+    );
     assert_eq!(leaver["until"], "2026-06-30");
     let stranger = json["changes"]
         .as_array()
@@ -188,9 +197,7 @@ fn the_text_and_markdown_plans_show_the_lines() {
         "{text}"
     );
     assert!(
-        text.contains(
-            "- user \"leaver@x.com\" {  # until 2026-06-30 passed, state/users.yaml:11"
-        ),
+        text.contains("- user \"leaver@x.com\" {  # until 2026-06-30 passed, state/users.yaml:11"),
         "{text}"
     );
     let markdown = render::markdown(&plan);
@@ -222,7 +229,10 @@ fn every_reader_gives_the_same_lines() {
         let desired = umapi_sync::state::load_sources(
             &[
                 (PathBuf::from("/srv/org/state/users.yaml"), users),
-                (PathBuf::from("/srv/org/state/groups.yaml"), GROUPS.to_owned()),
+                (
+                    PathBuf::from("/srv/org/state/groups.yaml"),
+                    GROUPS.to_owned(),
+                ),
             ],
             None,
         )
@@ -232,6 +242,9 @@ fn every_reader_gives_the_same_lines() {
             sources_root: Some(PathBuf::from("/srv/org")),
             ..PlanOptions::default()
         };
-        assert_eq!(explained(&plan(&desired, &org(), &options).unwrap()), general);
+        assert_eq!(
+            explained(&plan(&desired, &org(), &options).unwrap()),
+            general
+        );
     }
 }

@@ -1,7 +1,6 @@
 //! The planner's rules one by one: exclusions, unlisted policies, renames, matching,
 //! missing profiles, safety limits and packing choices.
 
-
 use umapi_core::wire::{Entry, GroupType, IdentityType, UserGroupStep, UserStep};
 use umapi_sync::Error;
 use umapi_sync::model::Location;

@@ -1,7 +1,6 @@
 //! Targeted (partial) plans on the fixture org: which changes are kept, and how
 //! every rendering says the plan is partial.
 
-
 use umapi_sync::Error;
 use umapi_sync::plan::{ChangeKind, Plan};
 use umapi_sync::planner::{PlanOptions, PlanTarget, plan};

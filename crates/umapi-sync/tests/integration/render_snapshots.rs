@@ -1,6 +1,5 @@
 //! Snapshot tests of the renderings of the fixture plan, which has every kind of change.
 
-
 use umapi_sync::plan::Plan;
 use umapi_sync::planner::{PlanOptions, plan};
 use umapi_sync::render;
