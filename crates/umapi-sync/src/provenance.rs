@@ -222,3 +222,35 @@ fn expired(
         None => (Vec::new(), None),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_relative_to_the_root_with_forward_slashes() {
+        let file = Path::new("/srv/org/state/users.yaml");
+        assert_eq!(
+            relative_path(file, Some(Path::new("/srv/org"))),
+            "state/users.yaml"
+        );
+        assert_eq!(
+            relative_path(file, Some(Path::new("/srv/org/"))),
+            "state/users.yaml"
+        );
+        assert_eq!(
+            relative_path(Path::new("./state/users.yaml"), Some(Path::new("."))),
+            "state/users.yaml"
+        );
+        assert_eq!(
+            relative_path(Path::new("state/users.yaml"), Some(Path::new(""))),
+            "state/users.yaml"
+        );
+        // A file outside the root keeps its path as loaded.
+        assert_eq!(
+            relative_path(file, Some(Path::new("/elsewhere"))),
+            "/srv/org/state/users.yaml"
+        );
+        assert_eq!(relative_path(file, None), "/srv/org/state/users.yaml");
+    }
+}
