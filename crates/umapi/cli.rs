@@ -96,6 +96,17 @@ pub enum Command {
     /// and line in the pull request.
     Validate(ValidateArgs),
 
+    /// Explain a user's access: every membership the state files give it, each with
+    /// the file:line that gives it.
+    ///
+    /// Offline by default (no credentials, no network): the user's entry, its user
+    /// groups, product profiles and admin groups, written on the user (`groups:`) or
+    /// on the group (`members:`), or reached through a user group linked to a
+    /// profile, with `until` dates. A user can be named by email, username or an
+    /// earlier name under `previously:`, in any case. With `--live` (reads the org,
+    /// like `plan`) or `--snapshot FILE`, also what the org has now for the user and
+    /// what a plan would change for it. Exits 1 when the user is unknown.
+    Why(WhyArgs),
     /// Serve the UMAPI sandbox for rehearsal with any UMAPI client (Ctrl-C stops it).
     Sandbox(SandboxArgs),
 
@@ -277,6 +288,35 @@ pub struct ValidateArgs {
     /// many days, like `14d`; `0` (the default) lists none.
     #[arg(long, value_name = "DAYS", default_value = "0", value_parser = parse_days)]
     pub expiring: u32,
+}
+
+/// Output formats of `why`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum WhyFormat {
+    /// Text for people.
+    Text,
+    /// JSON: the user's entry, memberships with their `sources`, and the org's side.
+    Json,
+}
+
+/// Flags of `why`.
+#[derive(Debug, Args)]
+pub struct WhyArgs {
+    /// The user: email, username (`username (domain)` when usernames repeat across
+    /// domains), or an earlier name under `previously:`; case does not matter.
+    #[arg(value_name = "USER")]
+    pub user: String,
+    /// Also read the live org (credentials and network, like `plan`): what the user
+    /// has now, and what a plan would change for it.
+    #[arg(long, conflicts_with = "snapshot")]
+    pub live: bool,
+    /// Compare with a snapshot of the org (JSON, written by `export --snapshot`)
+    /// instead of the live org; needs no credentials or network.
+    #[arg(long, value_name = "FILE")]
+    pub snapshot: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = WhyFormat::Text)]
+    pub format: WhyFormat,
 }
 
 /// Flags of `show`.

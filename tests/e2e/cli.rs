@@ -23,6 +23,7 @@ fn help_texts() {
         "validate",
         "sandbox",
         "show",
+        "why",
         "schema",
         "completions",
         "man",

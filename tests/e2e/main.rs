@@ -11,6 +11,7 @@ mod hostile_inputs;
 mod messages;
 mod output;
 mod output_files;
+mod provenance;
 mod quickstart;
 mod rate_limits;
 mod remote_org;

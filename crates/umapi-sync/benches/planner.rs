@@ -326,7 +326,7 @@ fn change_sets() {
                 .iter()
                 .map(|p| ProfileSpec {
                     name: p.clone(),
-                    members: vec![],
+                    ..ProfileSpec::default()
                 })
                 .collect(),
             settings: settings(UnlistedUsers::Ignore),

@@ -102,6 +102,10 @@ impl Config {
         PlanOptions {
             pacing: self.rate_limits(),
             packing: self.packing,
+            sources_root: Some(match self.path.parent() {
+                Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+                _ => PathBuf::from("."),
+            }),
             ..PlanOptions::default()
         }
     }

@@ -105,7 +105,7 @@ pub fn export(snapshot: &Snapshot) -> Vec<ExportFile> {
         .iter()
         .map(|name| ProfileSpec {
             name: (*name).to_owned(),
-            members: Vec::new(),
+            ..ProfileSpec::default()
         })
         .collect();
 
@@ -208,8 +208,7 @@ fn user_spec(user: &SnapshotUser, declared: &HashSet<String>) -> UserSpec {
             .filter(|g| declared.contains(&g.to_lowercase()))
             .map(|g| Membership::from(g.as_str()))
             .collect(),
-        previously: Vec::new(),
-        until: None,
+        ..UserSpec::default()
     }
 }
 

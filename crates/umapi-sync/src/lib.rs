@@ -14,10 +14,12 @@ pub mod export;
 pub mod model;
 pub mod plan;
 pub mod planner;
+pub mod provenance;
 pub mod render;
 pub mod schema;
 pub mod snapshot;
 pub mod state;
+pub mod why;
 pub mod written;
 mod yaml;
 

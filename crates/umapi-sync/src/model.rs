@@ -71,6 +71,48 @@ pub struct UserSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(pattern(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"))]
     pub until: Option<String>,
+    /// The line of `until:` in its state file (0 when unknown), for plans that say
+    /// why a user leaves.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub until_line: Line,
+}
+
+/// The line (1-based) an entry was written on in its state file; 0 when unknown
+/// (a state built by hand). Every line equals every other: where a declaration is
+/// written does not change what it declares, so states compare by content.
+#[derive(Debug, Clone, Copy, Default, Eq)]
+pub struct Line(pub u32);
+
+impl PartialEq for Line {
+    fn eq(&self, _: &Line) -> bool {
+        true
+    }
+}
+
+impl Line {
+    /// The line number, when known.
+    pub fn get(self) -> Option<u32> {
+        (self.0 > 0).then_some(self.0)
+    }
+}
+
+/// The lines of the entries of a list, in order (empty when unknown); like
+/// [`Line`], equal to any other.
+#[derive(Debug, Clone, Default, Eq)]
+pub struct Lines(pub Vec<u32>);
+
+impl PartialEq for Lines {
+    fn eq(&self, _: &Lines) -> bool {
+        true
+    }
+}
+
+impl Lines {
+    /// The line of entry `index`, when known.
+    pub fn get(&self, index: usize) -> Option<u32> {
+        self.0.get(index).copied().filter(|&line| line > 0)
+    }
 }
 
 /// One entry of a user's `groups:`: the name of a user group, product profile or
@@ -81,6 +123,12 @@ pub struct Membership {
     pub name: String,
     /// Last day (`YYYY-MM-DD`, UTC) of the membership, as written.
     pub until: Option<String>,
+    /// The line of the entry in the user's state file (0 when unknown), for plans
+    /// that say which line asks for a membership. A `u32` beside the name keeps a
+    /// million users' positions small.
+    pub line: Line,
+    /// The line of its `until:` (0 when unknown or none).
+    pub until_line: Line,
 }
 
 /// How a membership is written: a plain name, or a mapping with `until`.
@@ -120,10 +168,11 @@ impl Serialize for Membership {
 impl<'de> Deserialize<'de> for Membership {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         Ok(match MembershipForm::deserialize(deserializer)? {
-            MembershipForm::Name(name) => Membership { name, until: None },
+            MembershipForm::Name(name) => Membership::from(name),
             MembershipForm::Dated(DatedMembership { name, until }) => Membership {
                 name,
                 until: Some(until),
+                ..Membership::default()
             },
         })
     }
@@ -141,16 +190,16 @@ impl JsonSchema for Membership {
 
 impl From<&str> for Membership {
     fn from(name: &str) -> Self {
-        Membership {
-            name: name.to_owned(),
-            until: None,
-        }
+        Membership::from(name.to_owned())
     }
 }
 
 impl From<String> for Membership {
     fn from(name: String) -> Self {
-        Membership { name, until: None }
+        Membership {
+            name,
+            ..Membership::default()
+        }
     }
 }
 
@@ -194,9 +243,17 @@ pub struct GroupSpec {
     /// Members (emails or usernames); may also be declared on the users.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub members: Vec<String>,
+    /// The line of each of `members` in its state file (empty when unknown).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub member_lines: Lines,
     /// Product profiles the group grants to its members.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub profiles: Vec<String>,
+    /// The line of each of `profiles` in its state file (empty when unknown).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub profile_lines: Lines,
     /// Earlier names: the group is renamed instead of deleted and re-created.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub previously: Vec<String>,
@@ -211,6 +268,10 @@ pub struct ProfileSpec {
     /// Direct members (emails or usernames); may also be declared on the users.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub members: Vec<String>,
+    /// The line of each of `members` in its state file (empty when unknown).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub member_lines: Lines,
 }
 
 /// What to do with users that are in the org but not in the state files.

@@ -11,7 +11,17 @@
 //! - `org_id`: the org the plan was made for.
 //! - `desired_state_hash`: SHA-256 (hex) of the desired state the plan was made from.
 //! - `summary`: counts per kind of change ([`Summary`]).
-//! - `changes`: every change ([`Change`]): `id`, `kind` and the kind's fields.
+//! - `changes`: every change ([`Change`]): `id`, `kind` and the kind's fields, and
+//!   - `sources`: where the state files ask for it, as `path:line` with the path
+//!     relative to the folder of `umapi.yaml` and written with `/` (like
+//!     `state/users.yaml:12`): for a membership added, the user's `groups:` entry
+//!     naming the group and/or the group's `members:` entry naming the user (both
+//!     when both are written); for a user created, updated or renamed, the user's
+//!     entry; for a user group created, renamed or re-asserted, the group's entry;
+//!     for a removal whose `until` has passed, the line of that `until:`. Absent for
+//!     other removals: what causes them is that nothing is declared.
+//!   - `until`: on a removal because the last day of access has passed, that day
+//!     (`YYYY-MM-DD`); absent otherwise.
 //! - `warnings`: things the plan will not fix (identity-type mismatches, country
 //!   differences, administrators kept in the org, …).
 //! - `not_verifiable`: write-only fields UMAPI cannot read back ([`NotVerifiable`]).
@@ -168,6 +178,14 @@ pub struct Change {
     /// What changes.
     #[serde(flatten)]
     pub kind: ChangeKind,
+    /// Where the state files ask for the change: `path:line`, the path relative
+    /// to the folder of `umapi.yaml` with `/` between folders. Empty for a removal
+    /// of something not declared (its cause is an absence).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<String>,
+    /// For a removal because `until` has passed: that last day (`YYYY-MM-DD`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
 }
 
 /// Kinds of group whose membership a change touches.

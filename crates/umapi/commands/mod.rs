@@ -9,6 +9,7 @@ mod sandbox;
 mod schema;
 mod show;
 mod validate;
+mod why;
 
 use std::path::Path;
 
@@ -26,6 +27,7 @@ pub async fn run(cli: Cli, printer: &Printer) -> anyhow::Result<Outcome> {
         Command::Validate(args) => validate::run(&config, &args, printer),
         Command::Sandbox(args) => sandbox::run(args, printer).await,
         Command::Show(args) => show::run(args, &config, printer),
+        Command::Why(args) => why::run(&config, args, printer).await,
         Command::Report(args) => report::run(&config, args, printer).await,
         Command::Schema(args) => schema::run(args, printer),
         Command::Completions(args) => completions::completions(args, printer),

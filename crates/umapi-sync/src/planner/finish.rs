@@ -61,6 +61,8 @@ impl Built {
             .map(|(id, change)| Change {
                 id: id as u32,
                 kind: change.kind,
+                sources: Vec::new(),
+                until: None,
             })
             .collect();
         let summary = summarize(changes.iter().map(|c| &c.kind));

@@ -68,6 +68,9 @@ pub struct PlanOptions {
     /// Plan only the changes that concern these users and groups (a partial plan);
     /// empty for a full plan. Recorded in the plan.
     pub targets: Vec<PlanTarget>,
+    /// The folder the paths in [`crate::plan::Change::sources`] are relative to
+    /// (that of `umapi.yaml`); none: the paths as the state files were loaded.
+    pub sources_root: Option<std::path::PathBuf>,
 }
 
 /// Plans the changes that take the org in `current` to `desired`.
@@ -99,6 +102,12 @@ pub fn plan(
     let checked = limits::check(on_the_day, current, &built, options)?;
     let mut plan = built.finish(desired, current, options, checked);
     plan.targets = options.targets.clone();
+    crate::provenance::attach(
+        &mut plan,
+        desired,
+        options.today,
+        options.sources_root.as_deref(),
+    );
     if let Some(today) = options.today {
         plan.expiring = crate::expiry::expiring(desired, today, options.expiring_days);
     }

@@ -337,7 +337,7 @@ fn block_html(out: &mut String, block: &Block) {
                 line(out, Sym::Change, &format!("{name} = {old} -> {new}"))
             }
             Attr::List { name, items, .. } => {
-                for (sym, item) in items {
+                for (sym, item, _) in items {
                     line(out, *sym, &format!("{name}: {item}"));
                 }
             }

@@ -2,7 +2,55 @@
 
 use std::collections::BTreeMap;
 
-use crate::plan::{ChangeKind, FieldChange, GroupKind, Plan};
+use crate::plan::{Change, ChangeKind, FieldChange, GroupKind, Plan};
+
+/// Why a change is there: the lines of the state files that ask for it
+/// ([`Change::sources`]), and the `until` that has passed for a removal.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Note {
+    pub sources: Vec<String>,
+    pub until: Option<String>,
+}
+
+impl Note {
+    fn of(change: &Change) -> Self {
+        Note {
+            sources: change.sources.clone(),
+            until: change.until.clone(),
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.sources.is_empty() && self.until.is_none()
+    }
+
+    /// Adds what `other` says that this note does not.
+    fn join(&mut self, other: Note) {
+        for source in other.sources {
+            if !self.sources.contains(&source) {
+                self.sources.push(source);
+            }
+        }
+        self.until = self.until.take().or(other.until);
+    }
+
+    /// `state/users.yaml:12`, or `until 2026-01-31 passed, state/users.yaml:9`;
+    /// with `anchors`, lines are written as GitHub's line anchors
+    /// (`state/users.yaml#L12`), ready to append to a link to the repository.
+    pub(crate) fn text(&self, anchors: bool) -> String {
+        let mut parts = Vec::new();
+        if let Some(until) = &self.until {
+            parts.push(format!("until {until} passed"));
+        }
+        for source in &self.sources {
+            parts.push(match source.rsplit_once(':') {
+                Some((path, line)) if anchors => format!("{path}#L{line}"),
+                _ => source.clone(),
+            });
+        }
+        parts.join(", ")
+    }
+}
 
 /// What happens to an object or attribute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -36,11 +84,11 @@ pub(crate) enum Attr {
         old: String,
         new: String,
     },
-    /// `name = [ ±item, … ]`.
+    /// `name = [ ±item, … ]`, each item with why it changes.
     List {
         sym: Sym,
         name: &'static str,
-        items: Vec<(Sym, String)>,
+        items: Vec<(Sym, String, Note)>,
     },
 }
 
@@ -54,6 +102,8 @@ pub(crate) struct Block {
     pub attrs: Vec<Attr>,
     /// Whether the block removes something (a member, a user, a group).
     pub destructive: bool,
+    /// Why the object itself changes (created, renamed, updated, removed).
+    pub note: Note,
 }
 
 #[derive(Default)]
@@ -63,7 +113,8 @@ struct GroupAcc {
     create: Option<(Option<String>, Vec<String>)>,
     rename_from: Option<String>,
     delete: Option<Option<u64>>,
-    members: Vec<(Sym, String)>,
+    members: Vec<(Sym, String, Note)>,
+    note: Note,
 }
 
 #[derive(Default)]
@@ -73,6 +124,7 @@ struct UserAcc {
     rename: Option<(String, Vec<FieldChange>)>,
     update: Vec<FieldChange>,
     remove: Option<bool>,
+    note: Note,
 }
 
 pub(crate) fn quote(s: &str) -> String {
@@ -86,11 +138,19 @@ fn show(value: &Option<String>) -> String {
 /// The plan's counted changes as blocks: user groups, then profiles and admin groups,
 /// then users; each sorted by name.
 pub(crate) fn blocks(plan: &Plan) -> Vec<Block> {
-    blocks_of(plan.changes.iter().map(|change| &change.kind))
+    noted_blocks(
+        plan.changes
+            .iter()
+            .map(|change| (&change.kind, Note::of(change))),
+    )
 }
 
-/// [`blocks`] of a list of changes.
+/// [`blocks`] of a list of changes, without notes.
 pub(crate) fn blocks_of<'c>(changes: impl IntoIterator<Item = &'c ChangeKind>) -> Vec<Block> {
+    noted_blocks(changes.into_iter().map(|kind| (kind, Note::default())))
+}
+
+fn noted_blocks<'c>(changes: impl IntoIterator<Item = (&'c ChangeKind, Note)>) -> Vec<Block> {
     let mut groups: BTreeMap<String, GroupAcc> = BTreeMap::new();
     let mut users: BTreeMap<String, UserAcc> = BTreeMap::new();
     fn group_acc<'m>(groups: &'m mut BTreeMap<String, GroupAcc>, name: &str) -> &'m mut GroupAcc {
@@ -107,7 +167,7 @@ pub(crate) fn blocks_of<'c>(changes: impl IntoIterator<Item = &'c ChangeKind>) -
         }
         acc
     }
-    for kind in changes {
+    for (kind, note) in changes {
         match kind {
             ChangeKind::CreateGroup {
                 group,
@@ -117,11 +177,13 @@ pub(crate) fn blocks_of<'c>(changes: impl IntoIterator<Item = &'c ChangeKind>) -
                 let acc = group_acc(&mut groups, group);
                 acc.kind = Some(GroupKind::UserGroup);
                 acc.create = Some((description.clone(), profiles.clone()));
+                acc.note.join(note);
             }
             ChangeKind::RenameGroup { group, from } => {
                 let acc = group_acc(&mut groups, group);
                 acc.kind = Some(GroupKind::UserGroup);
                 acc.rename_from = Some(from.clone());
+                acc.note.join(note);
             }
             ChangeKind::DeleteGroup {
                 group,
@@ -130,6 +192,7 @@ pub(crate) fn blocks_of<'c>(changes: impl IntoIterator<Item = &'c ChangeKind>) -
                 let acc = group_acc(&mut groups, group);
                 acc.kind = Some(GroupKind::UserGroup);
                 acc.delete = Some(*member_count);
+                acc.note.join(note);
             }
             ChangeKind::ReassertGroup { .. } => {}
             ChangeKind::CreateUser {
@@ -155,14 +218,17 @@ pub(crate) fn blocks_of<'c>(changes: impl IntoIterator<Item = &'c ChangeKind>) -
                     fields.push(("country", quote(v)));
                 }
                 acc.create = Some(fields);
+                acc.note.join(note);
             }
             ChangeKind::UpdateUser { user, fields } => {
-                user_acc(&mut users, user)
-                    .update
-                    .extend(fields.iter().cloned());
+                let acc = user_acc(&mut users, user);
+                acc.update.extend(fields.iter().cloned());
+                acc.note.join(note);
             }
             ChangeKind::RenameUser { user, from, fields } => {
-                user_acc(&mut users, user).rename = Some((from.clone(), fields.clone()));
+                let acc = user_acc(&mut users, user);
+                acc.rename = Some((from.clone(), fields.clone()));
+                acc.note.join(note);
             }
             ChangeKind::AddMembership {
                 user,
@@ -171,7 +237,7 @@ pub(crate) fn blocks_of<'c>(changes: impl IntoIterator<Item = &'c ChangeKind>) -
             } => {
                 let acc = group_acc(&mut groups, group);
                 acc.kind = Some(*group_kind);
-                acc.members.push((Sym::Add, user.clone()));
+                acc.members.push((Sym::Add, user.clone(), note));
             }
             ChangeKind::RemoveMembership {
                 user,
@@ -180,14 +246,16 @@ pub(crate) fn blocks_of<'c>(changes: impl IntoIterator<Item = &'c ChangeKind>) -
             } => {
                 let acc = group_acc(&mut groups, group);
                 acc.kind = Some(*group_kind);
-                acc.members.push((Sym::Remove, user.clone()));
+                acc.members.push((Sym::Remove, user.clone(), note));
             }
             ChangeKind::RemoveUser {
                 user,
                 delete_account,
                 ..
             } => {
-                user_acc(&mut users, user).remove = Some(*delete_account);
+                let acc = user_acc(&mut users, user);
+                acc.remove = Some(*delete_account);
+                acc.note.join(note);
             }
         }
     }
@@ -263,10 +331,10 @@ fn group_block(kind: GroupKind, mut acc: GroupAcc) -> Block {
         (Sym::Change, "members will change".to_string())
     };
     acc.members
-        .sort_by_cached_key(|(s, m)| (m.to_lowercase(), *s));
-    let destructive = sym == Sym::Remove || acc.members.iter().any(|(s, _)| *s == Sym::Remove);
+        .sort_by_cached_key(|(s, m, _)| (m.to_lowercase(), *s));
+    let destructive = sym == Sym::Remove || acc.members.iter().any(|(s, _, _)| *s == Sym::Remove);
     if !acc.members.is_empty() {
-        let list_sym = if acc.members.iter().all(|(s, _)| *s == Sym::Add) && sym == Sym::Add {
+        let list_sym = if acc.members.iter().all(|(s, _, _)| *s == Sym::Add) && sym == Sym::Add {
             Sym::Add
         } else {
             Sym::Change
@@ -277,7 +345,7 @@ fn group_block(kind: GroupKind, mut acc: GroupAcc) -> Block {
             items: acc
                 .members
                 .into_iter()
-                .map(|(s, m)| (s, quote(&m)))
+                .map(|(s, m, note)| (s, quote(&m), note))
                 .collect(),
         });
     }
@@ -287,6 +355,7 @@ fn group_block(kind: GroupKind, mut acc: GroupAcc) -> Block {
         header: format!("{resource} {name}"),
         attrs,
         destructive,
+        note: acc.note,
     }
 }
 
@@ -339,5 +408,6 @@ fn user_block(acc: UserAcc) -> Block {
         header: format!("user {name}"),
         attrs,
         destructive: sym == Sym::Remove,
+        note: acc.note,
     }
 }

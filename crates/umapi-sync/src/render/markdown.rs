@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use super::blocks::{Attr, Block, Sym, blocks};
+use super::blocks::{Attr, Block, Note, Sym, blocks};
 use super::text::{blocked_lines, estimate_line, override_lines};
 use crate::plan::Plan;
 
@@ -14,8 +14,22 @@ pub const MARKDOWN_LIMIT: usize = 65_000;
 /// Destructive lines listed before the details are cut after this many.
 const DESTRUCTIVE_LINES: usize = 50;
 
+/// `  # state/users.yaml#L12` after a line of the diff, when the note says anything.
+fn trailing(note: &Note) -> String {
+    if note.is_empty() {
+        String::new()
+    } else {
+        format!("  # {}", note.text(true))
+    }
+}
+
 pub(super) fn diff_lines(block: &Block, out: &mut Vec<String>) {
-    out.push(format!("{} {}", block.sym.char(), block.header));
+    out.push(format!(
+        "{} {}{}",
+        block.sym.char(),
+        block.header,
+        trailing(&block.note)
+    ));
     for attr in &block.attrs {
         match attr {
             Attr::Value { sym, name, value } => {
@@ -23,11 +37,24 @@ pub(super) fn diff_lines(block: &Block, out: &mut Vec<String>) {
             }
             Attr::Changed { name, old, new } => out.push(format!("!     {name} = {old} -> {new}")),
             Attr::List { name, items, .. } => {
-                for (sym, item) in items {
-                    out.push(format!("{}     {name}: {item}", sym.char()));
+                for (sym, item, note) in items {
+                    out.push(format!(
+                        "{}     {name}: {item}{}",
+                        sym.char(),
+                        trailing(note)
+                    ));
                 }
             }
         }
+    }
+}
+
+/// ` (until 2026-01-31 passed, state/users.yaml#L9)` after a line of prose.
+fn why(note: &Note) -> String {
+    if note.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", escape(&note.text(true)))
     }
 }
 
@@ -142,13 +169,17 @@ pub fn markdown_for(plan: &Plan, config: Option<&str>, umapi: &str) -> String {
         .flat_map(|b| {
             let mut lines = Vec::new();
             if b.sym == Sym::Remove {
-                lines.push(format!("- {}", escape(&b.comment)));
+                lines.push(format!("- {}{}", escape(&b.comment), why(&b.note)));
             } else {
                 for attr in &b.attrs {
                     if let Attr::List { items, .. } = attr {
-                        for (sym, item) in items {
+                        for (sym, item, note) in items {
                             if *sym == Sym::Remove {
-                                lines.push(format!("- remove {item} from {}", escape(&b.header)));
+                                lines.push(format!(
+                                    "- remove {item} from {}{}",
+                                    escape(&b.header),
+                                    why(note)
+                                ));
                             }
                         }
                     }

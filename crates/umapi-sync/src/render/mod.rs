@@ -13,6 +13,7 @@ mod audit_markdown;
 mod blocks;
 mod markdown;
 mod text;
+mod why;
 
 pub use apply_summary::{
     REPORT_FORMAT_VERSION, apply_report_json, apply_summary, describe, failure_line,
@@ -21,6 +22,7 @@ pub use audit_html::audit_html;
 pub use audit_markdown::audit_markdown;
 pub use markdown::{MARKDOWN_LIMIT, markdown, markdown_for};
 pub use text::{text, text_for, text_test_mode};
+pub use why::why_text;
 
 /// The audit report renderings show the drift of this many objects (users and
 /// groups) at most; the JSON report always has every change.

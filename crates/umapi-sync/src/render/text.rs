@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use similar::{ChangeTag, TextDiff};
 
-use super::blocks::{Attr, Block, Sym, blocks, quote};
+use super::blocks::{Attr, Block, Note, Sym, blocks, quote};
 use crate::plan::{ChangeKind, LimitSource, Plan};
 
 const RESET: &str = "\x1b[0m";
@@ -13,6 +13,7 @@ const GREEN: &str = "\x1b[32m";
 const YELLOW: &str = "\x1b[33m";
 const RED: &str = "\x1b[31m";
 const UNDERLINE: &str = "\x1b[4m";
+const DIM: &str = "\x1b[2m";
 
 struct Style {
     color: bool,
@@ -58,13 +59,27 @@ impl Style {
     }
 }
 
+/// Where a change comes from, as a trailing comment: short, and dim when
+/// colouring, so the plan reads as before and the line is there to follow.
+fn write_note(out: &mut String, note: &Note, style: &Style) {
+    if !note.is_empty() {
+        let _ = write!(
+            out,
+            "  {}",
+            style.paint(DIM, &format!("# {}", note.text(false)))
+        );
+    }
+}
+
 fn write_block(out: &mut String, block: &Block, style: &Style) {
     let _ = writeln!(
         out,
         "  {}",
         style.paint(BOLD, &format!("# {}", block.comment))
     );
-    let _ = writeln!(out, "  {} {} {{", style.sym(block.sym), block.header);
+    let _ = write!(out, "  {} {} {{", style.sym(block.sym), block.header);
+    write_note(out, &block.note, style);
+    out.push('\n');
     let width = block
         .attrs
         .iter()
@@ -89,8 +104,10 @@ fn write_block(out: &mut String, block: &Block, style: &Style) {
             }
             Attr::List { sym, name, items } => {
                 let _ = writeln!(out, "      {} {name:<width$} = [", style.sym(*sym));
-                for (item_sym, item) in items {
-                    let _ = writeln!(out, "          {} {item},", style.sym(*item_sym));
+                for (item_sym, item, note) in items {
+                    let _ = write!(out, "          {} {item},", style.sym(*item_sym));
+                    write_note(out, note, style);
+                    out.push('\n');
                 }
                 let _ = writeln!(out, "        ]");
             }

@@ -7,6 +7,7 @@
 //! duplicates) then wait until every file reads cleanly, so no message is a
 //! consequence of another.
 
+mod lines;
 mod merge;
 mod policy;
 mod rules;
@@ -341,6 +342,7 @@ fn read_one<'t>(
         return Err(found);
     }
     let source = Source::new(file, text, Some(&root), StateFile::default(), items.marks);
+    let positions = lines::FileLines::of(&root);
     // What is left of the tree (settings, and lists written twice) is consumed too.
     let converted = yaml::from_node::<StateFile>(root);
     let (Ok(mut content), false) = (converted, items.unconvertible) else {
@@ -349,6 +351,7 @@ fn read_one<'t>(
         // which field, as it always has.
         return read_with_serde_yaml(schema, file, text);
     };
+    positions.apply(&mut content);
     prepend(&mut content.users, items.users);
     prepend(&mut content.groups, items.groups);
     prepend(&mut content.profiles, items.profiles);
@@ -431,11 +434,41 @@ impl yaml::Collector for Items<'_> {
             self.found.extend(problems);
             return;
         }
+        // Conversion drops positions: the lines plans point at are taken first.
         let converted = match list {
-            "users" => yaml::from_node(item).map(|user| self.users.push(user)),
-            "groups" => yaml::from_node(item).map(|group| self.groups.push(group)),
-            "profiles" => yaml::from_node(item).map(|profile| self.profiles.push(profile)),
-            _ => yaml::from_node(item).map(|admin_group| self.admin_groups.push(admin_group)),
+            "users" => {
+                let lines = lines::UserLines::of(&item);
+                yaml::from_node(item).map(|mut user| {
+                    lines.apply(&mut user);
+                    self.users.push(user);
+                })
+            }
+            "groups" => {
+                let (members, profiles) = (
+                    lines::entry_lines(&item, "members"),
+                    lines::entry_lines(&item, "profiles"),
+                );
+                yaml::from_node(item).map(|group| {
+                    self.groups.push(GroupSpec {
+                        member_lines: members,
+                        profile_lines: profiles,
+                        ..group
+                    })
+                })
+            }
+            _ => {
+                let member_lines = lines::entry_lines(&item, "members");
+                yaml::from_node(item).map(|profile| {
+                    let profile = ProfileSpec {
+                        member_lines,
+                        ..profile
+                    };
+                    match list {
+                        "profiles" => self.profiles.push(profile),
+                        _ => self.admin_groups.push(profile),
+                    }
+                })
+            }
         };
         self.unconvertible = converted.is_err();
     }
@@ -460,8 +493,10 @@ fn read_with_serde_yaml<'t>(
         return Err(found);
     }
     let source = Source::new(file, text, Some(&root), StateFile::default(), Vec::new());
+    let positions = lines::FileLines::of(&root);
     drop(root);
-    let content = typed_parse(file, text)?;
+    let mut content = typed_parse(file, text)?;
+    positions.apply(&mut content);
     Ok(Source { content, ..source })
 }
 

@@ -9,6 +9,7 @@ mod planner_fixture;
 mod planner_identity;
 mod planner_keys;
 mod planner_properties;
+mod planner_provenance;
 mod planner_rules;
 mod planner_sandbox;
 mod planner_support;

@@ -353,13 +353,13 @@ impl World {
             .filter(|&b| self.group_declared(b))
             .map(|b| ProfileSpec {
                 name: group_name(b),
-                members: vec![],
+                ..ProfileSpec::default()
             })
             .collect();
         let mut admin_groups: Vec<ProfileSpec> = if self.admin_declared {
             vec![ProfileSpec {
                 name: group_name(ADMIN_BIT),
-                members: vec![],
+                ..ProfileSpec::default()
             }]
         } else {
             vec![]
@@ -476,14 +476,14 @@ fn export(snapshot: &Snapshot, settings: Settings) -> DesiredState {
             .into_iter()
             .map(|g| ProfileSpec {
                 name: g.name.clone(),
-                members: vec![],
+                ..ProfileSpec::default()
             })
             .collect(),
         admin_groups: by_type(|t| !matches!(t, GroupType::UserGroup | GroupType::ProductProfile))
             .into_iter()
             .map(|g| ProfileSpec {
                 name: g.name.clone(),
-                members: vec![],
+                ..ProfileSpec::default()
             })
             .collect(),
         settings,

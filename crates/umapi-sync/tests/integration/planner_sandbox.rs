@@ -193,7 +193,7 @@ async fn executing_a_plan_on_the_sandbox_converges() {
             .iter()
             .map(|p| ProfileSpec {
                 name: p.to_string(),
-                members: vec![],
+                ..ProfileSpec::default()
             })
             .collect(),
         settings: Settings {

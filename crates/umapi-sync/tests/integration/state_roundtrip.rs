@@ -69,6 +69,7 @@ prop_compose! {
             groups: Vec::new(),
             previously: if renamed { vec![format!("u{local}.old{index}@{domain}")] } else { Vec::new() },
             until,
+            ..UserSpec::default()
         }
     }
 }
@@ -179,8 +180,7 @@ fn state_file() -> impl Strategy<Value = StateFile> {
                         },
                         name: format!("{name} g{i}"),
                         description,
-                        members: Vec::new(),
-                        profiles: Vec::new(),
+                        ..GroupSpec::default()
                     })
                     .collect();
                 let mut profiles: Vec<ProfileSpec> = profiles
@@ -188,7 +188,7 @@ fn state_file() -> impl Strategy<Value = StateFile> {
                     .enumerate()
                     .map(|(i, name)| ProfileSpec {
                         name: format!("{name} p{i}"),
-                        members: Vec::new(),
+                        ..ProfileSpec::default()
                     })
                     .collect();
                 let mut admins: Vec<ProfileSpec> = admins
@@ -196,7 +196,7 @@ fn state_file() -> impl Strategy<Value = StateFile> {
                     .enumerate()
                     .map(|(i, name)| ProfileSpec {
                         name: format!("_admin_{name}{i}"),
-                        members: Vec::new(),
+                        ..ProfileSpec::default()
                     })
                     .collect();
                 for (g, group) in groups.iter_mut().enumerate() {
@@ -227,6 +227,7 @@ fn state_file() -> impl Strategy<Value = StateFile> {
                                 name: recase(name, upper),
                                 until: (u % 2 == 1)
                                     .then(|| format!("2030-0{}-1{}", 1 + t % 9, u % 10)),
+                                ..Membership::default()
                             });
                         }
                         if how & 2 == 2 {
