@@ -6,6 +6,7 @@ mod actions;
 mod adobe_rules;
 mod auth;
 mod faults_and_limits;
+mod licence_quota;
 mod python_compat;
 mod queries;
 mod transport;

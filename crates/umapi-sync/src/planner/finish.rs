@@ -103,6 +103,7 @@ impl Built {
             reassert: options.reassert,
             expiring: Vec::new(),
             targets: Vec::new(),
+            licences: Vec::new(),
         }
     }
 }

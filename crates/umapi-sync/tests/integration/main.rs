@@ -8,6 +8,7 @@ mod pacing_jitter;
 mod planner_expiry;
 mod planner_fixture;
 mod planner_identity;
+mod planner_licences;
 mod planner_properties;
 mod planner_rules;
 mod planner_sandbox;
