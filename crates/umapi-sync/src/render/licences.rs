@@ -5,12 +5,12 @@ use crate::plan::{Change, ChangeKind, Plan};
 use crate::planner::Licence;
 use crate::snapshot::LicenseQuota;
 
-/// The quota as read: `20`, `unlimited`, or `not reported`.
+/// The quota as read: `20`, `unlimited`, or `unknown` when UMAPI reported none.
 pub(crate) fn quota_text(licence: &Licence) -> String {
     match licence.quota {
         Some(LicenseQuota::Seats(n)) => n.to_string(),
         Some(LicenseQuota::Unlimited) => "unlimited".to_owned(),
-        None => "not reported".to_owned(),
+        None => "unknown".to_owned(),
     }
 }
 
@@ -27,8 +27,8 @@ pub(crate) fn note(licence: &Licence) -> Option<String> {
     }
 }
 
-/// One line per profile: `Photoshop - Design  19 -> 22 of 20  OVER QUOTA by 2`, names
-/// padded to one width.
+/// One line per profile: `Photoshop - Design  19 -> 22 of 20  OVER QUOTA by 2` (or
+/// `(unlimited)`, or no quota when UMAPI reported none), names padded to one width.
 pub(crate) fn licence_lines(plan: &Plan) -> Vec<String> {
     let width = plan
         .licences
@@ -39,7 +39,11 @@ pub(crate) fn licence_lines(plan: &Plan) -> Vec<String> {
     plan.licences
         .iter()
         .map(|l| {
-            let seats = format!("{} -> {} of {}", l.now, l.after, quota_text(l));
+            let seats = match l.quota {
+                Some(LicenseQuota::Seats(n)) => format!("{} -> {} of {n}", l.now, l.after),
+                Some(LicenseQuota::Unlimited) => format!("{} -> {} (unlimited)", l.now, l.after),
+                None => format!("{} -> {}", l.now, l.after),
+            };
             let line = format!("{:<width$}  {seats}", l.profile);
             match note(l) {
                 Some(note) => format!("{line}  {note}"),

@@ -6,7 +6,7 @@ use std::path::Path;
 use proptest::prelude::*;
 use umapi_sync::Error;
 
-const VALID: &str = include_str!("fixtures/state/valid/org.yaml");
+const VALID: &str = include_str!("../fixtures/state/valid/org.yaml");
 const CONFIG: &str = "connection:\n  kind: oauth\n  org_id: 1@AdobeOrg\n  client_id: abc\n  \
                       rate_limits: {actions_per_minute: 5}\nstate: [state]\nsettings:\n  \
                       default_country: US\n";
