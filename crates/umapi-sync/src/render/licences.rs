@@ -68,7 +68,7 @@ pub(crate) fn refused_seat_hint(plan: &Plan, change: &Change, message: &str) -> 
     }
     let which = match over {
         Some(l) => format!("product profile {} (quota {})", l.profile, quota_text(l)),
-        None => "a product profile this adds to".to_owned(),
+        None => "the product profile the error names".to_owned(),
     };
     Some(format!(
         "no licence left in {which}: free seats (remove members who no longer need it) \
