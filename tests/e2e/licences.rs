@@ -18,9 +18,10 @@ fn project() -> Project {
 }
 
 fn set_limit(project: &Project, line: &str) {
-    let settings = project
-        .read("state/settings.yaml")
-        .replace("    max_group_deletions: 2\n", &format!("    max_group_deletions: 2\n    {line}\n"));
+    let settings = project.read("state/settings.yaml").replace(
+        "    max_group_deletions: 2\n",
+        &format!("    max_group_deletions: 2\n    {line}\n"),
+    );
     project.write("state/settings.yaml", &settings);
 }
 
@@ -37,7 +38,12 @@ fn licences_block(text: &str) -> String {
 fn the_plan_shows_seats_now_and_after_and_warns_over_the_quota() {
     let project = project();
     let out = project.run(&["plan"]);
-    assert_eq!(code(&out), 0, "a quota only warns by default: {}", stderr(&out));
+    assert_eq!(
+        code(&out),
+        0,
+        "a quota only warns by default: {}",
+        stderr(&out)
+    );
     let text = stdout(&out);
     insta::assert_snapshot!("licences_block", licences_block(&text));
     assert!(
@@ -54,7 +60,10 @@ fn the_plan_shows_seats_now_and_after_and_warns_over_the_quota() {
         .find(|l| l["profile"] == "Photoshop - Design")
         .cloned()
         .unwrap();
-    assert_eq!(photoshop, serde_json::json!({"profile": "Photoshop - Design", "quota": 6, "now": 6, "after": 7}));
+    assert_eq!(
+        photoshop,
+        serde_json::json!({"profile": "Photoshop - Design", "quota": 6, "now": 6, "after": 7})
+    );
 
     let markdown = stdout(&project.run(&["plan", "--format", "markdown"]));
     assert!(
@@ -70,12 +79,18 @@ fn the_quota_limit_blocks_the_plan_until_allowed() {
     let out = project.run(&["plan"]);
     assert_eq!(code(&out), 1, "blocked plans exit 1: {}", stdout(&out));
     let text = stdout(&out);
-    assert!(text.contains("BLOCKED: this plan goes over a safety limit"), "{text}");
+    assert!(
+        text.contains("BLOCKED: this plan goes over a safety limit"),
+        "{text}"
+    );
     assert!(
         text.contains("max_seats_over_quota = 0, set in settings.limits: 1 seats taken beyond licence quotas, 0 allowed"),
         "{text}"
     );
-    assert!(text.contains("affected: Photoshop - Design (1 over 6)"), "{text}");
+    assert!(
+        text.contains("affected: Photoshop - Design (1 over 6)"),
+        "{text}"
+    );
     assert!(text.contains("--allow max_seats_over_quota=1"), "{text}");
     let applied = project.run(&["apply", "--auto-approve"]);
     assert_eq!(code(&applied), 1);
@@ -110,7 +125,14 @@ fn adds_the_org_refuses_for_want_of_a_licence_are_reported_with_what_to_do() {
         .unwrap()
         .iter()
         .filter(|c| c["kind"] != "reassert_group")
-        .map(|c| format!("{} {} {}", c["kind"].as_str().unwrap(), c["user"].as_str().unwrap(), c["group"].as_str().unwrap()))
+        .map(|c| {
+            format!(
+                "{} {} {}",
+                c["kind"].as_str().unwrap(),
+                c["user"].as_str().unwrap(),
+                c["group"].as_str().unwrap()
+            )
+        })
         .collect();
     assert_eq!(
         left,

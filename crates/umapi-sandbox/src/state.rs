@@ -380,7 +380,10 @@ impl OrgState {
     ) -> Vec<usize> {
         let mut held = Vec::new();
         let mut hold = |name: &str| {
-            if let Some(p) = self.product_profiles.iter().position(|p| same(&p.name, name))
+            if let Some(p) = self
+                .product_profiles
+                .iter()
+                .position(|p| same(&p.name, name))
                 && !held.contains(&p)
             {
                 held.push(p);
@@ -438,7 +441,13 @@ impl OrgState {
             .map(|(k, v)| (k.clone(), v.as_slice()))
             .collect();
         // Most adds give no profile with a quota: they need no count.
-        let quota = |p: usize| self.product_profiles[p].license_quota.trim().parse::<u64>().ok();
+        let quota = |p: usize| {
+            self.product_profiles[p]
+                .license_quota
+                .trim()
+                .parse::<u64>()
+                .ok()
+        };
         let named = gains
             .iter()
             .flat_map(|(_, groups)| groups)
@@ -474,7 +483,10 @@ impl OrgState {
             );
         }
         for (_, groups) in gains.iter().filter(|(who, _)| who.is_none()) {
-            grow(Vec::new(), self.profiles_through(groups.iter(), &after_links));
+            grow(
+                Vec::new(),
+                self.profiles_through(groups.iter(), &after_links),
+            );
         }
         grown.sort_unstable();
         grown.dedup();

@@ -100,9 +100,25 @@ async fn adds_over_the_quota_are_refused_and_change_nothing() {
     assert!(errors[1].2.contains("All Apps - Default"), "{errors:?}");
 
     let state = app.shared.state();
-    assert!(user(&state, "alan@example.net").unwrap().groups.is_empty(), "the refused step added nothing");
-    assert!(!user(&state, "grace@example.com").unwrap().groups.contains(&"Engineering".to_string()));
-    assert!(state.user_groups.iter().find(|g| g.name == "Design").unwrap().profiles.is_empty());
+    assert!(
+        user(&state, "alan@example.net").unwrap().groups.is_empty(),
+        "the refused step added nothing"
+    );
+    assert!(
+        !user(&state, "grace@example.com")
+            .unwrap()
+            .groups
+            .contains(&"Engineering".to_string())
+    );
+    assert!(
+        state
+            .user_groups
+            .iter()
+            .find(|g| g.name == "Design")
+            .unwrap()
+            .profiles
+            .is_empty()
+    );
     drop(state);
     assert_eq!(member_count(&app, "Photoshop - Default").await, 2);
     assert_eq!(member_count(&app, "All Apps - Default").await, 2);

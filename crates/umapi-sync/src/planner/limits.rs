@@ -8,9 +8,9 @@
 use super::PlanOptions;
 use super::change::Decided;
 use super::decide::Built;
+use super::licences::Licence;
 use crate::error::{Diagnostic, Error};
 use crate::model::{DesiredState, LimitName};
-use super::licences::Licence;
 use crate::plan::{Blocked, ChangeKind, LimitSource, Override};
 use crate::snapshot::Snapshot;
 
@@ -119,7 +119,12 @@ fn over_quota(licences: &[Licence]) -> (Vec<String>, u64) {
         .iter()
         .map(|l| {
             let quota = l.quota.and_then(crate::snapshot::LicenseQuota::seats);
-            format!("{} ({} over {})", l.profile, l.over_by(), quota.unwrap_or(0))
+            format!(
+                "{} ({} over {})",
+                l.profile,
+                l.over_by(),
+                quota.unwrap_or(0)
+            )
         })
         .collect();
     (affected, over.iter().map(|l| l.over_by()).sum())

@@ -8,7 +8,7 @@ use proptest::prelude::*;
 use umapi_core::wire::{GroupType, IdentityType};
 use umapi_sandbox::{OrgSpec, generate};
 use umapi_sync::model::{
-    DesiredState, GroupSpec, Limit, Limits, LimitName, LimitOverride, ProfileSpec, Settings,
+    DesiredState, GroupSpec, Limit, LimitName, LimitOverride, Limits, ProfileSpec, Settings,
     UnlistedUsers, UserSpec,
 };
 use umapi_sync::planner::{PlanOptions, plan};
@@ -204,12 +204,19 @@ fn a_plan_over_a_quota_is_warned_about_and_blocked_only_when_the_limit_says_so()
     // cy holds Photoshop both ways, but takes one seat; di takes another.
     let licence = &made.licences[0];
     assert_eq!(
-        (licence.profile.as_str(), licence.quota, licence.now, licence.after),
+        (
+            licence.profile.as_str(),
+            licence.quota,
+            licence.now,
+            licence.after
+        ),
         ("Photoshop", Some(LicenseQuota::Seats(2)), 2, 4)
     );
     assert_eq!(licence.over_by(), 2);
     assert!(
-        made.warnings.iter().any(|w| w.contains("Photoshop") && w.contains("quota of 2")),
+        made.warnings
+            .iter()
+            .any(|w| w.contains("Photoshop") && w.contains("quota of 2")),
         "{:?}",
         made.warnings
     );
@@ -219,14 +226,20 @@ fn a_plan_over_a_quota_is_warned_about_and_blocked_only_when_the_limit_says_so()
     let blocked = plan(&desired, &before, &PlanOptions::default()).unwrap();
     assert_eq!(blocked.blocked.len(), 1);
     let b = &blocked.blocked[0];
-    assert_eq!((b.limit, b.planned, b.allowed, b.total), (LimitName::MaxSeatsOverQuota, 2, 1, 2));
+    assert_eq!(
+        (b.limit, b.planned, b.allowed, b.total),
+        (LimitName::MaxSeatsOverQuota, 2, 1, 2)
+    );
     assert_eq!(b.affected, ["Photoshop (2 over 2)"]);
 
     let allowed = plan(
         &desired,
         &before,
         &PlanOptions {
-            overrides: vec![LimitOverride { limit: LimitName::MaxSeatsOverQuota, value: Limit::Count(2) }],
+            overrides: vec![LimitOverride {
+                limit: LimitName::MaxSeatsOverQuota,
+                value: Limit::Count(2),
+            }],
             ..PlanOptions::default()
         },
     )
@@ -247,7 +260,9 @@ fn a_plan_that_frees_seats_is_never_blocked_by_a_quota() {
     )).unwrap());
     let before = org.to_snapshot();
     // ada leaves Photoshop; bo keeps it through Design (no seat freed); di is not declared.
-    desired.users.retain(|u| u.email.as_deref() != Some("di@example.com"));
+    desired
+        .users
+        .retain(|u| u.email.as_deref() != Some("di@example.com"));
     desired.users[0].groups.clear();
     desired.users[1].groups = vec!["Design".into()];
     desired.settings.limits.max_seats_over_quota = Some(Limit::Count(0));
@@ -255,5 +270,9 @@ fn a_plan_that_frees_seats_is_never_blocked_by_a_quota() {
     let licence = &made.licences[0];
     assert_eq!((licence.now, licence.after), (3, 2), "{:?}", made.changes);
     assert!(!made.is_blocked());
-    assert!(made.warnings.iter().all(|w| !w.contains("quota")), "{:?}", made.warnings);
+    assert!(
+        made.warnings.iter().all(|w| !w.contains("quota")),
+        "{:?}",
+        made.warnings
+    );
 }
