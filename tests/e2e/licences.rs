@@ -143,3 +143,32 @@ fn adds_the_org_refuses_for_want_of_a_licence_are_reported_with_what_to_do() {
         "{left:?}"
     );
 }
+
+#[test]
+fn a_saved_plan_still_applies_when_others_change_a_profiles_seats() {
+    let project = Project::example("quickstart");
+    let saved = project.run(&["plan", "-o", "plan.json"]);
+    assert_eq!(code(&saved), 0, "{}", stderr(&saved));
+    // Meanwhile the org's administrator (excluded from umapi) takes a Photoshop seat.
+    // The embedded sandbox keeps its org in sandbox-state.json once it has run.
+    let org_file = "sandbox-state.json";
+    let mut org: Value = serde_json::from_str(&project.read(org_file)).unwrap();
+    let admin = org["users"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|u| u["email"] == "it.admin@example.com")
+        .unwrap();
+    admin["groups"]
+        .as_array_mut()
+        .unwrap()
+        .push("Photoshop - Design".into());
+    project.write(org_file, &serde_json::to_string_pretty(&org).unwrap());
+    let replanned: Value =
+        serde_json::from_str(&stdout(&project.run(&["plan", "--json"]))).unwrap();
+    let saved: Value = serde_json::from_str(&project.read("plan.json")).unwrap();
+    assert_ne!(replanned["licences"], saved["licences"], "the seats moved");
+
+    let applied = project.run(&["apply", "plan.json"]);
+    assert_eq!(code(&applied), 0, "{}", stderr(&applied));
+}

@@ -21,7 +21,7 @@
 //! - Safety limits per destructive class block the plan: it is made and shown with
 //!   what blocks it, and never sent. Unset limits have defaults.
 //! - The seats of every product profile the plan touches are estimated
-//!   ([`licences`]); a plan that takes a profile over its quota is warned about,
+//!   ([`Licence`]); a plan that takes a profile over its quota is warned about,
 //!   and blocked when `settings.limits.max_seats_over_quota` says so.
 
 mod change;
