@@ -8,6 +8,7 @@ mod expiry;
 mod export;
 mod fault_matrix;
 mod hostile_inputs;
+mod licences;
 mod messages;
 mod output;
 mod output_files;

@@ -27,7 +27,8 @@ fn project_with_snapshot() -> Project {
         .iter_mut()
         .find(|g| g["name"] == "Photoshop - Design")
         .expect("the quick start has a Photoshop profile");
-    assert_eq!(photoshop["member_count"], 1);
+    // Kate holds it directly and through Design, five more through Design: each once.
+    assert_eq!(photoshop["member_count"], 6);
     photoshop["license_quota"] = 0.into();
     groups.push(serde_json::json!({
         "name": "<script>alert(1)</script> & co",
@@ -60,7 +61,7 @@ fn the_json_report_counts_the_org_and_its_drift() {
         .iter()
         .find(|p| p["name"] == "Photoshop - Design")
         .unwrap();
-    assert_eq!(photoshop["over_quota"], true, "1 member, quota 0");
+    assert_eq!(photoshop["over_quota"], true, "6 members, quota 0");
     // The drift is the plan's: the same counts `umapi plan` shows.
     let plan = project.run(&["plan", "--snapshot", "org.json", "--json"]);
     let plan: Value = serde_json::from_str(&stdout(&plan)).unwrap();

@@ -371,8 +371,134 @@ impl OrgState {
         }
     }
 
+    /// The product profiles (by index) a user holds through `groups`: those among them, and
+    /// those the user groups among them carry.
+    fn profiles_through<'g>(
+        &self,
+        groups: impl Iterator<Item = &'g String>,
+        inherited: &HashMap<String, &[String]>,
+    ) -> Vec<usize> {
+        let mut held = Vec::new();
+        let mut hold = |name: &str| {
+            if let Some(p) = self
+                .product_profiles
+                .iter()
+                .position(|p| same(&p.name, name))
+                && !held.contains(&p)
+            {
+                held.push(p);
+            }
+        };
+        for g in groups {
+            hold(g);
+            if let Some(carried) = inherited.get(&key(g)) {
+                for p in carried.iter() {
+                    hold(p);
+                }
+            }
+        }
+        held
+    }
+
+    /// Seats used per product profile (by index): the users who hold it directly or
+    /// through a user group that carries it, each counted once. This is the profile's
+    /// `memberCount`.
+    pub fn seats_used(&self) -> Vec<u64> {
+        let inherited = self.inherited_profiles();
+        let mut used = vec![0u64; self.product_profiles.len()];
+        for u in &self.users {
+            for p in self.profiles_through(u.groups.iter(), &inherited) {
+                used[p] += 1;
+            }
+        }
+        used
+    }
+
+    /// The first product profile that `gains` (per user: the user's index, or `None` for a
+    /// user being created, and the groups they join) and `links` (user groups and the
+    /// profiles they start to carry) would take over its licence quota: its name, the
+    /// seats it would use and the quota. Users who already hold a profile directly or
+    /// through another group take no new seat; a profile whose seats do not grow is never
+    /// refused.
+    pub fn over_quota(
+        &self,
+        gains: &[(Option<usize>, Vec<String>)],
+        links: &[(String, Vec<String>)],
+    ) -> Option<(String, u64, u64)> {
+        let inherited = self.inherited_profiles();
+        let mut carried: HashMap<String, Vec<String>> = inherited
+            .iter()
+            .map(|(k, v)| (k.clone(), v.to_vec()))
+            .collect();
+        for (group, profiles) in links {
+            carried
+                .entry(key(group))
+                .or_default()
+                .extend(profiles.iter().cloned());
+        }
+        let after_links: HashMap<String, &[String]> = carried
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_slice()))
+            .collect();
+        // Most adds give no profile with a quota: they need no count.
+        let quota = |p: usize| {
+            self.product_profiles[p]
+                .license_quota
+                .trim()
+                .parse::<u64>()
+                .ok()
+        };
+        let named = gains
+            .iter()
+            .flat_map(|(_, groups)| groups)
+            .chain(links.iter().map(|(group, _)| group));
+        if self
+            .profiles_through(named, &after_links)
+            .into_iter()
+            .all(|p| quota(p).is_none())
+        {
+            return None;
+        }
+        let mut used = self.seats_used();
+        let mut grown: Vec<usize> = Vec::new();
+        let relinked: Vec<String> = links.iter().map(|(g, _)| key(g)).collect();
+        let mut grow = |before: Vec<usize>, after: Vec<usize>| {
+            for p in after.into_iter().filter(|p| !before.contains(p)) {
+                used[p] += 1;
+                grown.push(p);
+            }
+        };
+        for (i, u) in self.users.iter().enumerate() {
+            let joins: Vec<&String> = gains
+                .iter()
+                .filter(|(who, _)| *who == Some(i))
+                .flat_map(|(_, groups)| groups)
+                .collect();
+            if joins.is_empty() && !u.groups.iter().any(|g| relinked.contains(&key(g))) {
+                continue;
+            }
+            grow(
+                self.profiles_through(u.groups.iter(), &inherited),
+                self.profiles_through(u.groups.iter().chain(joins), &after_links),
+            );
+        }
+        for (_, groups) in gains.iter().filter(|(who, _)| who.is_none()) {
+            grow(
+                Vec::new(),
+                self.profiles_through(groups.iter(), &after_links),
+            );
+        }
+        grown.sort_unstable();
+        grown.dedup();
+        grown.into_iter().find_map(|p| {
+            let quota = quota(p)?;
+            (used[p] > quota).then(|| (self.product_profiles[p].name.clone(), used[p], quota))
+        })
+    }
+
     /// Every group in listing order (user groups, product profiles, admin groups), in wire form,
-    /// with member counts of direct memberships.
+    /// with member counts: direct memberships, and for product profiles the seats used
+    /// ([`OrgState::seats_used`]).
     pub fn wire_groups(&self) -> Vec<wire::Group> {
         let mut counts: HashMap<String, u64> = HashMap::new();
         for u in &self.users {
@@ -406,12 +532,15 @@ impl OrgState {
                 license_quota: None,
             });
         }
-        for p in &self.product_profiles {
+        // userCountDescription.md: "The number of users assigned to a configuration": a
+        // user holding the profile through a user group is assigned it too.
+        let seats = self.seats_used();
+        for (p, seats) in self.product_profiles.iter().zip(seats) {
             out.push(wire::Group {
                 group_id: Some(p.group_id),
                 group_name: p.name.clone(),
                 group_type: GroupType::ProductProfile,
-                member_count: count(&p.name),
+                member_count: Some(seats),
                 admin_group_name: admin_of(&p.name),
                 user_group_name: None,
                 product_profile_name: None,

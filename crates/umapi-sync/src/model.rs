@@ -339,7 +339,8 @@ pub enum Off {
 /// Safety limits per destructive class; over a limit, the plan is blocked and
 /// nothing is sent. A limit that is not written has a default: 10 % of the org's
 /// users (at least 5), 25 % of managed memberships (at least 10), 10 % of user
-/// groups (at least 2). Write `off` to switch one off.
+/// groups (at least 2), and `off` for seats over licence quotas (warned about,
+/// never blocked). Write `off` to switch one off.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Limits {
@@ -355,6 +356,12 @@ pub struct Limits {
     /// Default: 10 % of user groups, at least 2.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_group_deletions: Option<Limit>,
+    /// Seats the plan takes beyond product profiles' licence quotas, summed over
+    /// profiles, of the quotas of the profiles the plan adds seats to. A plan that
+    /// does not add seats to a profile never counts it. Default: `off` (a warning
+    /// only); write `0` to block any plan that goes over a quota.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_seats_over_quota: Option<Limit>,
 }
 
 /// The name of a safety limit, as written under `settings.limits` and in `--allow`.
@@ -367,14 +374,17 @@ pub enum LimitName {
     MaxMembershipRemovals,
     /// User groups deleted.
     MaxGroupDeletions,
+    /// Seats taken beyond product profiles' licence quotas.
+    MaxSeatsOverQuota,
 }
 
 impl LimitName {
     /// Every limit, in the order they are checked and shown.
-    pub const ALL: [LimitName; 3] = [
+    pub const ALL: [LimitName; 4] = [
         LimitName::MaxUserRemovals,
         LimitName::MaxMembershipRemovals,
         LimitName::MaxGroupDeletions,
+        LimitName::MaxSeatsOverQuota,
     ];
 
     /// The key under `settings.limits`.
@@ -383,6 +393,7 @@ impl LimitName {
             LimitName::MaxUserRemovals => "max_user_removals",
             LimitName::MaxMembershipRemovals => "max_membership_removals",
             LimitName::MaxGroupDeletions => "max_group_deletions",
+            LimitName::MaxSeatsOverQuota => "max_seats_over_quota",
         }
     }
 
@@ -392,6 +403,7 @@ impl LimitName {
             LimitName::MaxUserRemovals => "users removed from the org",
             LimitName::MaxMembershipRemovals => "memberships removed",
             LimitName::MaxGroupDeletions => "user groups deleted",
+            LimitName::MaxSeatsOverQuota => "seats taken beyond licence quotas",
         }
     }
 
@@ -401,15 +413,25 @@ impl LimitName {
             LimitName::MaxUserRemovals => "users in the org",
             LimitName::MaxMembershipRemovals => "memberships of managed groups",
             LimitName::MaxGroupDeletions => "user groups",
+            LimitName::MaxSeatsOverQuota => "seats in the quotas of the profiles the plan adds to",
         }
     }
 
-    /// The default percentage, when `settings.limits` does not set this limit.
+    /// The default percentage, when `settings.limits` does not set this limit
+    /// (0 for a limit that is off by default, see [`LimitName::off_by_default`]).
     pub fn default_percent(self) -> u64 {
         match self {
             LimitName::MaxUserRemovals | LimitName::MaxGroupDeletions => 10,
             LimitName::MaxMembershipRemovals => 25,
+            LimitName::MaxSeatsOverQuota => 0,
         }
+    }
+
+    /// Whether the limit blocks nothing unless written: seats over a quota are
+    /// warned about by default, since blocking them could stop a plan that
+    /// frees seats elsewhere.
+    pub fn off_by_default(self) -> bool {
+        self == LimitName::MaxSeatsOverQuota
     }
 
     /// The default's floor: a small org may always lose this many, so that
@@ -419,17 +441,24 @@ impl LimitName {
             LimitName::MaxUserRemovals => 5,
             LimitName::MaxMembershipRemovals => 10,
             LimitName::MaxGroupDeletions => 2,
+            LimitName::MaxSeatsOverQuota => 0,
         }
     }
 
     /// What the default allows of `total`: the default percentage rounded down,
     /// but at least the floor.
     pub fn default_allowance(self, total: u64) -> u64 {
+        if self.off_by_default() {
+            return u64::MAX;
+        }
         (total.saturating_mul(self.default_percent()) / 100).max(self.default_floor())
     }
 
     /// The default as words, e.g. `10% (at least 5)`.
     pub fn default_setting(self) -> String {
+        if self.off_by_default() {
+            return "off (warn only)".to_owned();
+        }
         format!(
             "{}% (at least {})",
             self.default_percent(),
@@ -468,6 +497,7 @@ impl Limits {
             LimitName::MaxUserRemovals => self.max_user_removals.as_ref(),
             LimitName::MaxMembershipRemovals => self.max_membership_removals.as_ref(),
             LimitName::MaxGroupDeletions => self.max_group_deletions.as_ref(),
+            LimitName::MaxSeatsOverQuota => self.max_seats_over_quota.as_ref(),
         }
     }
 }

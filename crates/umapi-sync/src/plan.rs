@@ -40,6 +40,11 @@
 //!   empty when there are none.
 //! - `reassert`: `true` for a plan made with `--reassert` (every declared
 //!   write-only value sent); absent otherwise.
+//! - `licences`: the seats of every product profile the plan adds members to or
+//!   removes members from, directly or through a user group that carries it
+//!   ([`crate::planner::Licence`]): `profile`, `quota` (a number or `UNLIMITED`;
+//!   absent when UMAPI reported none), `now` and `after` (estimated). Always
+//!   present; empty when the plan touches no profile.
 //!
 //! A saved plan is applied only if planning again from the same state files, org
 //! and overrides gives the same document, field for field (see
@@ -108,6 +113,10 @@ pub struct Plan {
     /// `user:ada@example.com`; always written, empty for a full plan.
     #[serde(default)]
     pub targets: Vec<crate::planner::PlanTarget>,
+    /// Seats used now and after the plan, for every product profile it touches;
+    /// always written, empty when none.
+    #[serde(default)]
+    pub licences: Vec<crate::planner::Licence>,
 }
 
 /// Where the value of a safety limit came from.

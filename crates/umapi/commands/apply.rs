@@ -226,6 +226,9 @@ fn replan_saved(
     // The list of access ending soon only informs; it may have moved on a day since
     // the plan was saved, while the changes (an expiry included) are still compared.
     derived.expiring = saved.plan.expiring.clone();
+    // The seats only inform too: others change profiles' member counts between plan
+    // and apply without touching what the plan changes.
+    derived.licences = saved.plan.licences.clone();
     if let Err(problems) = saved.plan.check_fresh(snapshot) {
         // Same state files, and nothing left to do: the org was brought there,
         // by this plan or by another apply of the same state files.

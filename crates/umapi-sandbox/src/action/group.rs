@@ -388,6 +388,21 @@ impl Run<'_> {
         if self.test_mode {
             return Ok(());
         }
+        if add {
+            let gains: Vec<(Option<usize>, Vec<String>)> = members
+                .iter()
+                .map(|&i| (Some(i), vec![canonical.clone()]))
+                .collect();
+            let links: Vec<(String, Vec<String>)> = match user_group {
+                Some(_) if !profile_names.is_empty() => {
+                    vec![(canonical.clone(), profile_names.clone())]
+                }
+                _ => Vec::new(),
+            };
+            if let Some(over) = self.state.over_quota(&gains, &links) {
+                return Err(super::validate::quota_exceeded(at, over));
+            }
+        }
         for i in members {
             let groups = &mut self.state.users[i].groups;
             if add && !groups.iter().any(|g| same(g, &canonical)) {

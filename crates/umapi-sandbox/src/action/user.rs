@@ -560,6 +560,12 @@ impl Run<'_> {
                 .collect(),
             Some(_) => Vec::new(),
         };
+        if add
+            && let Some(groups) = &groups
+            && let Some(over) = self.state.over_quota(&[(Some(i), groups.clone())], &[])
+        {
+            return Err(super::validate::quota_exceeded(at, over));
+        }
         let u = &mut self.state.users[i];
         let before = u.groups.len();
         match groups {

@@ -38,6 +38,24 @@ pub(super) fn fail(step: usize, code: &'static str, message: impl Into<String>) 
     }
 }
 
+/// An add that would take a product profile over its licence quota: `(profile, seats it
+/// would use, quota)`. Adobe's error list names no code for it; this is the one it gives
+/// for an add that fails otherwise (ErrorRef.md, error.internal.add: "add: Operation
+/// failed for unknown reason."), and the message says why. Nothing in the step changes.
+pub(super) fn quota_exceeded(at: usize, (profile, seats, quota): (String, u64, u64)) -> StepError {
+    fail(
+        at,
+        QUOTA_EXCEEDED,
+        format!(
+            "License quota exceeded for product profile {profile}: the add needs {seats} \
+             licenses, the quota is {quota}"
+        ),
+    )
+}
+
+/// The code of an add refused for want of a licence (see [`quota_exceeded`]).
+pub const QUOTA_EXCEEDED: &str = "error.internal.add";
+
 /// A protocol rule broken in step `at`, answered with `code`.
 fn broken(at: usize, code: &'static str, violation: Violation) -> StepError {
     fail(at, code, violation.message)

@@ -5,6 +5,7 @@ mod actions;
 mod adobe_rules;
 mod auth;
 mod faults_and_limits;
+mod licence_quota;
 mod python_compat;
 mod queries;
 mod support;

@@ -105,6 +105,7 @@ impl Built {
             reassert: options.reassert,
             expiring: Vec::new(),
             targets: Vec::new(),
+            licences: Vec::new(),
         }
     }
 }

@@ -8,6 +8,7 @@
 use super::PlanOptions;
 use super::change::Decided;
 use super::decide::Built;
+use super::licences::Licence;
 use crate::error::{Diagnostic, Error};
 use crate::model::{DesiredState, LimitName};
 use crate::plan::{Blocked, ChangeKind, LimitSource, Override};
@@ -27,6 +28,7 @@ pub(crate) fn check(
     desired: &DesiredState,
     current: &Snapshot,
     built: &Built,
+    licences: &[Licence],
     options: &PlanOptions,
 ) -> Result<Checked, Error> {
     let user_groups = current
@@ -39,12 +41,23 @@ pub(crate) fn check(
         overrides: Vec::new(),
     };
     for name in LimitName::ALL {
-        let affected = affected(name, &built.changes.0);
-        let planned = affected.len() as u64;
+        let (affected, planned) = match name {
+            LimitName::MaxSeatsOverQuota => over_quota(licences),
+            _ => {
+                let affected = affected(name, &built.changes.0);
+                let planned = affected.len() as u64;
+                (affected, planned)
+            }
+        };
         let total = match name {
             LimitName::MaxUserRemovals => current.users.len() as u64,
             LimitName::MaxMembershipRemovals => built.managed_memberships,
             LimitName::MaxGroupDeletions => user_groups,
+            LimitName::MaxSeatsOverQuota => licences
+                .iter()
+                .filter(|l| l.after > l.now)
+                .filter_map(|l| l.quota.and_then(crate::snapshot::LicenseQuota::seats))
+                .sum(),
         };
         let written = desired.settings.limits.get(name);
         let (setting, default_allowed) = match written {
@@ -96,6 +109,25 @@ fn allowance(name: LimitName, limit: &crate::model::Limit, total: u64) -> Result
             hint: Some("write a number like 3, a percentage like \"5%\", or off".into()),
         }])
     })
+}
+
+/// The profiles the plan takes over their quotas (`Photoshop (2 over 20)`), and
+/// the seats it takes beyond them.
+fn over_quota(licences: &[Licence]) -> (Vec<String>, u64) {
+    let over: Vec<&Licence> = licences.iter().filter(|l| l.over_by() > 0).collect();
+    let affected = over
+        .iter()
+        .map(|l| {
+            let quota = l.quota.and_then(crate::snapshot::LicenseQuota::seats);
+            format!(
+                "{} ({} over {})",
+                l.profile,
+                l.over_by(),
+                quota.unwrap_or(0)
+            )
+        })
+        .collect();
+    (affected, over.iter().map(|l| l.over_by()).sum())
 }
 
 /// The objects a destructive class touches, in plan order: one per change.

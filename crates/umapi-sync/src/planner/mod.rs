@@ -20,12 +20,16 @@
 //!   them on `reassert`. Sending them does not count as a change.
 //! - Safety limits per destructive class block the plan: it is made and shown with
 //!   what blocks it, and never sent. Unset limits have defaults.
+//! - The seats of every product profile the plan touches are estimated
+//!   ([`Licence`]); a plan that takes a profile over its quota is warned about,
+//!   and blocked when `settings.limits.max_seats_over_quota` says so.
 
 mod change;
 mod cover;
 mod decide;
 mod finish;
 mod hash;
+mod licences;
 mod limits;
 mod pack;
 mod targets;
@@ -38,6 +42,7 @@ use crate::written::Written;
 use umapi_core::rate::RateLimits;
 
 pub use hash::desired_state_hash;
+pub use licences::Licence;
 pub use limits::AFFECTED_SHOWN;
 pub use pack::{MAX_ENTRIES_PER_REQUEST, MAX_NAMES_PER_LIST, MAX_STEPS_PER_ENTRY, Packing};
 pub use targets::PlanTarget;
@@ -99,8 +104,13 @@ pub fn plan(
             &options.targets,
         );
     }
-    let checked = limits::check(on_the_day, current, &built, options)?;
+    let licences = licences::estimate(on_the_day, current, &built.changes.0);
+    built
+        .warnings
+        .extend(licences.iter().filter_map(Licence::warning));
+    let checked = limits::check(on_the_day, current, &built, &licences, options)?;
     let mut plan = built.finish(desired, current, options, checked);
+    plan.licences = licences;
     plan.targets = options.targets.clone();
     crate::provenance::attach(
         &mut plan,

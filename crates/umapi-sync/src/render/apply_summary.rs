@@ -162,7 +162,14 @@ pub fn failure_line(plan: &Plan, failure: &ChangeResult) -> String {
         Some(message) if !message.is_empty() => format!("{what}: {code}: {message}"),
         _ => format!("{what}: {code}"),
     };
-    match crate::apply::error_hint(code) {
+    let seat_hint = || {
+        let change = plan.changes.get(failure.change as usize)?;
+        super::licences::refused_seat_hint(plan, change, failure.message.as_deref()?)
+    };
+    match crate::apply::error_hint(code)
+        .map(str::to_owned)
+        .or_else(seat_hint)
+    {
         Some(hint) => format!("{line} ({hint})"),
         None => line,
     }

@@ -224,6 +224,25 @@ pub fn markdown_for(plan: &Plan, config: Option<&str>, umapi: &str) -> String {
         .map(|e| escape(&e.to_string()))
         .collect();
     callout(&mut head, "NOTE", "Access ending soon", &expiring);
+    if !plan.licences.is_empty() {
+        let _ = writeln!(
+            head,
+            "**Licences** (seats used now → after this plan, of the quota):\n\n\
+             | Product profile | Now | After | Quota | |\n|---|---:|---:|---:|---|"
+        );
+        for licence in &plan.licences {
+            let _ = writeln!(
+                head,
+                "| {} | {} | {} | {} | {} |",
+                escape(&licence.profile),
+                licence.now,
+                licence.after,
+                super::licences::quota_text(licence),
+                super::licences::note(licence).unwrap_or_default()
+            );
+        }
+        head.push('\n');
+    }
 
     let mut tail = String::new();
     if !plan.not_verifiable.is_empty() {

@@ -11,6 +11,7 @@ mod apply_summary;
 mod audit_html;
 mod audit_markdown;
 mod blocks;
+mod licences;
 mod markdown;
 mod text;
 mod why;

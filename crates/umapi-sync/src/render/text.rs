@@ -278,6 +278,21 @@ fn render(plan: &Plan, color: bool, header: &str, umapi: &str) -> String {
             out.push('\n');
         }
     }
+    if !plan.licences.is_empty() {
+        let _ = writeln!(
+            out,
+            "Licences (seats used now -> after this plan, of the quota):"
+        );
+        for line in super::licences::licence_lines(plan) {
+            let line = if line.contains("OVER QUOTA") {
+                style.paint(YELLOW, &line)
+            } else {
+                line
+            };
+            let _ = writeln!(out, "  {line}");
+        }
+        out.push('\n');
+    }
     if !plan.warnings.is_empty() {
         let _ = writeln!(
             out,

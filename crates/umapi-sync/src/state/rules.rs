@@ -479,6 +479,10 @@ pub(crate) fn check_settings(
             &settings.limits.max_membership_removals,
         ),
         ("max_group_deletions", &settings.limits.max_group_deletions),
+        (
+            "max_seats_over_quota",
+            &settings.limits.max_seats_over_quota,
+        ),
     ] {
         if let Some(Limit::Percent(text)) = limit
             && parse_percent(text).is_none()

@@ -8,6 +8,7 @@ mod planner_expiry;
 mod planner_fixture;
 mod planner_identity;
 mod planner_keys;
+mod planner_licences;
 mod planner_properties;
 mod planner_provenance;
 mod planner_rules;

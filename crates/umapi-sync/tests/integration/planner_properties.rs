@@ -322,6 +322,7 @@ impl World {
                 max_user_removals: Some(Limit::Off(Off::Off)),
                 max_membership_removals: Some(Limit::Off(Off::Off)),
                 max_group_deletions: Some(Limit::Off(Off::Off)),
+                max_seats_over_quota: None,
             },
             ..Settings::default()
         }
@@ -728,6 +729,7 @@ proptest! {
                     LimitName::MaxUserRemovals => limited.settings.limits.max_user_removals = limit,
                     LimitName::MaxMembershipRemovals => limited.settings.limits.max_membership_removals = limit,
                     LimitName::MaxGroupDeletions => limited.settings.limits.max_group_deletions = limit,
+                    LimitName::MaxSeatsOverQuota => limited.settings.limits.max_seats_over_quota = limit,
                 }
                 let p = plan(&limited, &snapshot, &options).map_err(|e| TestCaseError::fail(e.to_string()))?;
                 prop_assert!(same_plan(&p), "a limit changes nothing but `blocked`");

@@ -27,7 +27,13 @@ async fn sandbox() -> SandboxHandle {
         group_page_size: 4,
         ..SandboxConfig::default()
     };
-    Sandbox::start(config, generate::org(&SPEC)).await.unwrap()
+    // Convergence, not licences: a generated org's small quotas would refuse the adds
+    // (quotas have tests of their own, in planner_licences).
+    let mut org = generate::org(&SPEC);
+    for profile in &mut org.product_profiles {
+        profile.license_quota = "UNLIMITED".into();
+    }
+    Sandbox::start(config, org).await.unwrap()
 }
 
 fn connect(sandbox: &SandboxHandle) -> Connection {

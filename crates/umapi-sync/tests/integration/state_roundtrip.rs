@@ -136,6 +136,7 @@ fn settings() -> impl Strategy<Value = Option<Settings>> {
                         max_user_removals: limits.0,
                         max_membership_removals: limits.1,
                         max_group_deletions: limits.2,
+                        max_seats_over_quota: None,
                     },
                     // Policies are checked after loading, so they have tests of their own.
                     policy: Default::default(),
