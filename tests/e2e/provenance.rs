@@ -88,6 +88,35 @@ fn why_offline_shows_each_membership_and_its_line() {
 }
 
 #[test]
+fn why_gives_nothing_through_a_user_group_whose_membership_ended() {
+    let project = with_expiries();
+    // Radia's Engineering membership ended on 2026-02-01; Engineering is linked to
+    // "All Apps - Engineering", which she therefore no longer gets through it.
+    let (status, out, err) = why(&project, &["radia.perlman@example.com", "--format", "json"]);
+    assert_eq!(status, 0, "{err}");
+    let why: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let memberships = why["declared"]["memberships"].as_array().unwrap();
+    let engineering = memberships
+        .iter()
+        .find(|m| m["group"] == "Engineering")
+        .expect("the ended membership is still listed");
+    assert_eq!(engineering["until"]["passed"], true);
+    assert!(
+        memberships
+            .iter()
+            .all(|m| m["group"] != "All Apps - Engineering"),
+        "{out}"
+    );
+    // Before the day, the profile comes through the group.
+    let output = project
+        .umapi(&["why", "radia.perlman@example.com", "--format", "json"])
+        .env("UMAPI_TODAY", "2026-01-15")
+        .output()
+        .unwrap();
+    assert!(stdout(&output).contains("All Apps - Engineering"));
+}
+
+#[test]
 fn why_finds_a_user_by_an_earlier_name() {
     let project = Project::example("quickstart");
     let (status, out, err) = why(&project, &["kate.smith@example.com"]);

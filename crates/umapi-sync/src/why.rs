@@ -291,10 +291,14 @@ fn declared(
             through: Vec::new(),
         });
     }
-    // Product profiles linked to the user's groups come through them.
+    // Product profiles linked to the user's groups come through them, while the
+    // membership of the group lasts.
     let groups: Vec<String> = memberships
         .iter()
-        .filter(|membership| membership.group_kind == GroupKind::UserGroup)
+        .filter(|membership| {
+            membership.group_kind == GroupKind::UserGroup
+                && !membership.until.as_ref().is_some_and(|until| until.passed)
+        })
         .map(|membership| membership.group.clone())
         .collect();
     for group_name in groups {
