@@ -65,13 +65,19 @@ pub struct UserKey(UserKeyRef<'static>);
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct UserKeyRef<'a>(Key<'a>);
 
+// A key by username is boxed: such keys are rare, and the box keeps a key the size
+// of the one string it holds for the usual key by email (large orgs keep millions of
+// them in look-up maps). Ordering, equality and hashing look through the box.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 enum Key<'a> {
     Email(Cow<'a, str>),
-    Username {
-        username: Cow<'a, str>,
-        domain: Cow<'a, str>,
-    },
+    Username(Box<UsernameKey<'a>>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct UsernameKey<'a> {
+    username: Cow<'a, str>,
+    domain: Cow<'a, str>,
 }
 
 impl<'a> UserKeyRef<'a> {
@@ -87,10 +93,10 @@ impl<'a> UserKeyRef<'a> {
         if is_email_shaped(username) {
             return UserKeyRef::email(username);
         }
-        UserKeyRef(Key::Username {
+        UserKeyRef(Key::Username(Box::new(UsernameKey {
             username: normalized(username),
             domain: normalized(domain),
-        })
+        })))
     }
 
     /// See [`UserKey::of`].
@@ -143,10 +149,10 @@ impl<'a> UserKeyRef<'a> {
         let owned = |text: Cow<'a, str>| -> Cow<'static, str> { Cow::Owned(text.into_owned()) };
         UserKey(UserKeyRef(match self.0 {
             Key::Email(email) => Key::Email(owned(email)),
-            Key::Username { username, domain } => Key::Username {
-                username: owned(username),
-                domain: owned(domain),
-            },
+            Key::Username(key) => Key::Username(Box::new(UsernameKey {
+                username: owned(key.username),
+                domain: owned(key.domain),
+            })),
         }))
     }
 
@@ -154,7 +160,7 @@ impl<'a> UserKeyRef<'a> {
     pub fn as_email(&self) -> Option<&str> {
         match &self.0 {
             Key::Email(e) => Some(e),
-            Key::Username { .. } => None,
+            Key::Username(_) => None,
         }
     }
 
@@ -162,7 +168,7 @@ impl<'a> UserKeyRef<'a> {
     pub fn as_username(&self) -> Option<(&str, &str)> {
         match &self.0 {
             Key::Email(_) => None,
-            Key::Username { username, domain } => Some((username, domain)),
+            Key::Username(key) => Some((&key.username, &key.domain)),
         }
     }
 
@@ -170,7 +176,7 @@ impl<'a> UserKeyRef<'a> {
     pub fn to_request(&self) -> (&str, Option<&str>) {
         match &self.0 {
             Key::Email(e) => (e, None),
-            Key::Username { username, domain } => (username, Some(domain)),
+            Key::Username(key) => (&key.username, Some(&key.domain)),
         }
     }
 }
@@ -273,7 +279,7 @@ impl std::fmt::Display for UserKeyRef<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.0 {
             Key::Email(e) => f.write_str(e),
-            Key::Username { username, domain } => write!(f, "{username} ({domain})"),
+            Key::Username(key) => write!(f, "{} ({})", key.username, key.domain),
         }
     }
 }
@@ -303,6 +309,13 @@ impl<'de> Deserialize<'de> for UserKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_key_costs_no_more_than_the_string_it_holds() {
+        // Planning a large org keeps a key per user in several look-up maps.
+        assert_eq!(size_of::<UserKey>(), size_of::<String>());
+        assert_eq!(size_of::<UserKeyRef<'_>>(), size_of::<String>());
+    }
 
     #[test]
     fn emails_differing_in_case_or_normal_form_are_one_user() {
