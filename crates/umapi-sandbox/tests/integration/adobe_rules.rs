@@ -45,14 +45,7 @@ fn org() -> OrgState {
 }
 
 async fn app() -> App {
-    App::new(
-        SandboxConfig {
-            shuffle_entries: false,
-            ..Default::default()
-        },
-        org(),
-    )
-    .await
+    App::in_order(org()).await
 }
 
 fn groups_of(state: &OrgState, id: &str) -> Vec<String> {

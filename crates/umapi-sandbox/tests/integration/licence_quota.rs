@@ -7,7 +7,7 @@
 //! with that code and a message that names the profile and its quota.
 
 use serde_json::{Value, json};
-use umapi_sandbox::{OrgState, SandboxConfig};
+use umapi_sandbox::OrgState;
 
 use crate::support::{App, ORG, small_org, user};
 
@@ -22,14 +22,7 @@ fn org() -> OrgState {
 }
 
 async fn app() -> App {
-    App::new(
-        SandboxConfig {
-            shuffle_entries: false,
-            ..Default::default()
-        },
-        org(),
-    )
-    .await
+    App::in_order(org()).await
 }
 
 fn errors(body: &Value) -> Vec<(u64, String, String)> {

@@ -71,6 +71,19 @@ pub struct App {
 }
 
 impl App {
+    /// The sandbox with its defaults, except that it runs a request's entries in the
+    /// order sent, so a test can tell which entry a result belongs to.
+    pub async fn in_order(org: OrgState) -> App {
+        App::new(
+            SandboxConfig {
+                shuffle_entries: false,
+                ..Default::default()
+            },
+            org,
+        )
+        .await
+    }
+
     pub async fn new(config: SandboxConfig, org: OrgState) -> App {
         let shared = SharedState::new(config, org);
         let router = router(shared.clone());
