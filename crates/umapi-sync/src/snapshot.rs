@@ -31,6 +31,15 @@ pub struct Snapshot {
     pub groups: Vec<SnapshotGroup>,
 }
 
+/// A user as an action entry names it (`user`, and `domain` for a username that is
+/// not an email), as messages show it: `username (domain)`, or the email.
+pub fn display_target(user: &str, domain: Option<&str>) -> String {
+    match domain {
+        Some(domain) => format!("{user} ({domain})"),
+        None => user.to_owned(),
+    }
+}
+
 /// A user of the org.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SnapshotUser {
@@ -278,6 +287,12 @@ impl SnapshotUser {
             (None, Some(username)) => (username.to_string(), None),
             (None, None) => (String::new(), None),
         }
+    }
+
+    /// [`SnapshotUser::target`] as messages show it: `username (domain)`, or the email.
+    pub fn display_target(&self) -> String {
+        let (user, domain) = self.target();
+        display_target(&user, domain.as_deref())
     }
 
     /// Converts a user from a UMAPI listing; memberships are sorted.

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use umapi_core::wire::{GroupType, IdentityType};
 
 use crate::model::Policy;
-use crate::snapshot::{Snapshot, SnapshotUser};
+use crate::snapshot::Snapshot;
 
 /// One way the org breaks a rule of `settings.policy`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,13 +47,6 @@ fn finding(rule: &str, subject: String, message: String) -> PolicyFinding {
     }
 }
 
-fn subject(user: &SnapshotUser) -> String {
-    match user.target() {
-        (user, Some(domain)) => format!("{user} ({domain})"),
-        (user, None) => user,
-    }
-}
-
 fn email_domains(policy: &Policy, snapshot: &Snapshot, found: &mut Vec<PolicyFinding>) {
     for user in &snapshot.users {
         let Some(email) = user.email.as_deref() else {
@@ -65,7 +58,7 @@ fn email_domains(policy: &Policy, snapshot: &Snapshot, found: &mut Vec<PolicyFin
         };
         found.push(finding(
             "email_domains",
-            subject(user),
+            user.display_target(),
             format!(
                 "a {} user in `{domain}`; the policy allows {}",
                 user.identity_type,
@@ -123,7 +116,7 @@ fn no_adobe_ids(policy: &Policy, snapshot: &Snapshot, found: &mut Vec<PolicyFind
             if let Some(group) = user.groups.iter().find(|g| g.eq_ignore_ascii_case(closed)) {
                 found.push(finding(
                     "no_adobe_ids",
-                    subject(user),
+                    user.display_target(),
                     format!("an Adobe ID in `{group}`, which the policy closes to Adobe IDs"),
                 ));
             }
@@ -146,7 +139,7 @@ fn every_user_in_a_user_group(snapshot: &Snapshot, found: &mut Vec<PolicyFinding
         {
             found.push(finding(
                 "every_user_in_a_user_group",
-                subject(user),
+                user.display_target(),
                 "in no user group".to_owned(),
             ));
         }
@@ -159,7 +152,7 @@ mod tests {
 
     use super::*;
     use crate::model::EmailDomains;
-    use crate::snapshot::SnapshotGroup;
+    use crate::snapshot::{SnapshotGroup, SnapshotUser};
 
     fn user(email: &str, identity_type: IdentityType, groups: &[&str]) -> SnapshotUser {
         SnapshotUser {

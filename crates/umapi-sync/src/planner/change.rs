@@ -76,10 +76,7 @@ impl UserTarget {
     }
 
     pub(crate) fn display(&self) -> String {
-        let name = match &self.domain {
-            Some(domain) => format!("{} ({domain})", self.user),
-            None => self.user.clone(),
-        };
+        let name = crate::snapshot::display_target(&self.user, self.domain.as_deref());
         if self.use_adobe_id {
             format!("{name} (Adobe ID)")
         } else {

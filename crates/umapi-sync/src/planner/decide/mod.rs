@@ -95,13 +95,6 @@ fn lower(s: &str) -> String {
 /// A user's keys (see [`UserKeyRef::aliases`]).
 type Aliases<'s> = [Option<UserKeyRef<'s>>; 2];
 
-fn display_user(user: &str, domain: Option<&str>) -> String {
-    match domain {
-        Some(domain) => format!("{user} ({domain})"),
-        None => user.to_string(),
-    }
-}
-
 /// How requests name an existing user; `shared` when another account of the org
 /// answers to the same name (its email or email-form username).
 fn target_of_current(user: &SnapshotUser, shared: bool) -> UserTarget {

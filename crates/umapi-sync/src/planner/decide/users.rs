@@ -7,8 +7,8 @@ use umapi_core::protocol::is_email_shaped;
 use umapi_core::wire::{CreateUser, GroupType, IdentityType, IfAlreadyExists, UserStep};
 
 use super::{
-    Builder, Built, Create, Decisions, Delete, Leave, UserDecision, Wanted, difference,
-    display_user, lower, new_target, target_of_current,
+    Builder, Built, Create, Decisions, Delete, Leave, UserDecision, Wanted, difference, lower,
+    new_target, target_of_current,
 };
 use crate::error::{Diagnostic, Error};
 use crate::model::{UnlistedGroups, UnlistedUsers};
@@ -124,7 +124,7 @@ impl<'a> Builder<'a> {
                     if !admin_roles.is_empty() {
                         self.warnings.push(format!(
                             "{} is not declared but holds admin roles ({}); it stays in the org (declare or exclude it, or remove the roles first)",
-                            display_user(&user.target().0, user.target().1.as_deref()),
+                            user.display_target(),
                             admin_roles.join(", ")
                         ));
                         continue;
@@ -134,7 +134,7 @@ impl<'a> Builder<'a> {
                         delete = false;
                         self.warnings.push(format!(
                             "{} is an Adobe ID: it is removed from the org, but its account belongs to the user and cannot be deleted",
-                            display_user(&user.target().0, user.target().1.as_deref()),
+                            user.display_target(),
                         ));
                     }
                     out.users.push(UserDecision {
@@ -178,7 +178,7 @@ impl<'a> Builder<'a> {
                     if w.spec.is_some() {
                         self.warnings.push(format!(
                             "{} is declared but excluded by settings.exclude; it is not touched",
-                            display_user(&user.target().0, user.target().1.as_deref())
+                            user.display_target()
                         ));
                     }
                     return;
@@ -189,10 +189,7 @@ impl<'a> Builder<'a> {
                     current: Some(current),
                     ..UserDecision::default()
                 };
-                let shown = || {
-                    let (name, domain) = user.target();
-                    display_user(&name, domain.as_deref())
-                };
+                let shown = || user.display_target();
                 if let Some(spec) = w.spec {
                     if user.identity_type != IdentityType::Unknown
                         && user.identity_type != w.identity_type
