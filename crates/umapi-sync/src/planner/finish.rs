@@ -3,9 +3,7 @@
 
 use super::PlanOptions;
 use super::decide::Built;
-use super::hash::desired_state_hash;
 use super::pack::pack;
-use crate::model::DesiredState;
 use crate::plan::{
     Change, ChangeKind, Estimate, GroupPrecondition, PLAN_FORMAT_VERSION, Plan, Preconditions,
     Summary, UserFacts, UserPrecondition,
@@ -47,7 +45,7 @@ fn summarize<'c>(changes: impl Iterator<Item = &'c ChangeKind>) -> Summary {
 impl Built {
     pub(crate) fn finish(
         self,
-        desired: &DesiredState,
+        desired_state_hash: String,
         current: &Snapshot,
         options: &PlanOptions,
         checked: super::limits::Checked,
@@ -86,7 +84,7 @@ impl Built {
         Plan {
             format_version: PLAN_FORMAT_VERSION,
             org_id: current.org_id.clone(),
-            desired_state_hash: desired_state_hash(desired),
+            desired_state_hash,
             summary,
             changes,
             warnings: self.warnings,

@@ -88,6 +88,24 @@ pub fn plan(
     current: &Snapshot,
     options: &PlanOptions,
 ) -> Result<Plan, Error> {
+    // The fingerprint is a pass over the whole desired state that nothing else
+    // waits for: at a million users it takes as long as a fifth of the planning,
+    // so it runs beside it.
+    std::thread::scope(|scope| {
+        let hash = scope.spawn(|| desired_state_hash(desired));
+        plan_changes(desired, current, options, || {
+            hash.join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        })
+    })
+}
+
+fn plan_changes(
+    desired: &DesiredState,
+    current: &Snapshot,
+    options: &PlanOptions,
+    desired_state_hash: impl FnOnce() -> String,
+) -> Result<Plan, Error> {
     let expired = options
         .today
         .and_then(|today| crate::expiry::expire(desired, today));
@@ -109,7 +127,7 @@ pub fn plan(
         .warnings
         .extend(licences.iter().filter_map(Licence::warning));
     let checked = limits::check(on_the_day, current, &built, &licences, options)?;
-    let mut plan = built.finish(desired, current, options, checked);
+    let mut plan = built.finish(desired_state_hash(), current, options, checked);
     plan.licences = licences;
     plan.targets = options.targets.clone();
     crate::provenance::attach(

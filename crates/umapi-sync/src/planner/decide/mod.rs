@@ -14,6 +14,7 @@ use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 
 use regex::{Regex, RegexBuilder};
+use rustc_hash::FxHashMap;
 use umapi_core::identity::{UserKey, UserKeyRef, normalized};
 use umapi_core::protocol::is_email_shaped;
 use umapi_core::wire::{IdentityType, UserStep};
@@ -204,9 +205,11 @@ impl<'a> Builder<'a> {
         let settings = &desired.settings;
 
         // Current users by every key.
-        let mut current_lookup: HashMap<UserKeyRef<'a>, u32> =
-            HashMap::with_capacity(snapshot.users.len() * 2);
-        let mut shared_aliases: HashMap<UserKeyRef<'a>, Vec<u32>> = HashMap::new();
+        // Millions of keys at a million users: the fast hash, not SipHash (a
+        // collision only costs time, and these keys come from the admin's own org).
+        let mut current_lookup: FxHashMap<UserKeyRef<'a>, u32> =
+            FxHashMap::with_capacity_and_hasher(snapshot.users.len() * 2, Default::default());
+        let mut shared_aliases: FxHashMap<UserKeyRef<'a>, Vec<u32>> = FxHashMap::default();
         for (index, user) in snapshot.users.iter().enumerate() {
             for alias in UserKeyRef::aliases(
                 user.email.as_deref(),
@@ -237,9 +240,9 @@ impl<'a> Builder<'a> {
         // Desired users, by every key and by the bare username a `members:` list may
         // use for them.
         let mut wanted: Vec<Wanted<'a>> = Vec::with_capacity(desired.users.len());
-        let mut wanted_lookup: HashMap<UserKeyRef<'a>, u32> =
-            HashMap::with_capacity(desired.users.len() * 2);
-        let mut wanted_by_username: HashMap<Cow<'a, str>, u32> = HashMap::new();
+        let mut wanted_lookup: FxHashMap<UserKeyRef<'a>, u32> =
+            FxHashMap::with_capacity_and_hasher(desired.users.len() * 2, Default::default());
+        let mut wanted_by_username: FxHashMap<Cow<'a, str>, u32> = FxHashMap::default();
         for spec in &desired.users {
             let index = wanted.len() as u32;
             let keys = UserKeyRef::aliases(
@@ -269,7 +272,7 @@ impl<'a> Builder<'a> {
         }
 
         // Memberships declared on users… (names are nearly always spelled as declared)
-        let declared_exact: HashMap<&str, u32> = desired
+        let declared_exact: FxHashMap<&str, u32> = desired
             .groups
             .iter()
             .map(|g| &g.name)
