@@ -88,9 +88,8 @@ pub fn plan(
     current: &Snapshot,
     options: &PlanOptions,
 ) -> Result<Plan, Error> {
-    // The fingerprint is a pass over the whole desired state that nothing else
-    // waits for: at a million users it takes as long as a fifth of the planning,
-    // so it runs beside it.
+    // The fingerprint serialises the whole desired state, and nothing else waits
+    // for it: it runs beside the planning, on the second core.
     std::thread::scope(|scope| {
         let hash = scope.spawn(|| desired_state_hash(desired));
         plan_changes(desired, current, options, || {
