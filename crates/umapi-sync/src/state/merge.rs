@@ -13,7 +13,7 @@ use super::{ExternalSettings, Source};
 use crate::error::Diagnostic;
 use crate::model::{DesiredState, Location, Settings, UnlistedUsers, UserSpec};
 use crate::yaml::{self, Step};
-use umapi_core::identity::{UserKey, UserKeyRef, normalized};
+use umapi_core::identity::{UserKeyRef, normalized};
 
 /// What kind of thing a managed name is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,9 +62,19 @@ pub(crate) fn merge(
 ) -> (DesiredState, Vec<Diagnostic>) {
     let (mut state, found) = check_all(&sources, external, complete);
     // The checks are done: the files' contents move into the state, uncopied.
-    for source in sources {
-        let content = source.content;
-        state.users.extend(content.users);
+    state
+        .users
+        .reserve_exact(sources.iter().map(|s| s.content.users.len()).sum());
+    for mut source in sources {
+        let content = std::mem::take(&mut source.content);
+        let origins = (0..).map(|index| source.user_origin(index));
+        state.users.extend(
+            content
+                .users
+                .into_iter()
+                .zip(origins)
+                .map(|(user, origin)| UserSpec { origin, ..user }),
+        );
         state.groups.extend(content.groups);
         state.profiles.extend(content.profiles);
         state.admin_groups.extend(content.admin_groups);
@@ -200,12 +210,14 @@ pub(super) fn check_all(
     // positions are made only for the origins and for problems: in a large org both
     // would otherwise cost allocations per user.
     let mut identities: FxHashMap<UserKeyRef<'_>, usize> = FxHashMap::default();
-    let mut user_origins: Vec<(usize, &Source<'_>, usize)> = Vec::new();
-    let mut origins: Vec<(UserKey, Location)> = Vec::new();
+    let count = sources.iter().map(|s| s.content.users.len()).sum();
+    let mut user_origins: Vec<(usize, &Source<'_>, usize)> = Vec::with_capacity(count);
+    users.reserve_exact(count);
+    identities.reserve(count);
     for source in sources {
         for (index, user) in source.content.users.iter().enumerate() {
             let user_index = users.len();
-            let location = source.location(&[Step::Key("users"), Step::Index(index)]);
+            let location = || source.location(&[Step::Key("users"), Step::Index(index)]);
             let mut duplicate = false;
             for identity in user.identities() {
                 if let Some(&first) = identities.get(&identity) {
@@ -214,7 +226,7 @@ pub(super) fn check_all(
                         let first =
                             first_source.location(&[Step::Key("users"), Step::Index(first_index)]);
                         found.push(problem(
-                            location.clone(),
+                            location(),
                             format!(
                                 "user `{}` is defined twice: here and at {first}",
                                 user.display_identity()
@@ -227,16 +239,10 @@ pub(super) fn check_all(
                     identities.insert(identity, user_index);
                 }
             }
-            origins.push((user.key(), location));
             users.push(user);
             user_origins.push((user_index, source, index));
         }
     }
-    // The first declaration of a key is its origin; `BTreeMap::from_iter` keeps the
-    // last of equal keys, so later ones are dropped first (the sort is stable).
-    origins.sort_by(|a, b| a.0.cmp(&b.0));
-    origins.dedup_by(|later, earlier| later.0 == earlier.0);
-    state.user_origins = origins.into_iter().collect();
     let user_at = |user_index: usize| {
         let (_, source, index) = user_origins[user_index];
         source.location(&[Step::Key("users"), Step::Index(index)])
