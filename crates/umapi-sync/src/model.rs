@@ -748,39 +748,100 @@ pub struct DesiredState {
 }
 
 /// Every key the users can be named by ([`UserSpec::identities`]) → index into the
-/// users. Only a hash of each key is kept, beside the index, sorted: the keys are
-/// the users' own, compared on look-up, so a million users' keys are not copied
-/// (a map of owned keys took about 100 bytes per user).
+/// users. Only a hash of each key is kept, beside the index, sorted, with where
+/// each range of leading hash bits starts: the keys are the users' own, compared
+/// on look-up, so a million users' keys are not copied (a map of owned keys took
+/// about 100 bytes per user, a hash map of borrowed keys about 60).
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct IdentityIndex(Vec<(u64, usize)>);
+pub struct IdentityIndex {
+    /// `(hash of a key, index of its user)`, by hash, users in order within a hash.
+    entries: Vec<(u64, usize)>,
+    /// Where the entries whose hash starts with each `bits` bits start (and, last,
+    /// the end): a look-up reads one short range.
+    starts: Vec<u32>,
+    bits: u32,
+}
 
 impl IdentityIndex {
-    /// The index of `users`. Of users sharing a key, the first is found.
-    pub fn of(users: &[UserSpec]) -> Self {
+    /// The index of `users`. Of users sharing a key, the first is found. At most
+    /// `u32::MAX` keys.
+    pub fn of<'u>(users: impl ExactSizeIterator<Item = &'u UserSpec>) -> Self {
         let mut entries: Vec<(u64, usize)> = Vec::with_capacity(users.len());
-        for (index, user) in users.iter().enumerate() {
+        for (index, user) in users.enumerate() {
             entries.extend(user.identities().map(|key| (key_hash(&key), index)));
         }
         // Stable: users with the same hash stay in their order.
         entries.sort_by_key(|&(hash, _)| hash);
         entries.shrink_to_fit();
-        IdentityIndex(entries)
+        // About one key per range.
+        let bits = entries.len().max(1).ilog2();
+        let mut starts = Vec::with_capacity((1 << bits) + 1);
+        let mut at = 0;
+        for range in 0..=1u64 << bits {
+            while at < entries.len() && range_of(entries[at].0, bits) < range {
+                at += 1;
+            }
+            starts.push(u32::try_from(at).unwrap_or(u32::MAX));
+        }
+        IdentityIndex {
+            entries,
+            starts,
+            bits,
+        }
     }
 
-    /// The index into `users` (those the index was made of) of the user named by `key`.
-    pub fn find(&self, users: &[UserSpec], key: &UserKeyRef<'_>) -> Option<usize> {
+    /// The index of the first user named by `key`; `user` gives the user at an index
+    /// of the users the index was made of.
+    pub fn find<'u>(
+        &self,
+        user: impl Fn(usize) -> &'u UserSpec,
+        key: &UserKeyRef<'_>,
+    ) -> Option<usize> {
         let hash = key_hash(key);
-        let start = self.0.partition_point(|&(entry, _)| entry < hash);
-        self.0[start..]
+        let range = usize::try_from(range_of(hash, self.bits)).ok()?;
+        let (start, end) = (*self.starts.get(range)?, *self.starts.get(range + 1)?);
+        self.entries[start as usize..end as usize]
             .iter()
-            .take_while(|&&(entry, _)| entry == hash)
+            .filter(|&&(entry, _)| entry == hash)
             .map(|&(_, index)| index)
-            .find(|&index| {
-                users
-                    .get(index)
-                    .is_some_and(|user| user.identities().any(|own| own == *key))
-            })
+            .find(|&index| user(index).identities().any(|own| own == *key))
     }
+
+    /// Each user that shares a key with an earlier user, with the first user it
+    /// shares a key with (by the user's first shared key, in
+    /// [`UserSpec::identities`] order); by user.
+    pub fn duplicates<'u>(&self, user: impl Fn(usize) -> &'u UserSpec) -> Vec<(usize, usize)> {
+        // (later user, position of the key among its identities, first user)
+        let mut found: Vec<(usize, usize, usize)> = Vec::new();
+        for run in self.entries.chunk_by(|a, b| a.0 == b.0) {
+            // A hash shared by several keys: nearly always one user's key, written
+            // again by a later user.
+            for (later, &(hash, index)) in run.iter().enumerate().skip(1) {
+                for (position, key) in user(index).identities().enumerate() {
+                    if key_hash(&key) != hash {
+                        continue;
+                    }
+                    let first = run[..later].iter().map(|&(_, first)| first).find(|&first| {
+                        first != index && user(first).identities().any(|own| own == key)
+                    });
+                    if let Some(first) = first {
+                        found.push((index, position, first));
+                    }
+                }
+            }
+        }
+        found.sort_unstable();
+        found.dedup_by_key(|&mut (later, _, _)| later);
+        found
+            .into_iter()
+            .map(|(later, _, first)| (later, first))
+            .collect()
+    }
+}
+
+/// The range of leading `bits` bits of `hash`.
+fn range_of(hash: u64, bits: u32) -> u64 {
+    hash.checked_shr(64 - bits).unwrap_or(0)
 }
 
 fn key_hash(key: &UserKeyRef<'_>) -> u64 {
@@ -861,7 +922,7 @@ impl DesiredState {
         // Collected, sorted and built in one go, which is much faster than inserting
         // one by one in a large org; the first entry of a name wins (the sort is
         // stable, and `BTreeMap::from_iter` would keep the last).
-        self.identities = IdentityIndex::of(&self.users);
+        self.identities = IdentityIndex::of(self.users.iter());
         let mut usernames: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         for (index, user) in self.users.iter().enumerate() {
             if let Some(username) = &user.username {
@@ -925,7 +986,7 @@ impl DesiredState {
     /// username and domain (`username (domain)`) is `identity` (case-insensitive).
     pub fn user_index(&self, identity: &str) -> Option<usize> {
         UserKeyRef::from_reference(identity)
-            .and_then(|key| self.identities.find(&self.users, &key))
+            .and_then(|key| self.identities.find(|index| &self.users[index], &key))
             .or_else(|| self.usernames.get(&identity.to_lowercase()).copied())
     }
 
@@ -1093,8 +1154,13 @@ mod tests {
             Some("Example.com"),
         ));
         users.push(user(Some("U7@example.com"), None, None));
-        let index = IdentityIndex::of(&users);
-        let find = |key: &str| index.find(&users, &UserKeyRef::from_reference(key).unwrap());
+        let index = IdentityIndex::of(users.iter());
+        let find = |key: &str| {
+            index.find(
+                |index| &users[index],
+                &UserKeyRef::from_reference(key).unwrap(),
+            )
+        };
         for i in 0..2_000 {
             assert_eq!(find(&format!("U{i}@Example.com")), Some(i));
         }
@@ -1104,5 +1170,7 @@ mod tests {
         assert_eq!(find("u7@example.com"), Some(7));
         assert_eq!(find("nobody@example.com"), None);
         assert_eq!(find("jdoe (other.com)"), None);
+        // The later of two users sharing a key, with the first.
+        assert_eq!(index.duplicates(|index| &users[index]), vec![(2_001, 7)]);
     }
 }

@@ -493,6 +493,9 @@ fn read_one<'t>(
     };
     positions.apply(&mut content);
     prepend(&mut content.users, items.users);
+    // The users stay until every file is read: the list's slack (a quarter on
+    // average) is not kept that long.
+    content.users.shrink_to_fit();
     prepend(&mut content.groups, items.groups);
     prepend(&mut content.profiles, items.profiles);
     prepend(&mut content.admin_groups, items.admin_groups);
