@@ -76,6 +76,40 @@ pub struct UserSpec {
     #[serde(skip)]
     #[schemars(skip)]
     pub until_line: Line,
+    /// Where the user was declared (none in a state built by hand); read it with
+    /// [`DesiredState::origin_of_user`].
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub origin: Origin,
+}
+
+/// Where a user was declared, kept on the user itself: its file is shared by every
+/// user of that file, so a million users' origins take 24 bytes each and no
+/// allocation. Like [`Line`], equal to any other.
+#[derive(Debug, Clone, Default, Eq)]
+pub struct Origin(Option<(std::sync::Arc<std::path::Path>, u32, u32)>);
+
+impl PartialEq for Origin {
+    fn eq(&self, _: &Origin) -> bool {
+        true
+    }
+}
+
+impl Origin {
+    /// The origin at `line` and `column` (1-based) of `file`.
+    pub fn new(file: std::sync::Arc<std::path::Path>, line: usize, column: usize) -> Self {
+        let narrow = |at: usize| u32::try_from(at).unwrap_or(u32::MAX);
+        Origin(Some((file, narrow(line), narrow(column))))
+    }
+
+    /// The origin as a [`Location`], when known.
+    pub fn location(&self) -> Option<Location> {
+        self.0.as_ref().map(|(file, line, column)| Location {
+            file: file.to_path_buf(),
+            line: *line as usize,
+            column: *column as usize,
+        })
+    }
 }
 
 /// The line (1-based) an entry was written on in its state file; 0 when unknown
@@ -689,8 +723,6 @@ pub struct DesiredState {
     /// Where each group/profile (by lower-cased name) was declared, for messages
     /// that point at the YAML.
     pub origins: std::collections::BTreeMap<String, Location>,
-    /// Where each user (by [`UserSpec::key`]) was declared.
-    pub user_origins: std::collections::BTreeMap<UserKey, Location>,
     /// Where the settings were written (a state file or `umapi.yaml`), when they were.
     pub settings_origin: Option<Location>,
     /// The full desired member set of every managed group, profile and admin group:
@@ -704,7 +736,7 @@ pub struct DesiredState {
     /// an email) — → index into [`DesiredState::users`].
     /// Use [`DesiredState::user`] or [`DesiredState::user_index`]; built by
     /// [`DesiredState::reindex`].
-    pub identities: std::collections::BTreeMap<UserKey, usize>,
+    pub identities: IdentityIndex,
     /// Lower-cased plain usernames (without domain) → index into
     /// [`DesiredState::users`]. A username shared by users of different domains is
     /// left out (it names no one).
@@ -713,6 +745,108 @@ pub struct DesiredState {
     /// removed from the org even when `unlisted_users` leaves unlisted users alone.
     /// Filled by [`crate::expiry::expire`]; empty in a state as loaded.
     pub expired_users: Vec<UserSpec>,
+}
+
+/// Every key the users can be named by ([`UserSpec::identities`]) → index into the
+/// users. Only a hash of each key is kept, beside the index, sorted, with where
+/// each range of leading hash bits starts: the keys are the users' own, compared
+/// on look-up, so a million users' keys are not copied (a map of owned keys took
+/// about 100 bytes per user, a hash map of borrowed keys about 60).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IdentityIndex {
+    /// `(hash of a key, index of its user)`, by hash, users in order within a hash.
+    entries: Vec<(u64, usize)>,
+    /// Where the entries whose hash starts with each `bits` bits start (and, last,
+    /// the end): a look-up reads one short range.
+    starts: Vec<u32>,
+    bits: u32,
+}
+
+impl IdentityIndex {
+    /// The index of `users`. Of users sharing a key, the first is found. At most
+    /// `u32::MAX` keys.
+    pub fn of<'u>(users: impl ExactSizeIterator<Item = &'u UserSpec>) -> Self {
+        let mut entries: Vec<(u64, usize)> = Vec::with_capacity(users.len());
+        for (index, user) in users.enumerate() {
+            entries.extend(user.identities().map(|key| (key_hash(&key), index)));
+        }
+        // Stable: users with the same hash stay in their order.
+        entries.sort_by_key(|&(hash, _)| hash);
+        entries.shrink_to_fit();
+        // About one key per range.
+        let bits = entries.len().max(1).ilog2();
+        let mut starts = Vec::with_capacity((1 << bits) + 1);
+        let mut at = 0;
+        for range in 0..=1u64 << bits {
+            while at < entries.len() && range_of(entries[at].0, bits) < range {
+                at += 1;
+            }
+            starts.push(u32::try_from(at).unwrap_or(u32::MAX));
+        }
+        IdentityIndex {
+            entries,
+            starts,
+            bits,
+        }
+    }
+
+    /// The index of the first user named by `key`; `user` gives the user at an index
+    /// of the users the index was made of.
+    pub fn find<'u>(
+        &self,
+        user: impl Fn(usize) -> &'u UserSpec,
+        key: &UserKeyRef<'_>,
+    ) -> Option<usize> {
+        let hash = key_hash(key);
+        let range = usize::try_from(range_of(hash, self.bits)).ok()?;
+        let (start, end) = (*self.starts.get(range)?, *self.starts.get(range + 1)?);
+        self.entries[start as usize..end as usize]
+            .iter()
+            .filter(|&&(entry, _)| entry == hash)
+            .map(|&(_, index)| index)
+            .find(|&index| user(index).identities().any(|own| own == *key))
+    }
+
+    /// Each user that shares a key with an earlier user, with the first user it
+    /// shares a key with (by the user's first shared key, in
+    /// [`UserSpec::identities`] order); by user.
+    pub fn duplicates<'u>(&self, user: impl Fn(usize) -> &'u UserSpec) -> Vec<(usize, usize)> {
+        // (later user, position of the key among its identities, first user)
+        let mut found: Vec<(usize, usize, usize)> = Vec::new();
+        for run in self.entries.chunk_by(|a, b| a.0 == b.0) {
+            // A hash shared by several keys: nearly always one user's key, written
+            // again by a later user.
+            for (later, &(hash, index)) in run.iter().enumerate().skip(1) {
+                for (position, key) in user(index).identities().enumerate() {
+                    if key_hash(&key) != hash {
+                        continue;
+                    }
+                    let first = run[..later].iter().map(|&(_, first)| first).find(|&first| {
+                        first != index && user(first).identities().any(|own| own == key)
+                    });
+                    if let Some(first) = first {
+                        found.push((index, position, first));
+                    }
+                }
+            }
+        }
+        found.sort_unstable();
+        found.dedup_by_key(|&mut (later, _, _)| later);
+        found
+            .into_iter()
+            .map(|(later, _, first)| (later, first))
+            .collect()
+    }
+}
+
+/// The range of leading `bits` bits of `hash`.
+fn range_of(hash: u64, bits: u32) -> u64 {
+    hash.checked_shr(64 - bits).unwrap_or(0)
+}
+
+fn key_hash(key: &UserKeyRef<'_>) -> u64 {
+    use std::hash::BuildHasher as _;
+    rustc_hash::FxBuildHasher.hash_one(key)
 }
 
 /// What a managed name refers to.
@@ -788,12 +922,9 @@ impl DesiredState {
         // Collected, sorted and built in one go, which is much faster than inserting
         // one by one in a large org; the first entry of a name wins (the sort is
         // stable, and `BTreeMap::from_iter` would keep the last).
-        let mut identities: Vec<(UserKey, usize)> = Vec::with_capacity(self.users.len());
+        self.identities = IdentityIndex::of(self.users.iter());
         let mut usernames: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         for (index, user) in self.users.iter().enumerate() {
-            for key in user.identities() {
-                identities.push((key.into_owned(), index));
-            }
             if let Some(username) = &user.username {
                 usernames
                     .entry(username.to_lowercase())
@@ -801,9 +932,6 @@ impl DesiredState {
                     .push(index);
             }
         }
-        identities.sort_by(|a, b| a.0.cmp(&b.0));
-        identities.dedup_by(|later, earlier| later.0 == earlier.0);
-        self.identities = identities.into_iter().collect();
         self.usernames = usernames
             .into_iter()
             .filter_map(|(username, users)| match users.as_slice() {
@@ -858,9 +986,8 @@ impl DesiredState {
     /// username and domain (`username (domain)`) is `identity` (case-insensitive).
     pub fn user_index(&self, identity: &str) -> Option<usize> {
         UserKeyRef::from_reference(identity)
-            .and_then(|key| self.identities.get(&key))
-            .or_else(|| self.usernames.get(&identity.to_lowercase()))
-            .copied()
+            .and_then(|key| self.identities.find(|index| &self.users[index], &key))
+            .or_else(|| self.usernames.get(&identity.to_lowercase()).copied())
     }
 
     /// The user whose email, username, or username and domain is `identity`
@@ -884,9 +1011,9 @@ impl DesiredState {
             .or(self.settings.default_country.as_deref())
     }
 
-    /// Where the user was declared.
-    pub fn origin_of_user(&self, user: &UserSpec) -> Option<&Location> {
-        self.user_origins.get(&user.key())
+    /// Where the user was declared (the user's [`UserSpec::origin`]).
+    pub fn origin_of_user(&self, user: &UserSpec) -> Option<Location> {
+        user.origin.location()
     }
 
     /// Where the group, profile or admin group `name` was declared.
@@ -1001,4 +1128,49 @@ pub fn parse_percent(text: &str) -> Option<f64> {
     }
     let value: f64 = number.parse().ok()?;
     (0.0..=100.0).contains(&value).then_some(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(email: Option<&str>, username: Option<&str>, domain: Option<&str>) -> UserSpec {
+        UserSpec {
+            email: email.map(str::to_owned),
+            username: username.map(str::to_owned),
+            domain: domain.map(str::to_owned),
+            ..UserSpec::default()
+        }
+    }
+
+    #[test]
+    fn the_identity_index_finds_each_key_of_each_user_and_the_first_of_a_shared_key() {
+        let mut users: Vec<UserSpec> = (0..2_000)
+            .map(|i| user(Some(&format!("u{i}@example.com")), None, None))
+            .collect();
+        users.push(user(
+            Some("j@example.com"),
+            Some("jdoe"),
+            Some("Example.com"),
+        ));
+        users.push(user(Some("U7@example.com"), None, None));
+        let index = IdentityIndex::of(users.iter());
+        let find = |key: &str| {
+            index.find(
+                |index| &users[index],
+                &UserKeyRef::from_reference(key).unwrap(),
+            )
+        };
+        for i in 0..2_000 {
+            assert_eq!(find(&format!("U{i}@Example.com")), Some(i));
+        }
+        assert_eq!(find("jdoe (example.com)"), Some(2_000));
+        assert_eq!(find("j@example.com"), Some(2_000));
+        // Declared twice (an error when loading): the first declaration is found.
+        assert_eq!(find("u7@example.com"), Some(7));
+        assert_eq!(find("nobody@example.com"), None);
+        assert_eq!(find("jdoe (other.com)"), None);
+        // The later of two users sharing a key, with the first.
+        assert_eq!(index.duplicates(|index| &users[index]), vec![(2_001, 7)]);
+    }
 }

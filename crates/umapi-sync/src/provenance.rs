@@ -74,7 +74,7 @@ impl<'a> Sources<'a> {
     pub fn of_user(&self, user: &UserSpec) -> Option<String> {
         self.desired
             .origin_of_user(user)
-            .map(|location| self.of_location(location))
+            .map(|location| self.of_location(&location))
     }
 
     /// Where the group, profile or admin group `name` is declared.
@@ -95,7 +95,10 @@ impl<'a> Sources<'a> {
             .iter()
             .find(|membership| membership.name.to_lowercase() == name.to_lowercase())?;
         Some((
-            self.at(self.desired.origin_of_user(user), membership.line.get()),
+            self.at(
+                self.desired.origin_of_user(user).as_ref(),
+                membership.line.get(),
+            ),
             membership,
         ))
     }
@@ -151,6 +154,7 @@ impl<'a> Sources<'a> {
                 .is_some_and(|day| day < today)
         };
         let origin = self.desired.origin_of_user(user);
+        let origin = origin.as_ref();
         if over(&user.until) {
             return Some((self.at(origin, user.until_line.get()), user.until.clone()?));
         }

@@ -271,6 +271,7 @@ fn declared(
 ) -> Declared {
     let user: &UserSpec = &desired.users[index];
     let origin = desired.origin_of_user(user);
+    let origin = origin.as_ref();
     let mut memberships = Vec::new();
     for name in desired.memberships_of(index) {
         let group_kind = match desired.target(name) {

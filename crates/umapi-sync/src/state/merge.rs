@@ -4,16 +4,16 @@
 
 use std::collections::BTreeMap;
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashSet;
 
 use umapi_core::wire::IdentityType;
 
 use super::rules::{problem, user_pattern};
 use super::{ExternalSettings, Source};
 use crate::error::Diagnostic;
-use crate::model::{DesiredState, Location, Settings, UnlistedUsers, UserSpec};
+use crate::model::{DesiredState, IdentityIndex, Location, Settings, UnlistedUsers, UserSpec};
 use crate::yaml::{self, Step};
-use umapi_core::identity::{UserKey, UserKeyRef, normalized};
+use umapi_core::identity::{UserKeyRef, normalized};
 
 /// What kind of thing a managed name is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,9 +62,19 @@ pub(crate) fn merge(
 ) -> (DesiredState, Vec<Diagnostic>) {
     let (mut state, found) = check_all(&sources, external, complete);
     // The checks are done: the files' contents move into the state, uncopied.
-    for source in sources {
-        let content = source.content;
-        state.users.extend(content.users);
+    state
+        .users
+        .reserve_exact(sources.iter().map(|s| s.content.users.len()).sum());
+    for mut source in sources {
+        let content = std::mem::take(&mut source.content);
+        let origins = (0..).map(|index| source.user_origin(index));
+        state.users.extend(
+            content
+                .users
+                .into_iter()
+                .zip(origins)
+                .map(|(user, origin)| UserSpec { origin, ..user }),
+        );
         state.groups.extend(content.groups);
         state.profiles.extend(content.profiles);
         state.admin_groups.extend(content.admin_groups);
@@ -199,54 +209,43 @@ pub(super) fn check_all(
     // Identities are lower-cased only when they are not already (exports are), and
     // positions are made only for the origins and for problems: in a large org both
     // would otherwise cost allocations per user.
-    let mut identities: FxHashMap<UserKeyRef<'_>, usize> = FxHashMap::default();
-    let mut user_origins: Vec<(usize, &Source<'_>, usize)> = Vec::new();
-    let mut origins: Vec<(UserKey, Location)> = Vec::new();
+    let count = sources.iter().map(|s| s.content.users.len()).sum();
+    let mut user_origins: Vec<(&Source<'_>, usize)> = Vec::with_capacity(count);
+    users.reserve_exact(count);
     for source in sources {
         for (index, user) in source.content.users.iter().enumerate() {
-            let user_index = users.len();
-            let location = source.location(&[Step::Key("users"), Step::Index(index)]);
-            let mut duplicate = false;
-            for identity in user.identities() {
-                if let Some(&first) = identities.get(&identity) {
-                    if !duplicate {
-                        let (_, first_source, first_index) = user_origins[first];
-                        let first =
-                            first_source.location(&[Step::Key("users"), Step::Index(first_index)]);
-                        found.push(problem(
-                            location.clone(),
-                            format!(
-                                "user `{}` is defined twice: here and at {first}",
-                                user.display_identity()
-                            ),
-                            Some("declare each user once; merge the two entries"),
-                        ));
-                    }
-                    duplicate = true;
-                } else {
-                    identities.insert(identity, user_index);
-                }
-            }
-            origins.push((user.key(), location));
+            user_origins.push((source, index));
             users.push(user);
-            user_origins.push((user_index, source, index));
         }
     }
-    // The first declaration of a key is its origin; `BTreeMap::from_iter` keeps the
-    // last of equal keys, so later ones are dropped first (the sort is stable).
-    origins.sort_by(|a, b| a.0.cmp(&b.0));
-    origins.dedup_by(|later, earlier| later.0 == earlier.0);
-    state.user_origins = origins.into_iter().collect();
     let user_at = |user_index: usize| {
-        let (_, source, index) = user_origins[user_index];
+        let (source, index) = user_origins[user_index];
         source.location(&[Step::Key("users"), Step::Index(index)])
     };
+    let identities = IdentityIndex::of(users.iter().copied());
+    let user = |index: usize| users[index];
+    let find = |key: &UserKeyRef<'_>| identities.find(user, key);
+    for (later, first) in identities.duplicates(user) {
+        found.push(problem(
+            user_at(later),
+            format!(
+                "user `{}` is defined twice: here and at {}",
+                users[later].display_identity(),
+                user_at(first)
+            ),
+            Some("declare each user once; merge the two entries"),
+        ));
+    }
     // Suggestions for unknown members go through the identities in order.
     let sorted_identities = std::cell::OnceCell::new();
     let sorted_identities = || {
         sorted_identities.get_or_init(|| {
-            let mut all: Vec<String> = identities.keys().map(ToString::to_string).collect();
+            let mut all: Vec<String> = (users.iter())
+                .flat_map(|user| user.identities())
+                .map(|key| key.to_string())
+                .collect();
             all.sort_unstable();
+            all.dedup();
             all
         })
     };
@@ -263,20 +262,20 @@ pub(super) fn check_all(
 
     // Renames: an earlier identity or name is nobody's current one, and claimed once.
     let mut earlier_users: BTreeMap<String, (&Source<'_>, usize, usize)> = BTreeMap::new();
-    for &(_, source, index) in &user_origins {
+    for &(source, index) in &user_origins {
         let user = &source.content.users[index];
         for (position, earlier) in user.previously.iter().enumerate() {
             let location = || entry_location(source, "users", index, "previously", position);
             let key = earlier.to_lowercase();
             let other = UserKeyRef::from_reference(earlier)
-                .and_then(|identity| identities.get(&identity))
+                .and_then(|identity| find(&identity))
                 .or_else(|| {
                     by_username
                         .get(&key)
                         .and_then(|users| users.first())
-                        .and_then(|&i| identities.get(&*users[i].key()))
+                        .and_then(|&i| find(&users[i].key()))
                 });
-            if let Some(&other) = other
+            if let Some(other) = other
                 && users[other].key() != user.key()
             {
                 let other_at = user_at(other);
@@ -352,7 +351,7 @@ pub(super) fn check_all(
     // Large files name the same few groups on many users: a name seen declared once,
     // as written, needs no lower-casing and look-up again.
     let mut declared: FxHashSet<&str> = FxHashSet::default();
-    for &(_, source, index) in &user_origins {
+    for &(source, index) in &user_origins {
         let user = &source.content.users[index];
         for (position, name) in user.groups.iter().enumerate() {
             if declared.contains(name.name.as_str()) {
@@ -418,7 +417,7 @@ pub(super) fn check_all(
             for (position, member) in list.iter().enumerate() {
                 let location = || entry_location(source, kind.list(), index, "members", position);
                 let key = UserKeyRef::from_reference(member);
-                let resolved = match key.and_then(|key| identities.get(&key)) {
+                let resolved = match key.and_then(|key| find(&key)) {
                     Some(_) => Ok(()),
                     None => match by_username
                         .get(normalized(member).as_ref())
@@ -527,7 +526,7 @@ fn unknown_user(location: Location, member: &str, identities: &[String]) -> Diag
 
 fn check_against_settings(
     settings: &Settings,
-    users: &[(usize, &Source<'_>, usize)],
+    users: &[(&Source<'_>, usize)],
     names: &BTreeMap<String, Declared>,
     found: &mut Vec<Diagnostic>,
 ) {
@@ -542,7 +541,7 @@ fn check_against_settings(
                 .map(|regex| (pattern.clone(), regex))
         })
         .collect();
-    for &(_, source, index) in users {
+    for &(source, index) in users {
         let user = &source.content.users[index];
         // Positions are made only for problems: each costs an allocation.
         let here = || source.location(&[Step::Key("users"), Step::Index(index)]);

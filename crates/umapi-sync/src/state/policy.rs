@@ -28,7 +28,6 @@ pub(crate) fn check(state: &DesiredState) -> Vec<Diagnostic> {
 fn user_at(state: &DesiredState, user: &UserSpec) -> Location {
     state
         .origin_of_user(user)
-        .cloned()
         .unwrap_or_else(|| settings_at(state))
 }
 

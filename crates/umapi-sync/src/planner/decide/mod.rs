@@ -15,7 +15,7 @@ use std::collections::{HashMap, HashSet};
 
 use regex::{Regex, RegexBuilder};
 use rustc_hash::FxHashMap;
-use umapi_core::identity::{UserKey, UserKeyRef, normalized};
+use umapi_core::identity::{UserKeyRef, normalized};
 use umapi_core::protocol::is_email_shaped;
 use umapi_core::wire::{IdentityType, UserStep};
 
@@ -153,8 +153,8 @@ impl<'a> Builder<'a> {
         self.desired.origins.get(key).cloned()
     }
 
-    fn user_origin(&self, key: &UserKey) -> Option<Location> {
-        self.desired.user_origins.get(key).cloned()
+    fn user_origin(&self, spec: &UserSpec) -> Option<Location> {
+        self.desired.origin_of_user(spec)
     }
 
     fn push_managed(&mut self, managed: Managed) -> u32 {
@@ -300,7 +300,7 @@ impl<'a> Builder<'a> {
                     Some(&m) => wanted[index].groups.push(m),
                     None if declared_unmanaged.contains(&lower(group)) => {}
                     None => self.diagnostics.push(Diagnostic {
-                        location: self.user_origin(&spec.key()),
+                        location: self.user_origin(spec),
                         message: format!(
                             "user {} lists `{}`, which is not declared under groups, profiles or admin_groups",
                             spec.display_identity(),

@@ -334,7 +334,7 @@ impl<'a> Builder<'a> {
                     ));
                     return;
                 }
-                let location = self.user_origin(&spec.key());
+                let location = self.user_origin(spec);
                 let email = spec
                     .email
                     .clone()
