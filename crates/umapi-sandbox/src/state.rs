@@ -405,9 +405,24 @@ impl OrgState {
     /// `memberCount`.
     pub fn seats_used(&self) -> Vec<u64> {
         let inherited = self.inherited_profiles();
+        // What a membership gives is worked out once per spelling of its name: a large org
+        // repeats a few hundred names on every user.
+        let mut gives: HashMap<&str, Vec<usize>> = HashMap::new();
         let mut used = vec![0u64; self.product_profiles.len()];
+        let mut held = Vec::new();
         for u in &self.users {
-            for p in self.profiles_through(u.groups.iter(), &inherited) {
+            held.clear();
+            for g in &u.groups {
+                let profiles = gives
+                    .entry(g.as_str())
+                    .or_insert_with(|| self.profiles_through(std::iter::once(g), &inherited));
+                for &p in profiles.iter() {
+                    if !held.contains(&p) {
+                        held.push(p);
+                    }
+                }
+            }
+            for &p in &held {
                 used[p] += 1;
             }
         }
@@ -500,11 +515,16 @@ impl OrgState {
     /// with member counts: direct memberships, and for product profiles the seats used
     /// ([`OrgState::seats_used`]).
     pub fn wire_groups(&self) -> Vec<wire::Group> {
-        let mut counts: HashMap<String, u64> = HashMap::new();
+        // Counted by spelling first, so that each spelling is normalised once.
+        let mut by_spelling: HashMap<&str, u64> = HashMap::new();
         for u in &self.users {
             for g in &u.groups {
-                *counts.entry(key(g)).or_default() += 1;
+                *by_spelling.entry(g.as_str()).or_default() += 1;
             }
+        }
+        let mut counts: HashMap<String, u64> = HashMap::new();
+        for (spelling, n) in by_spelling {
+            *counts.entry(key(spelling)).or_default() += n;
         }
         // group.md, adminGroupName: "The name is in the format `_admin_user-group-name` or
         // `_admin_product-profile-name`."
