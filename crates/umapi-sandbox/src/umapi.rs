@@ -114,7 +114,7 @@ struct UsersPageBody<'a> {
     last_page: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     group_name: Option<&'a str>,
-    users: Vec<wire::User>,
+    users: Vec<wire::UserRef<'a>>,
 }
 
 fn list_users(
@@ -163,7 +163,9 @@ fn list_users(
         org.users
             .iter()
             .filter(|u| domain.is_none_or(|d| same(&u.domain, d)))
-            .filter(|u| identity_type.is_none_or(|t| u.identity_type.as_str().eq_ignore_ascii_case(t)))
+            .filter(|u| {
+                identity_type.is_none_or(|t| u.identity_type.as_str().eq_ignore_ascii_case(t))
+            })
             .filter(|u| match &group_name {
                 None => true,
                 Some(g) => OrgState::is_member(u, g, direct_only, &inherited),
@@ -181,7 +183,7 @@ fn list_users(
         .map(|u| {
             let groups =
                 (!exclude_groups).then(|| OrgState::user_groups_of(u, direct_only, &inherited));
-            OrgState::wire_user(u, groups)
+            OrgState::wire_user_ref(u, groups)
         })
         .collect::<Vec<_>>();
     let in_page = users.len();
@@ -252,7 +254,10 @@ pub(crate) async fn one_user(
             let u = &org.users[i];
             let body = wire::UserResponse {
                 result: "success".into(),
-                user: OrgState::wire_user(u, Some(OrgState::user_groups_of(u, true, &inherited))),
+                user: OrgState::wire_user(
+                    u,
+                    Some(OrgState::user_groups_of(u, true, &inherited).into_owned()),
+                ),
             };
             json_response(
                 StatusCode::OK,

@@ -91,7 +91,10 @@ fn names_from_strings<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Vec<Arc<str>>, D::Error> {
     let names = Vec::<Cow<'de, str>>::deserialize(deserializer)?;
-    Ok(names.into_iter().map(|name| Arc::from(name.as_ref())).collect())
+    Ok(names
+        .into_iter()
+        .map(|name| Arc::from(name.as_ref()))
+        .collect())
 }
 
 /// Shares one allocation per distinct group name among a snapshot's users.
