@@ -618,6 +618,21 @@ mod tests {
         assert_eq!(back, snap);
     }
 
+    #[test]
+    fn users_share_one_allocation_per_group_name_read_or_loaded() {
+        let snap = Snapshot::from_parts(
+            "org@AdobeOrg",
+            vec![user("a@x.com", &["Team", "z"]), user("b@x.com", &["Team"])],
+            vec![],
+        );
+        let shared =
+            |snap: &Snapshot| Arc::ptr_eq(&snap.users[0].groups[0], &snap.users[1].groups[0]);
+        assert!(shared(&snap));
+        let mut buf = Vec::new();
+        snap.to_writer(&mut buf).unwrap();
+        assert!(shared(&Snapshot::from_reader(buf.as_slice()).unwrap()));
+    }
+
     /// Names with case variants, non-ASCII letters, and ties only the spelling breaks.
     const NAMES: [&str; 12] = [
         "b",
