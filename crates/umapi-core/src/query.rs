@@ -10,7 +10,6 @@
 //! page of read-ahead, as a task on the Tokio runtime): a large org's read then costs
 //! about the slower of the server and the caller, not their sum.
 
-use std::collections::VecDeque;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
@@ -150,7 +149,8 @@ pub struct Paged<T> {
     fetch: Fetch,
     decode: Decode<T>,
     next_page: u64,
-    buffer: VecDeque<T>,
+    /// The rest of the current page, handed out in place.
+    buffer: std::vec::IntoIter<T>,
     /// Length, first and last item of the previous page: enough to recognise the
     /// repeat of it that a server sends past the end, without keeping the page.
     previous: Option<(usize, T, T)>,
@@ -195,7 +195,7 @@ impl<T: Clone + PartialEq + Send + Unpin + 'static> Paged<T> {
             fetch,
             decode,
             next_page: 0,
-            buffer: VecDeque::new(),
+            buffer: Vec::new().into_iter(),
             previous: None,
             in_flight: None,
             done: false,
@@ -257,7 +257,7 @@ impl<T: Clone + PartialEq + Send + Unpin + 'static> Paged<T> {
         if let (Some(first), Some(last)) = (page.items.first(), page.items.last()) {
             self.previous = Some((page.items.len(), first.clone(), last.clone()));
         }
-        self.buffer.extend(page.items);
+        self.buffer = page.items.into_iter();
         true
     }
 
@@ -294,7 +294,7 @@ impl<T: Clone + PartialEq + Send + Unpin + 'static> Stream for Paged<T> {
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
         loop {
-            if let Some(item) = this.buffer.pop_front() {
+            if let Some(item) = this.buffer.next() {
                 return Poll::Ready(Some(Ok(item)));
             }
             if this.done {

@@ -90,6 +90,78 @@ pub struct User {
     pub groups: Vec<String>,
 }
 
+/// A [`User`] as borrowed fields, for a server writing a page of users without copying
+/// each one: it serializes exactly as the `User` with the same values.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct UserRef<'a> {
+    /// Adobe's opaque user id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<&'a str>,
+    /// Email address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<&'a str>,
+    /// Sign-in name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<&'a str>,
+    /// Domain of the username.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domain: Option<&'a str>,
+    /// First name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub firstname: Option<&'a str>,
+    /// Last name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lastname: Option<&'a str>,
+    /// Two-letter country code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country: Option<&'a str>,
+    /// Identity type.
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub identity_type: Option<IdentityType>,
+    /// Account status.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<&'a str>,
+    /// Groups: borrowed, or built for this response (with inherited profiles).
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    pub groups: std::borrow::Cow<'a, [String]>,
+}
+
+impl User {
+    /// The user as borrowed fields.
+    pub fn borrowed(&self) -> UserRef<'_> {
+        UserRef {
+            id: self.id.as_deref(),
+            email: self.email.as_deref(),
+            username: self.username.as_deref(),
+            domain: self.domain.as_deref(),
+            firstname: self.firstname.as_deref(),
+            lastname: self.lastname.as_deref(),
+            country: self.country.as_deref(),
+            identity_type: self.identity_type,
+            status: self.status.as_deref(),
+            groups: std::borrow::Cow::Borrowed(&self.groups),
+        }
+    }
+}
+
+impl UserRef<'_> {
+    /// The user with its own copies of the fields.
+    pub fn to_user(&self) -> User {
+        User {
+            id: self.id.map(str::to_owned),
+            email: self.email.map(str::to_owned),
+            username: self.username.map(str::to_owned),
+            domain: self.domain.map(str::to_owned),
+            firstname: self.firstname.map(str::to_owned),
+            lastname: self.lastname.map(str::to_owned),
+            country: self.country.map(str::to_owned),
+            identity_type: self.identity_type,
+            status: self.status.map(str::to_owned),
+            groups: self.groups.to_vec(),
+        }
+    }
+}
+
 /// Kind of a group as the groups query reports it (`type`), with Adobe's names.
 ///
 /// A type this client does not know is kept, with its name, as [`GroupType::Unknown`];
@@ -543,6 +615,33 @@ pub struct ActionResponse {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_borrowed_user_serialises_as_the_user_and_copies_back() {
+        let full = User {
+            id: Some("1".into()),
+            email: Some("ada@example.com".into()),
+            username: Some("ada".into()),
+            domain: Some("example.com".into()),
+            firstname: Some("Ada".into()),
+            lastname: Some("Lovelace".into()),
+            country: Some("GB".into()),
+            identity_type: Some(IdentityType::FederatedId),
+            status: Some("active".into()),
+            groups: vec!["Engineering".into(), "Default Photoshop".into()],
+        };
+        let sparse = User {
+            email: Some("bob@example.com".into()),
+            ..Default::default()
+        };
+        for user in [full, sparse] {
+            assert_eq!(
+                serde_json::to_string(&user.borrowed()).unwrap(),
+                serde_json::to_string(&user).unwrap()
+            );
+            assert_eq!(user.borrowed().to_user(), user);
+        }
+    }
 
     #[test]
     fn user_entry_serialises_to_the_documented_shape() {

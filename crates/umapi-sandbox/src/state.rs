@@ -2,6 +2,7 @@
 //! product profiles they carry, product profiles and admin groups. This is also the JSON
 //! state file, written atomically.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
@@ -298,24 +299,25 @@ impl OrgState {
 
     /// A user's groups as the queries report them: direct memberships, plus (unless
     /// `direct_only`) the profiles inherited through user groups.
-    pub fn user_groups_of(
-        user: &UserRecord,
+    pub fn user_groups_of<'u>(
+        user: &'u UserRecord,
         direct_only: bool,
         inherited: &HashMap<String, &[String]>,
-    ) -> Vec<String> {
+    ) -> Cow<'u, [String]> {
+        if direct_only {
+            return Cow::Borrowed(&user.groups);
+        }
         let mut groups = user.groups.clone();
-        if !direct_only {
-            for g in &user.groups {
-                if let Some(profiles) = inherited.get(&key(g)) {
-                    for p in profiles.iter() {
-                        if !groups.iter().any(|x| same(x, p)) {
-                            groups.push(p.clone());
-                        }
+        for g in &user.groups {
+            if let Some(profiles) = inherited.get(&key(g)) {
+                for p in profiles.iter() {
+                    if !groups.iter().any(|x| same(x, p)) {
+                        groups.push(p.clone());
                     }
                 }
             }
         }
-        groups
+        Cow::Owned(groups)
     }
 
     /// Whether the user is in `group`: directly, or (unless `direct_only`) through a user group
@@ -337,16 +339,24 @@ impl OrgState {
 
     /// The wire form of a user.
     pub fn wire_user(user: &UserRecord, groups: Option<Vec<String>>) -> wire::User {
-        wire::User {
-            id: Some(user.id.clone()),
-            email: Some(user.email.clone()),
-            username: Some(user.username.clone()),
-            domain: Some(user.domain.clone()),
-            firstname: user.firstname.clone(),
-            lastname: user.lastname.clone(),
-            country: user.country.clone(),
+        Self::wire_user_ref(user, groups.map(Cow::Owned)).to_user()
+    }
+
+    /// The wire form of a user, borrowing from the record.
+    pub fn wire_user_ref<'u>(
+        user: &'u UserRecord,
+        groups: Option<Cow<'u, [String]>>,
+    ) -> wire::UserRef<'u> {
+        wire::UserRef {
+            id: Some(&user.id),
+            email: Some(&user.email),
+            username: Some(&user.username),
+            domain: Some(&user.domain),
+            firstname: user.firstname.as_deref(),
+            lastname: user.lastname.as_deref(),
+            country: user.country.as_deref(),
             identity_type: Some(user.identity_type),
-            status: Some("active".into()),
+            status: Some("active"),
             groups: groups.unwrap_or_default(),
         }
     }
@@ -405,9 +415,24 @@ impl OrgState {
     /// `memberCount`.
     pub fn seats_used(&self) -> Vec<u64> {
         let inherited = self.inherited_profiles();
+        // What a membership gives is worked out once per spelling of its name: a large org
+        // repeats a few hundred names on every user.
+        let mut gives: HashMap<&str, Vec<usize>> = HashMap::new();
         let mut used = vec![0u64; self.product_profiles.len()];
+        let mut held = Vec::new();
         for u in &self.users {
-            for p in self.profiles_through(u.groups.iter(), &inherited) {
+            held.clear();
+            for g in &u.groups {
+                let profiles = gives
+                    .entry(g.as_str())
+                    .or_insert_with(|| self.profiles_through(std::iter::once(g), &inherited));
+                for &p in profiles.iter() {
+                    if !held.contains(&p) {
+                        held.push(p);
+                    }
+                }
+            }
+            for &p in &held {
                 used[p] += 1;
             }
         }
@@ -500,11 +525,16 @@ impl OrgState {
     /// with member counts: direct memberships, and for product profiles the seats used
     /// ([`OrgState::seats_used`]).
     pub fn wire_groups(&self) -> Vec<wire::Group> {
-        let mut counts: HashMap<String, u64> = HashMap::new();
+        // Counted by spelling first, so that each spelling is normalised once.
+        let mut by_spelling: HashMap<&str, u64> = HashMap::new();
         for u in &self.users {
             for g in &u.groups {
-                *counts.entry(key(g)).or_default() += 1;
+                *by_spelling.entry(g.as_str()).or_default() += 1;
             }
+        }
+        let mut counts: HashMap<String, u64> = HashMap::new();
+        for (spelling, n) in by_spelling {
+            *counts.entry(key(spelling)).or_default() += n;
         }
         // group.md, adminGroupName: "The name is in the format `_admin_user-group-name` or
         // `_admin_product-profile-name`."

@@ -17,7 +17,7 @@ use umapi_core::wire;
 use crate::action::{self, ActionLimits};
 use crate::app::{SharedState, json_response, lock};
 use crate::lookup::UserIndex;
-use crate::state::{OrgState, same};
+use crate::state::{OrgState, UserRecord, same};
 
 fn query_map(raw: Option<String>) -> HashMap<String, String> {
     raw.map(|q| {
@@ -55,21 +55,21 @@ fn bad_page(page: &str) -> Response {
 /// One page of `items`: past the end returns the last page again, as UMAPI does for users
 /// (getUsersWithPage.md: "Page numbers greater than what exist will return the last page of
 /// users.").
-struct PageOf<'a, T> {
-    items: &'a [T],
+struct PageOf {
+    items: std::ops::Range<usize>,
     page: usize,
     pages: usize,
     last: bool,
 }
 
-fn page_of<T>(all: &[T], requested: usize, size: usize) -> PageOf<'_, T> {
+fn page_of(len: usize, requested: usize, size: usize) -> PageOf {
     let size = size.max(1);
-    let pages = all.len().div_ceil(size).max(1);
+    let pages = len.div_ceil(size).max(1);
     let page = requested.min(pages - 1);
     let start = page * size;
-    let end = (start + size).min(all.len());
+    let end = (start + size).min(len);
     PageOf {
-        items: &all[start.min(end)..end],
+        items: start.min(end)..end,
         page,
         pages,
         last: page + 1 == pages,
@@ -114,7 +114,7 @@ struct UsersPageBody<'a> {
     last_page: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     group_name: Option<&'a str>,
-    users: Vec<wire::User>,
+    users: Vec<wire::UserRef<'a>>,
 }
 
 fn list_users(
@@ -137,7 +137,12 @@ fn list_users(
     let identity_type = q.get("type").map(String::as_str);
 
     let org = lock(&state.0.org);
-    let inherited = org.inherited_profiles();
+    // Inherited profiles matter only to listings that include them.
+    let inherited = if direct_only {
+        HashMap::new()
+    } else {
+        org.inherited_profiles()
+    };
     let group_name = match group {
         None => None,
         Some(g) => match org.find_group(g) {
@@ -150,25 +155,35 @@ fn list_users(
             }
         },
     };
-    // Only filters that need it pay for building the user's group list.
-    let selected: Vec<&crate::state::UserRecord> = org
-        .users
-        .iter()
-        .filter(|u| domain.is_none_or(|d| same(&u.domain, d)))
-        .filter(|u| identity_type.is_none_or(|t| u.identity_type.as_str().eq_ignore_ascii_case(t)))
-        .filter(|u| match &group_name {
-            None => true,
-            Some(g) => OrgState::is_member(u, g, direct_only, &inherited),
-        })
-        .collect();
-    let p = page_of(&selected, page, state.config().user_page_size);
-    let users = p
-        .items
-        .iter()
+    let unfiltered = domain.is_none() && identity_type.is_none() && group_name.is_none();
+    // Only filters that need it pay for building the user's group list. An unfiltered
+    // listing (the one that reads a whole org) pages the users in place, so a page costs
+    // its own size rather than the org's.
+    let selected: Option<Vec<&UserRecord>> = (!unfiltered).then(|| {
+        org.users
+            .iter()
+            .filter(|u| domain.is_none_or(|d| same(&u.domain, d)))
+            .filter(|u| {
+                identity_type.is_none_or(|t| u.identity_type.as_str().eq_ignore_ascii_case(t))
+            })
+            .filter(|u| match &group_name {
+                None => true,
+                Some(g) => OrgState::is_member(u, g, direct_only, &inherited),
+            })
+            .collect()
+    });
+    let total = selected.as_ref().map_or(org.users.len(), Vec::len);
+    let p = page_of(total, page, state.config().user_page_size);
+    let page_users: Vec<&UserRecord> = match &selected {
+        None => org.users[p.items.clone()].iter().collect(),
+        Some(selected) => selected[p.items.clone()].to_vec(),
+    };
+    let users = page_users
+        .into_iter()
         .map(|u| {
             let groups =
                 (!exclude_groups).then(|| OrgState::user_groups_of(u, direct_only, &inherited));
-            OrgState::wire_user(u, groups)
+            OrgState::wire_user_ref(u, groups)
         })
         .collect::<Vec<_>>();
     let in_page = users.len();
@@ -178,7 +193,7 @@ fn list_users(
         group_name: group_name.as_deref(),
         users,
     };
-    paged_response(&body, selected.len(), p.page, p.pages, in_page)
+    paged_response(&body, total, p.page, p.pages, in_page)
 }
 
 /// `GET /users/{orgId}/{page}`.
@@ -239,7 +254,10 @@ pub(crate) async fn one_user(
             let u = &org.users[i];
             let body = wire::UserResponse {
                 result: "success".into(),
-                user: OrgState::wire_user(u, Some(OrgState::user_groups_of(u, true, &inherited))),
+                user: OrgState::wire_user(
+                    u,
+                    Some(OrgState::user_groups_of(u, true, &inherited).into_owned()),
+                ),
             };
             json_response(
                 StatusCode::OK,
@@ -275,13 +293,14 @@ pub(crate) async fn groups(
             &json!({"lastPage": true, "result": protocol::PAGE_NOT_FOUND_RESULT}),
         );
     }
-    let p = page_of(&all, page, size);
+    let p = page_of(all.len(), page, size);
+    let in_page = p.items.len();
     let body = wire::GroupsPage {
         result: "success".into(),
         last_page: p.last,
-        groups: p.items.to_vec(),
+        groups: all[p.items].to_vec(),
     };
-    paged_response(&body, all.len(), p.page, p.pages, p.items.len())
+    paged_response(&body, all.len(), p.page, p.pages, in_page)
 }
 
 /// `POST /action/{orgId}[?testOnly=true]`.

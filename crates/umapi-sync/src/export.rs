@@ -206,7 +206,7 @@ fn user_spec(user: &SnapshotUser, declared: &HashSet<String>) -> UserSpec {
             .groups
             .iter()
             .filter(|g| declared.contains(&g.to_lowercase()))
-            .map(|g| Membership::from(g.as_str()))
+            .map(|g| Membership::from(&**g))
             .collect(),
         ..UserSpec::default()
     }

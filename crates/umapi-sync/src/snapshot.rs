@@ -7,6 +7,8 @@
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
+use std::collections::HashSet;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use umapi_core::identity::{UserKey, UserKeyRef};
@@ -65,9 +67,51 @@ pub struct SnapshotUser {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
     /// Direct memberships (user groups, product profiles, admin groups), sorted
-    /// case-insensitively.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub groups: Vec<String>,
+    /// case-insensitively. A snapshot shares one allocation per distinct name among all
+    /// its users (a large org repeats a few hundred names on a million users).
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        serialize_with = "names_as_strings",
+        deserialize_with = "names_from_strings"
+    )]
+    pub groups: Vec<Arc<str>>,
+}
+
+/// Writes a list of names (serde derives no `Arc<str>` without its `rc` feature).
+fn names_as_strings<S: serde::Serializer>(
+    names: &[Arc<str>],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(names.iter().map(|name| &**name))
+}
+
+/// Reads a list of names written by [`names_as_strings`].
+fn names_from_strings<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<Arc<str>>, D::Error> {
+    let names = Vec::<Cow<'de, str>>::deserialize(deserializer)?;
+    Ok(names
+        .into_iter()
+        .map(|name| Arc::from(name.as_ref()))
+        .collect())
+}
+
+/// Shares one allocation per distinct group name among a snapshot's users.
+#[derive(Default)]
+struct Names(HashSet<Arc<str>>);
+
+impl Names {
+    fn intern(&mut self, name: &str) -> Arc<str> {
+        match self.0.get(name) {
+            Some(shared) => Arc::clone(shared),
+            None => {
+                let shared: Arc<str> = Arc::from(name);
+                self.0.insert(Arc::clone(&shared));
+                shared
+            }
+        }
+    }
 }
 
 /// A user group, product profile or admin group.
@@ -297,7 +341,12 @@ impl SnapshotUser {
 
     /// Converts a user from a UMAPI listing; memberships are sorted.
     pub fn from_wire(user: wire::User) -> Self {
-        let mut groups = user.groups;
+        Self::from_wire_sharing(user, &mut Names::default())
+    }
+
+    /// [`SnapshotUser::from_wire`], taking group names from `names`.
+    fn from_wire_sharing(user: wire::User, names: &mut Names) -> Self {
+        let mut groups: Vec<Arc<str>> = user.groups.iter().map(|g| names.intern(g)).collect();
         sort_names(&mut groups);
         groups.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
         SnapshotUser {
@@ -340,11 +389,11 @@ fn cmp_names(a: &str, b: &str) -> Ordering {
 }
 
 /// Sorts names case-insensitively, ties broken by the exact spelling.
-pub(crate) fn sort_names(names: &mut [String]) {
-    let in_order = |a: &String, b: &String| cmp_names(a, b) != Ordering::Greater;
+pub(crate) fn sort_names<S: AsRef<str>>(names: &mut [S]) {
+    let in_order = |a: &S, b: &S| cmp_names(a.as_ref(), b.as_ref()) != Ordering::Greater;
     // Listings and snapshot files are usually in order already.
     if !names.is_sorted_by(in_order) {
-        names.sort_unstable_by(|a, b| cmp_names(a, b));
+        names.sort_unstable_by(|a, b| cmp_names(a.as_ref(), b.as_ref()));
     }
 }
 
@@ -404,9 +453,13 @@ impl Snapshot {
         users: impl IntoIterator<Item = wire::User>,
         groups: impl IntoIterator<Item = wire::Group>,
     ) -> Self {
+        let mut names = Names::default();
         Self::sorted(
             org_id.into(),
-            users.into_iter().map(SnapshotUser::from_wire).collect(),
+            users
+                .into_iter()
+                .map(|user| SnapshotUser::from_wire_sharing(user, &mut names))
+                .collect(),
             groups.into_iter().map(SnapshotGroup::from_wire).collect(),
         )
     }
@@ -450,14 +503,22 @@ impl Snapshot {
         on_progress(ReadProgress::Groups(groups.len()));
 
         let mut users = Vec::new();
+        let mut names = Names::default();
         let mut stream = conn.users(umapi_core::UsersQuery::all().direct_only(true));
         while let Some(user) = stream.next().await {
-            users.push(SnapshotUser::from_wire(user?));
+            if users.is_empty() {
+                // Sized once from the listing's count, not grown by doubling (which
+                // briefly holds both the old and the new array).
+                let total = stream.stats().total_count.unwrap_or(0);
+                users.reserve_exact(usize::try_from(total).unwrap_or(0).min(1 << 24));
+            }
+            users.push(SnapshotUser::from_wire_sharing(user?, &mut names));
             if users.len() % 2000 == 0 {
                 on_progress(ReadProgress::Users(users.len()));
             }
         }
         on_progress(ReadProgress::Users(users.len()));
+        users.shrink_to_fit();
         Ok(Snapshot::sorted(conn.org_id().to_string(), users, groups))
     }
 
@@ -472,8 +533,12 @@ impl Snapshot {
     /// Reads a snapshot written by [`Snapshot::to_writer`]; refuses other versions.
     pub fn from_reader(reader: impl std::io::Read) -> Result<Self, Error> {
         let mut snapshot: Snapshot = read_versioned("snapshot", reader, SNAPSHOT_FORMAT_VERSION)?;
-        // A hand-edited file may be unsorted; the planner's output order relies on it.
+        let mut names = Names::default();
         for user in &mut snapshot.users {
+            for group in &mut user.groups {
+                *group = names.intern(group);
+            }
+            // A hand-edited file may be unsorted; the planner's output order relies on it.
             sort_names(&mut user.groups);
         }
         Ok(Snapshot::sorted(
@@ -546,11 +611,26 @@ mod tests {
             }],
         );
         assert_eq!(snap.users[0].key(), UserKey::email("a@x.com"));
-        assert_eq!(snap.users[1].groups, vec!["A", "z"]);
+        assert_eq!(snap.users[1].groups, vec!["A".into(), "z".into()]);
         let mut buf = Vec::new();
         snap.to_writer(&mut buf).unwrap();
         let back = Snapshot::from_reader(buf.as_slice()).unwrap();
         assert_eq!(back, snap);
+    }
+
+    #[test]
+    fn users_share_one_allocation_per_group_name_read_or_loaded() {
+        let snap = Snapshot::from_parts(
+            "org@AdobeOrg",
+            vec![user("a@x.com", &["Team", "z"]), user("b@x.com", &["Team"])],
+            vec![],
+        );
+        let shared =
+            |snap: &Snapshot| Arc::ptr_eq(&snap.users[0].groups[0], &snap.users[1].groups[0]);
+        assert!(shared(&snap));
+        let mut buf = Vec::new();
+        snap.to_writer(&mut buf).unwrap();
+        assert!(shared(&Snapshot::from_reader(buf.as_slice()).unwrap()));
     }
 
     /// Names with case variants, non-ASCII letters, and ties only the spelling breaks.

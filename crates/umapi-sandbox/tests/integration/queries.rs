@@ -207,3 +207,26 @@ async fn groups_list_user_groups_profiles_and_admin_groups_with_counts() {
         .unwrap();
     assert_eq!(eng_admin["type"], "USER_ADMIN_GROUP");
 }
+
+#[tokio::test]
+async fn members_count_whatever_case_their_membership_is_spelled_in() {
+    let mut state = small_org();
+    // edsger's membership spelled in lower case, barbara's in upper case: still Engineering,
+    // and still the All Apps profile it carries.
+    state.users[3].groups = vec!["engineering".into()];
+    state.users[4].groups = vec!["ENGINEERING".into()];
+    let app = App::new(SandboxConfig::default(), state).await;
+    let body = app.get(&format!("/groups/{ORG}/0")).await.json();
+    let count = |name: &str| {
+        body["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["groupName"] == name)
+            .map(|g| g["memberCount"].clone())
+            .unwrap()
+    };
+    assert_eq!(count("Engineering"), 3);
+    assert_eq!(count("All Apps - Default"), 3);
+    assert_eq!(count("Synced"), 0);
+}

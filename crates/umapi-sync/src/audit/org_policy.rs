@@ -163,7 +163,7 @@ mod tests {
             firstname: None,
             lastname: None,
             country: None,
-            groups: groups.iter().map(|g| g.to_string()).collect(),
+            groups: groups.iter().map(|g| std::sync::Arc::from(*g)).collect(),
         }
     }
 

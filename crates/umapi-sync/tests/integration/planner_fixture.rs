@@ -135,7 +135,7 @@ fn a_fresh_snapshot_passes_and_a_changed_one_is_stale() {
         .find(|u| u.email.as_deref() == Some("carol@example.com"))
         .unwrap();
     carol.lastname = Some("Other".into());
-    carol.groups.retain(|g| g != "Engineering");
+    carol.groups.retain(|g| &**g != "Engineering");
     org.users.push(umapi_sync::snapshot::SnapshotUser {
         email: Some("erin@example.com".into()),
         ..Default::default()

@@ -450,8 +450,8 @@ fn export(snapshot: &Snapshot, settings: Settings) -> DesiredState {
                 groups: u
                     .groups
                     .iter()
-                    .filter(|g| *g != "_org_admin")
-                    .map(|g| g.as_str().into())
+                    .filter(|g| &***g != "_org_admin")
+                    .map(|g| (**g).into())
                     .collect(),
                 ..Default::default()
             }

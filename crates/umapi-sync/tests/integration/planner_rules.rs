@@ -720,7 +720,7 @@ fn usernames_that_are_not_emails_join_group_lists_by_their_email() {
     let mut sim = crate::planner_support::SandboxOrg::new(snapshot);
     assert_eq!(sim.apply(&plan, 7), Vec::<String>::new());
     let after = sim.to_snapshot();
-    assert!(after.users.iter().all(|u| u.groups == vec!["Big"]));
+    assert!(after.users.iter().all(|u| u.groups == vec!["Big".into()]));
     let again = umapi_sync::planner::plan(&desired, &after, &PlanOptions::default()).unwrap();
     assert!(!again.has_changes(), "{:?}", changes(&again));
 }

@@ -73,7 +73,8 @@ async fn the_snapshot_holds_every_user_and_group_with_direct_memberships() {
             .unwrap();
         let mut stored = record.groups.clone();
         stored.sort_by_key(|g| g.to_lowercase());
-        assert_eq!(user.groups, stored, "{}", record.email);
+        let groups: Vec<&str> = user.groups.iter().map(|g| &**g).collect();
+        assert_eq!(groups, stored, "{}", record.email);
     }
     // Sorted, so the same org always gives the same file.
     let keys: Vec<_> = snapshot.users.iter().map(|u| u.key()).collect();
@@ -137,7 +138,7 @@ async fn executing_a_plan_on_the_sandbox_converges() {
                 if g.eq_ignore_ascii_case(renamed) {
                     "Renamed Team".to_string()
                 } else {
-                    g.clone()
+                    g.to_string()
                 }
             })
             .collect();
@@ -332,7 +333,7 @@ async fn a_federated_id_whose_username_is_another_email_changes_groups_over_http
     assert!(first.has_changes());
     assert_eq!(execute(&conn, &first).await, Vec::<String>::new());
     let after = Snapshot::read(&conn, |_| {}).await.unwrap();
-    assert_eq!(after.users[0].groups, vec![group]);
+    assert_eq!(after.users[0].groups, vec![group.into()]);
     let second = plan(&desired, &after, &PlanOptions::default()).unwrap();
     assert!(
         !second.has_changes(),

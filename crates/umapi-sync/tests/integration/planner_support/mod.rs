@@ -121,7 +121,7 @@ impl SandboxOrg {
                         IdentityType::Unknown => IdentityType::FederatedId,
                         known => known,
                     },
-                    groups: u.groups,
+                    groups: u.groups.iter().map(|g| g.to_string()).collect(),
                 }
             })
             .collect();
