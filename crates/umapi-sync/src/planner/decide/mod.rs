@@ -89,6 +89,13 @@ pub(crate) struct Builder<'a> {
     group_specs: Vec<GroupSpec>,
 }
 
+/// Room for the keys of `users` users: one each (the email), and a second for those
+/// few who sign in with a username that is not an email. Room for two each would
+/// double the maps of a large org (a million users: 130 MB more) for keys few have.
+fn aliases_of(users: usize) -> usize {
+    users + users / 8
+}
+
 fn lower(s: &str) -> String {
     s.to_lowercase()
 }
@@ -208,7 +215,10 @@ impl<'a> Builder<'a> {
         // Millions of keys at a million users: the fast hash, not SipHash (a
         // collision only costs time, and these keys come from the admin's own org).
         let mut current_lookup: FxHashMap<UserKeyRef<'a>, u32> =
-            FxHashMap::with_capacity_and_hasher(snapshot.users.len() * 2, Default::default());
+            FxHashMap::with_capacity_and_hasher(
+                aliases_of(snapshot.users.len()),
+                Default::default(),
+            );
         let mut shared_aliases: FxHashMap<UserKeyRef<'a>, Vec<u32>> = FxHashMap::default();
         for (index, user) in snapshot.users.iter().enumerate() {
             for alias in UserKeyRef::aliases(
@@ -240,8 +250,10 @@ impl<'a> Builder<'a> {
         // Desired users, by every key and by the bare username a `members:` list may
         // use for them.
         let mut wanted: Vec<Wanted<'a>> = Vec::with_capacity(desired.users.len());
-        let mut wanted_lookup: FxHashMap<UserKeyRef<'a>, u32> =
-            FxHashMap::with_capacity_and_hasher(desired.users.len() * 2, Default::default());
+        let mut wanted_lookup: FxHashMap<UserKeyRef<'a>, u32> = FxHashMap::with_capacity_and_hasher(
+            aliases_of(desired.users.len()),
+            Default::default(),
+        );
         let mut wanted_by_username: FxHashMap<Cow<'a, str>, u32> = FxHashMap::default();
         for spec in &desired.users {
             let index = wanted.len() as u32;
