@@ -73,7 +73,7 @@ fn property(text: &str) -> String {
 mod tests {
     use super::*;
     use umapi_sync::Diagnostic;
-    use umapi_sync::model::Location;
+    use umapi_sync::desired::Location;
 
     #[test]
     fn located_problems_become_annotations_with_escaped_text() {

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use umapi_sync::model::LimitOverride;
+use umapi_sync::desired::LimitOverride;
 use umapi_sync::planner::PlanTarget;
 
 /// The configuration file read when `-c` names none.

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use umapi_sync::apply::{ApplyEvent, ChangeStatus};
-use umapi_sync::snapshot::ReadProgress;
+use umapi_sync::current::ReadProgress;
 
 use crate::printer::Printer;
 

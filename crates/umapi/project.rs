@@ -7,9 +7,9 @@ use anyhow::bail;
 use umapi_core::Connection;
 use umapi_sandbox::SandboxHandle;
 use umapi_sync::config::{self, Config};
-use umapi_sync::model::DesiredState;
+use umapi_sync::current::{ReadProgress, Snapshot};
+use umapi_sync::desired::DesiredState;
 use umapi_sync::planner::PlanOptions;
-use umapi_sync::snapshot::{ReadProgress, Snapshot};
 
 use crate::output_file::Inputs;
 

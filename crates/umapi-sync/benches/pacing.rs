@@ -15,8 +15,8 @@ use umapi_sandbox::{
     EndpointClass, Fault, FaultPlan, OrgState, RandomFault, RateLimitConfig, Sandbox, SandboxConfig,
 };
 use umapi_sync::apply::{ApplyOptions, apply};
+use umapi_sync::current::Snapshot;
 use umapi_sync::planner::{PlanOptions, plan};
-use umapi_sync::snapshot::Snapshot;
 
 fn arg<T: std::str::FromStr>(index: usize) -> Option<T> {
     std::env::args()
@@ -53,7 +53,7 @@ async fn main() {
     for i in 0..300 {
         yaml.push_str(&format!("  - email: user{i:03}@example.com\n"));
     }
-    let desired = umapi_sync::state::load_str("users.yaml", &yaml).expect("valid state");
+    let desired = umapi_sync::desired::load_str("users.yaml", &yaml).expect("valid state");
     let plan = plan(&desired, &snapshot, &PlanOptions::default()).expect("plan");
     sandbox.set_faults(FaultPlan {
         random: vec![RandomFault {

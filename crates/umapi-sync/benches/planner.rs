@@ -8,10 +8,12 @@
 use std::time::{Duration, Instant};
 
 use umapi_core::wire::{Group, GroupType, IdentityType, User};
-use umapi_sync::model::{DesiredState, GroupSpec, ProfileSpec, Settings, UnlistedUsers, UserSpec};
+use umapi_sync::current::Snapshot;
+use umapi_sync::desired::{
+    DesiredState, GroupSpec, ProfileSpec, Settings, UnlistedUsers, UserSpec,
+};
 use umapi_sync::plan::{ChangeKind, Plan};
 use umapi_sync::planner::{PlanOptions, plan};
-use umapi_sync::snapshot::Snapshot;
 use umapi_sync::written::{Written, WrittenGroup, description_hash, profiles_hash};
 
 /// Adobe's documented action rate.

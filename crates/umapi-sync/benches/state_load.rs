@@ -76,7 +76,7 @@ fn main() {
     let before = memory_mib("VmRSS:");
     let cpu = cpu_seconds();
     let started = Instant::now();
-    let state = umapi_sync::state::load(std::slice::from_ref(&one)).expect("valid state");
+    let state = umapi_sync::desired::load(std::slice::from_ref(&one)).expect("valid state");
     let elapsed = started.elapsed();
     let cpu = cpu_since(cpu);
     let text_len = std::fs::metadata(&one).map(|m| m.len()).unwrap_or(0);
@@ -107,7 +107,7 @@ fn main() {
     }
     let cpu = cpu_seconds();
     let started = Instant::now();
-    let state = umapi_sync::state::load(&[split]).expect("valid state");
+    let state = umapi_sync::desired::load(&[split]).expect("valid state");
     let elapsed = started.elapsed();
     let cpu = cpu_since(cpu);
     println!(

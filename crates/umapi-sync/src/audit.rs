@@ -11,10 +11,10 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use umapi_core::wire::{GroupType, IdentityType};
 
+use crate::current::{LicenseQuota, Snapshot};
+use crate::desired::Policy;
 use crate::expiry::Expiring;
-use crate::model::Policy;
 use crate::plan::{Blocked, ChangeKind, Plan, Summary};
-use crate::snapshot::{LicenseQuota, Snapshot};
 
 mod org_policy;
 

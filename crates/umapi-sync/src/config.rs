@@ -13,10 +13,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use umapi_core::Secret;
 
+use crate::desired::{self, DesiredState, ExternalSettings, Location, Node, Settings, Step};
 use crate::error::{Diagnostic, Error};
-use crate::model::{DesiredState, Location, Settings};
 use crate::planner::{MAX_ENTRIES_PER_REQUEST, MAX_NAMES_PER_LIST, MAX_STEPS_PER_ENTRY, Packing};
-use crate::state::{self, ExternalSettings, Node, Step};
 
 /// The environment variable holding the OAuth (or JWT) client secret.
 pub const CLIENT_SECRET_VAR: &str = "UMAPI_CLIENT_SECRET";
@@ -323,7 +322,7 @@ impl Config {
     /// resolved against `path`'s folder).
     pub fn from_text(path: &Path, text: &str) -> Result<Config, Error> {
         let invalid = |problems: Vec<Diagnostic>| Error::Invalid(problems);
-        let root = state::parse_tree(path, text)
+        let root = desired::parse_tree(path, text)
             .map_err(|problem| invalid(vec![problem]))?
             .filter(|root| !root.is_null())
             .ok_or_else(|| {
@@ -342,7 +341,7 @@ impl Config {
             })?;
         let mut problems = Vec::new();
         secret_values(&root, path, &mut problems);
-        problems.extend(state::check_shape(
+        problems.extend(desired::check_shape(
             &config_schema(),
             &root,
             path,
@@ -350,14 +349,14 @@ impl Config {
             Some(&secret_key_guard),
         ));
         if !problems.is_empty() {
-            state::sort(&mut problems);
+            desired::sort(&mut problems);
             return Err(invalid(problems));
         }
-        let file: ConfigFile = state::typed_parse(path, text).map_err(invalid)?;
+        let file: ConfigFile = desired::typed_parse(path, text).map_err(invalid)?;
         let at = |steps: &[Step<'_>]| root.mark_at(steps).in_file(path);
         problems.extend(check_connection(&file.connection, &at));
         if let Some(settings) = &file.settings {
-            problems.extend(crate::state::check_settings(settings, |steps| {
+            problems.extend(crate::desired::check_settings(settings, |steps| {
                 let mut full = vec![Step::Key("settings")];
                 full.extend_from_slice(steps);
                 at(&full)
@@ -397,7 +396,7 @@ impl Config {
             None => (vec![resolve(Path::new("state"))], Vec::new()),
         };
         if !problems.is_empty() {
-            state::sort(&mut problems);
+            desired::sort(&mut problems);
             return Err(invalid(problems));
         }
         let settings = file.settings.map(|settings| ExternalSettings {
@@ -442,7 +441,7 @@ impl Config {
         if !missing.is_empty() {
             return Err(Error::Invalid(missing));
         }
-        state::load_with_settings(&self.state, self.settings.as_ref())
+        desired::load_with_settings(&self.state, self.settings.as_ref())
     }
 }
 
@@ -499,7 +498,7 @@ fn resolve_options(options: &mut ConnectionOptions, resolve: &impl Fn(&Path) -> 
 /// Values that are secrets whatever their key: private keys pasted into the file.
 fn secret_values(node: &Node, file: &Path, problems: &mut Vec<Diagnostic>) {
     match &node.value {
-        state::Value::Scalar { text, .. } => {
+        desired::Value::Scalar { text, .. } => {
             if text.contains("-----BEGIN") && text.contains("PRIVATE KEY") {
                 problems.push(Diagnostic {
                     location: Some(node.mark.in_file(file)),
@@ -511,12 +510,12 @@ fn secret_values(node: &Node, file: &Path, problems: &mut Vec<Diagnostic>) {
                 });
             }
         }
-        state::Value::Sequence(items) => {
+        desired::Value::Sequence(items) => {
             for item in items {
                 secret_values(item, file, problems);
             }
         }
-        state::Value::Mapping(entries) => {
+        desired::Value::Mapping(entries) => {
             for (_, value) in entries {
                 secret_values(value, file, problems);
             }

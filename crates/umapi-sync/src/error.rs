@@ -1,6 +1,6 @@
 //! The one error type of `umapi-sync`.
 
-use crate::model::Location;
+use crate::desired::Location;
 
 /// One problem found in the desired state, pointing at where it was written.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,10 +24,10 @@ impl std::fmt::Display for Diagnostic {
             if index > 0 {
                 f.write_str("\n")?;
             }
-            f.write_str(&crate::state::escape_hidden(line))?;
+            f.write_str(&crate::desired::escape_hidden(line))?;
         }
         if let Some(hint) = &self.hint {
-            write!(f, "\n  hint: {}", crate::state::escape_hidden(hint))?;
+            write!(f, "\n  hint: {}", crate::desired::escape_hidden(hint))?;
         }
         Ok(())
     }

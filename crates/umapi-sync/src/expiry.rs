@@ -7,7 +7,7 @@
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
-use crate::model::{DesiredState, UserSpec};
+use crate::desired::{DesiredState, UserSpec};
 use umapi_core::identity::{UserKey, UserKeyRef};
 
 /// Days ahead that plans list expiries for, unless told otherwise.

@@ -15,8 +15,8 @@ use std::collections::HashSet;
 
 use umapi_core::wire::{GroupType, IdentityType};
 
-use crate::model::{GroupSpec, Membership, ProfileSpec, Settings, StateFile, UserSpec};
-use crate::snapshot::{Snapshot, SnapshotUser};
+use crate::current::{Snapshot, SnapshotUser};
+use crate::desired::{GroupSpec, Membership, ProfileSpec, Settings, StateFile, UserSpec};
 
 /// Most users in one exported file.
 pub const USERS_PER_FILE: usize = 1_000;

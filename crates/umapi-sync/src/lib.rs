@@ -1,24 +1,27 @@
 //! `umapi-sync`: the sync engine behind the `umapi` binary.
 //!
-//! Desired state from YAML, the current-state snapshot, the planner that turns
-//! the difference into UMAPI actions, plan rendering and the apply engine.
+//! The pipeline, one module per stage: the desired state read from YAML
+//! ([`desired`]) and the current state read from the org ([`current`]) go to the
+//! [`planner`], which makes a [`plan`]; [`render`] shows it and [`apply`] carries it
+//! out. Around them: the project file ([`config`]), the connection ([`connect`]),
+//! the audit report, `export`, `why`, and the YAML reader the desired state and
+//! the config file share (`yaml`).
 
 pub mod apply;
 pub mod audit;
 pub mod config;
 pub mod connect;
+pub mod current;
+pub mod desired;
 pub mod difference;
 pub mod error;
 pub mod expiry;
 pub mod export;
-pub mod model;
 pub mod plan;
 pub mod planner;
 pub mod provenance;
 pub mod render;
 pub mod schema;
-pub mod snapshot;
-pub mod state;
 pub mod why;
 pub mod written;
 mod yaml;

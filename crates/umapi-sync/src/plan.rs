@@ -56,9 +56,9 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize};
 use umapi_core::wire::{Entry, GroupType, IdentityType};
 
+use crate::current::{AccountKey, Snapshot, read_versioned};
+use crate::desired::{Limit, LimitName, LimitOverride};
 use crate::error::Error;
-use crate::model::{Limit, LimitName, LimitOverride};
-use crate::snapshot::{AccountKey, Snapshot, read_versioned};
 use umapi_core::identity::UserKey;
 
 /// Version of the plan JSON written by this crate.
@@ -525,7 +525,7 @@ pub struct Estimate {
 /// What the plan touches, as it was when planned.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Preconditions {
-    /// Touched users by key (see [`crate::snapshot::SnapshotUser::unique_key`]),
+    /// Touched users by key (see [`crate::current::SnapshotUser::unique_key`]),
     /// sorted.
     pub users: Vec<UserPrecondition>,
     /// Touched groups by lower-cased name, sorted.
@@ -581,7 +581,7 @@ pub struct GroupPrecondition {
 
 impl UserFacts {
     /// The facts of a snapshot user, restricted to the given (lower-cased) groups.
-    pub fn of(user: &crate::snapshot::SnapshotUser, groups: &[String]) -> Self {
+    pub fn of(user: &crate::current::SnapshotUser, groups: &[String]) -> Self {
         let current: std::collections::HashSet<String> =
             user.groups.iter().map(|g| g.to_lowercase()).collect();
         let (member_of, not_member_of) = groups
@@ -670,12 +670,12 @@ impl Plan {
                 self.org_id, snapshot.org_id
             ));
         }
-        let mut users: HashMap<AccountKey, &crate::snapshot::SnapshotUser> =
+        let mut users: HashMap<AccountKey, &crate::current::SnapshotUser> =
             HashMap::with_capacity(snapshot.users.len());
         for user in &snapshot.users {
             users.insert(user.unique_key(), user);
         }
-        let groups: HashMap<String, &crate::snapshot::SnapshotGroup> = snapshot
+        let groups: HashMap<String, &crate::current::SnapshotGroup> = snapshot
             .groups
             .iter()
             .map(|g| (g.name.to_lowercase(), g))

@@ -3,7 +3,7 @@
 //! `umapi.yaml`, with `/` between folders).
 //!
 //! The loader keeps one line per `groups:` and `members:` entry beside it
-//! ([`crate::model::Membership::line`], `member_lines`) and one origin per user and
+//! ([`crate::desired::Membership::line`], `member_lines`) and one origin per user and
 //! group ([`DesiredState::origins`]); the file of an entry is the one its user or
 //! group was declared in.
 
@@ -13,8 +13,8 @@ use std::path::Path;
 use jiff::civil::Date;
 use rustc_hash::FxHashMap;
 
+use crate::desired::{DesiredState, Location, Target, UserSpec};
 use crate::expiry::parse_day;
-use crate::model::{DesiredState, Location, Target, UserSpec};
 use crate::plan::{ChangeKind, Plan};
 
 /// `file` relative to `root` when it lies under it, with `/` between folders.
@@ -89,7 +89,7 @@ impl<'a> Sources<'a> {
         &self,
         user: &'u UserSpec,
         name: &str,
-    ) -> Option<(Option<String>, &'u crate::model::Membership)> {
+    ) -> Option<(Option<String>, &'u crate::desired::Membership)> {
         let membership = user
             .groups
             .iter()

@@ -1,13 +1,13 @@
 //! The JSON Schemas of the state files (`state-schema.json` at the repository root)
 //! and of `umapi.yaml` (`config-schema.json`).
 //!
-//! Generated from the Rust types in [`crate::model`] and [`crate::config`], so the
+//! Generated from the Rust types in [`crate::desired`] and [`crate::config`], so the
 //! schemas editors use and the loader's own checks cannot drift apart; a test
 //! compares the checked-in copies with this output.
 
 use schemars::generate::SchemaSettings;
 
-use crate::model::StateFile;
+use crate::desired::StateFile;
 
 /// The `$id` of the state-file schema. A URN names the schema without claiming a
 /// download location: editors find the schema through the modeline's file path

@@ -7,12 +7,12 @@ use std::path::Path;
 use serde::Serialize;
 use umapi_core::wire::IdentityType;
 
+use crate::current::{Snapshot, SnapshotUser};
+use crate::desired::{DesiredState, Target, UnlistedUsers, UserSpec};
 use crate::error::Error;
-use crate::model::{DesiredState, Target, UnlistedUsers, UserSpec};
 use crate::plan::{Change, GroupKind};
 use crate::planner::{PlanOptions, PlanTarget};
 use crate::provenance::Sources;
-use crate::snapshot::{Snapshot, SnapshotUser};
 
 /// Why a user has the access it has (or would have).
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -19,10 +19,10 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::apply::{ApplyReport, ChangeStatus};
+use crate::current::{Snapshot, read_versioned};
+use crate::desired::DesiredState;
 use crate::error::Error;
-use crate::model::DesiredState;
 use crate::plan::{ChangeKind, Plan};
-use crate::snapshot::{Snapshot, read_versioned};
 
 /// Version of the record's JSON written by this crate.
 pub const WRITTEN_FORMAT_VERSION: u32 = 1;

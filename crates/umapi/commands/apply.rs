@@ -199,8 +199,8 @@ enum Replanned {
 /// same document as the file: what is sent is always what `plan` showed.
 fn replan_saved(
     saved: &SavedPlan,
-    desired: &umapi_sync::model::DesiredState,
-    snapshot: &umapi_sync::snapshot::Snapshot,
+    desired: &umapi_sync::desired::DesiredState,
+    snapshot: &umapi_sync::current::Snapshot,
     project: &Project,
     written: &umapi_sync::written::Written,
     path: &Path,

@@ -27,7 +27,7 @@ pub async fn run(config: &Path, args: ExportArgs, printer: &Printer) -> anyhow::
     // must not mix with state files already there.
     let mut existing = Vec::new();
     if args.snapshot.is_none() && out.is_dir() {
-        existing = umapi_sync::state::state_files(std::slice::from_ref(&out))?;
+        existing = umapi_sync::desired::state_files(std::slice::from_ref(&out))?;
         if !existing.is_empty() && !args.force {
             let names: Vec<String> = existing.iter().map(|p| p.display().to_string()).collect();
             bail!(
@@ -163,7 +163,7 @@ fn export_flags(args: &ExportArgs, extra: &str) -> String {
 }
 
 fn write_snapshot(
-    snapshot: &umapi_sync::snapshot::Snapshot,
+    snapshot: &umapi_sync::current::Snapshot,
     path: &Path,
     inputs: &Inputs,
     config: &Path,

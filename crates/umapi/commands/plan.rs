@@ -3,9 +3,9 @@
 use std::path::Path;
 
 use anyhow::Context;
+use umapi_sync::current::Snapshot;
 use umapi_sync::plan::Plan;
 use umapi_sync::planner::PlanOptions;
-use umapi_sync::snapshot::Snapshot;
 
 use crate::cli::{PlanArgs, PlanFormat};
 use crate::outcome::Outcome;

@@ -11,7 +11,7 @@ use crate::project::Project;
 pub fn run(config: &Path, args: &ValidateArgs, printer: &Printer) -> anyhow::Result<Outcome> {
     let project = Project::load(config)?;
     let desired = project.desired_state()?;
-    let files = umapi_sync::state::state_files(&project.config.state)?;
+    let files = umapi_sync::desired::state_files(&project.config.state)?;
     printer.result(&format!(
         "The configuration and {} are valid: {}, {}, {} and {}.",
         count(files.len(), "state file"),

@@ -11,8 +11,8 @@ use std::collections::HashSet;
 use serde::{Deserialize, Serialize};
 use umapi_core::wire::{GroupType, IdentityType};
 
-use crate::model::Policy;
-use crate::snapshot::Snapshot;
+use crate::current::Snapshot;
+use crate::desired::Policy;
 
 /// One way the org breaks a rule of `settings.policy`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -151,8 +151,8 @@ mod tests {
     use std::num::NonZeroU64;
 
     use super::*;
-    use crate::model::EmailDomains;
-    use crate::snapshot::{SnapshotGroup, SnapshotUser};
+    use crate::current::{SnapshotGroup, SnapshotUser};
+    use crate::desired::EmailDomains;
 
     fn user(email: &str, identity_type: IdentityType, groups: &[&str]) -> SnapshotUser {
         SnapshotUser {

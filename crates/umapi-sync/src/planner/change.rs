@@ -76,7 +76,7 @@ impl UserTarget {
     }
 
     pub(crate) fn display(&self) -> String {
-        let name = crate::snapshot::display_target(&self.user, self.domain.as_deref());
+        let name = crate::current::display_target(&self.user, self.domain.as_deref());
         if self.use_adobe_id {
             format!("{name} (Adobe ID)")
         } else {

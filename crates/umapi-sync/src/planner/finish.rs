@@ -4,11 +4,11 @@
 use super::PlanOptions;
 use super::decide::Built;
 use super::pack::pack;
+use crate::current::Snapshot;
 use crate::plan::{
     Change, ChangeKind, Estimate, GroupPrecondition, PLAN_FORMAT_VERSION, Plan, Preconditions,
     Summary, UserFacts, UserPrecondition,
 };
-use crate::snapshot::Snapshot;
 
 fn summarize<'c>(changes: impl Iterator<Item = &'c ChangeKind>) -> Summary {
     let mut s = Summary::default();

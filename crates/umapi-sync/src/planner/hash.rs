@@ -3,7 +3,7 @@
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::model::{DesiredState, GroupSpec, ProfileSpec, Settings, UserSpec};
+use crate::desired::{DesiredState, GroupSpec, ProfileSpec, Settings, UserSpec};
 
 #[derive(Serialize)]
 struct Hashed<'a> {

@@ -20,9 +20,9 @@ use umapi_core::identity::{UserKey, UserKeyRef};
 use umapi_core::wire::{GroupType, IdentityType};
 
 use super::change::{Address, Decided, UserTarget};
-use crate::model::DesiredState;
+use crate::current::{LicenseQuota, Snapshot, SnapshotUser};
+use crate::desired::DesiredState;
 use crate::plan::ChangeKind;
-use crate::snapshot::{LicenseQuota, Snapshot, SnapshotUser};
 
 /// The seats of one product profile the plan touches.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -9,10 +9,10 @@ use super::PlanOptions;
 use super::change::Decided;
 use super::decide::Built;
 use super::licences::Licence;
+use crate::current::Snapshot;
+use crate::desired::{DesiredState, LimitName};
 use crate::error::{Diagnostic, Error};
-use crate::model::{DesiredState, LimitName};
 use crate::plan::{Blocked, ChangeKind, LimitSource, Override};
-use crate::snapshot::Snapshot;
 
 /// How many affected objects a [`Blocked`] lists.
 pub const AFFECTED_SHOWN: usize = 5;
@@ -56,7 +56,7 @@ pub(crate) fn check(
             LimitName::MaxSeatsOverQuota => licences
                 .iter()
                 .filter(|l| l.after > l.now)
-                .filter_map(|l| l.quota.and_then(crate::snapshot::LicenseQuota::seats))
+                .filter_map(|l| l.quota.and_then(crate::current::LicenseQuota::seats))
                 .sum(),
         };
         let written = desired.settings.limits.get(name);
@@ -101,7 +101,7 @@ pub(crate) fn check(
     Ok(checked)
 }
 
-fn allowance(name: LimitName, limit: &crate::model::Limit, total: u64) -> Result<u64, Error> {
+fn allowance(name: LimitName, limit: &crate::desired::Limit, total: u64) -> Result<u64, Error> {
     limit.allowance(total).ok_or_else(|| {
         Error::Invalid(vec![Diagnostic {
             location: None,
@@ -118,7 +118,7 @@ fn over_quota(licences: &[Licence]) -> (Vec<String>, u64) {
     let affected = over
         .iter()
         .map(|l| {
-            let quota = l.quota.and_then(crate::snapshot::LicenseQuota::seats);
+            let quota = l.quota.and_then(crate::current::LicenseQuota::seats);
             format!(
                 "{} ({} over {})",
                 l.profile,

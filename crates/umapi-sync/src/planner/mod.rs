@@ -34,10 +34,10 @@ mod limits;
 mod pack;
 mod targets;
 
+use crate::current::Snapshot;
+use crate::desired::{DesiredState, LimitOverride};
 use crate::error::Error;
-use crate::model::{DesiredState, LimitOverride};
 use crate::plan::Plan;
-use crate::snapshot::Snapshot;
 use crate::written::Written;
 use umapi_core::rate::RateLimits;
 

@@ -7,10 +7,10 @@ use serde::{Deserialize, Serialize};
 use umapi_core::identity::UserKey;
 
 use super::change::ChangeList;
+use crate::current::Snapshot;
+use crate::desired::DesiredState;
 use crate::error::{Diagnostic, Error};
-use crate::model::DesiredState;
 use crate::plan::{ChangeKind, NotVerifiable};
-use crate::snapshot::Snapshot;
 
 /// What a partial plan is limited to: `user:EMAIL` or `group:NAME`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use super::blocks::{Attr, Block, Sym, blocks_of};
 use super::{DRIFT_BLOCKS_SHOWN, POLICY_FINDINGS_SHOWN};
 use crate::audit::{Audit, AuditSource, ProfileSeats};
-use crate::snapshot::LicenseQuota;
+use crate::current::LicenseQuota;
 
 const STYLE: &str = r#"
 :root { color-scheme: light; --ink: #1d1d1f; --muted: #5f6368; --line: #d9dce1;

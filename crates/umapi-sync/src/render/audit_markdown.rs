@@ -6,7 +6,7 @@ use super::blocks::blocks_of;
 use super::markdown::{diff_lines, escape};
 use super::{DRIFT_BLOCKS_SHOWN, POLICY_FINDINGS_SHOWN};
 use crate::audit::{Audit, AuditSource};
-use crate::snapshot::LicenseQuota;
+use crate::current::LicenseQuota;
 
 /// The report as Markdown.
 pub fn audit_markdown(audit: &Audit) -> String {

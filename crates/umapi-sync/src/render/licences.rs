@@ -1,9 +1,9 @@
 //! The plan's licences (seats per product profile, now and after the plan), as the
 //! text and Markdown renderings show them.
 
+use crate::current::LicenseQuota;
 use crate::plan::{Change, ChangeKind, Plan};
 use crate::planner::Licence;
-use crate::snapshot::LicenseQuota;
 
 /// The quota as read: `20`, `unlimited`, or `unknown` when UMAPI reported none.
 pub(crate) fn quota_text(licence: &Licence) -> String {

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::apply_summary::describe;
-use crate::model::UnlistedUsers;
+use crate::desired::UnlistedUsers;
 use crate::plan::Change;
 use crate::why::{Until, Why};
 

@@ -272,7 +272,7 @@ mod tests {
     use std::path::Path;
 
     use super::*;
-    use crate::model::{Limit, StateFile};
+    use crate::desired::{Limit, StateFile};
 
     fn typed<T: DeserializeOwned>(text: &str) -> Result<T, Error> {
         let node = super::super::tree::parse(Path::new("t.yaml"), text)

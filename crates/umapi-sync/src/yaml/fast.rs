@@ -782,7 +782,7 @@ mod tests {
         // Up to its settings, written as flow mappings (`{users: […]}`).
         understood(&fixture[..fixture.find("settings:").unwrap()]);
         // As `umapi export` writes them (serde_yaml: lists at their key's column).
-        let state: crate::model::StateFile =
+        let state: crate::desired::StateFile =
             serde_yaml::from_str(include_str!("../../tests/fixtures/state/valid/org.yaml"))
                 .unwrap();
         understood(&serde_yaml::to_string(&state).unwrap());

@@ -14,8 +14,8 @@ mod tree;
 
 use std::path::Path;
 
+use crate::desired::Location;
 use crate::error::Diagnostic;
-use crate::model::Location;
 
 pub(crate) use de::from_node;
 pub(crate) use shape::{check, check_list_item};

@@ -16,8 +16,8 @@ use std::path::Path;
 use yaml_rust2::parser::{Event, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
+use crate::desired::Location;
 use crate::error::Diagnostic;
-use crate::model::Location;
 
 /// A line and column (both 1-based) inside one file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

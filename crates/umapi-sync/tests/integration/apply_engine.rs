@@ -4,9 +4,9 @@
 use umapi_core::{Connection, RateLimits, RetryPolicy};
 use umapi_sandbox::{OrgSpec, OrgState, Sandbox, SandboxConfig, SandboxHandle};
 use umapi_sync::apply::{ApplyEvent, ApplyOptions, ApplyReport, ChangeStatus, apply};
+use umapi_sync::current::Snapshot;
 use umapi_sync::plan::{ChangeKind, PhaseName, Plan};
 use umapi_sync::planner::{PlanOptions, plan};
-use umapi_sync::snapshot::Snapshot;
 
 async fn sandbox(org: OrgState, seed: u64) -> SandboxHandle {
     let config = SandboxConfig {
@@ -68,7 +68,7 @@ fn launch_state(snapshot: &Snapshot) -> String {
 
 async fn plan_for(conn: &Connection, yaml: &str) -> (Snapshot, Plan) {
     let snapshot = Snapshot::read(conn, |_| {}).await.expect("read org");
-    let desired = umapi_sync::state::load_str("launch.yaml", yaml)
+    let desired = umapi_sync::desired::load_str("launch.yaml", yaml)
         .unwrap_or_else(|error| panic!("invalid state: {error}\n{yaml}"));
     let options = PlanOptions {
         pacing: RateLimits::unlimited(),
@@ -185,7 +185,7 @@ async fn the_size_that_went_through_is_used_for_the_rest_of_the_run() {
         1,
     );
     let snapshot = Snapshot::read(&conn, |_| {}).await.expect("read org");
-    let desired = umapi_sync::state::load_str("launch.yaml", &yaml).expect("state");
+    let desired = umapi_sync::desired::load_str("launch.yaml", &yaml).expect("state");
     let options = PlanOptions {
         pacing: RateLimits::unlimited(),
         packing: umapi_sync::planner::Packing {

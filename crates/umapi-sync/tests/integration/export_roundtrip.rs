@@ -4,8 +4,8 @@
 
 use umapi_core::{RateLimits, RetryPolicy};
 use umapi_sandbox::{OrgSpec, Sandbox, SandboxConfig};
+use umapi_sync::current::Snapshot;
 use umapi_sync::planner::{PlanOptions, plan};
-use umapi_sync::snapshot::Snapshot;
 
 /// Exports the generated org, loads the files again and plans: no changes. Returns
 /// the files.
@@ -29,7 +29,7 @@ async fn exported_org_plans_to_no_changes(spec: OrgSpec) -> Vec<umapi_sync::expo
         .iter()
         .map(|file| (std::path::PathBuf::from(&file.name), file.to_yaml()))
         .collect();
-    let desired = umapi_sync::state::load_sources(&sources, None)
+    let desired = umapi_sync::desired::load_sources(&sources, None)
         .unwrap_or_else(|error| panic!("exported files are valid: {error}"));
     assert_eq!(desired.users.len(), snapshot.users.len());
 

@@ -2,6 +2,12 @@
 //! every suite; each module is one area.
 
 mod apply_engine;
+mod config_file;
+mod desired_errors;
+mod desired_merge;
+mod desired_robustness;
+mod desired_roundtrip;
+mod desired_schema;
 mod export_roundtrip;
 mod pacing_jitter;
 mod planner_expiry;
@@ -16,10 +22,4 @@ mod planner_sandbox;
 mod planner_support;
 mod planner_targets;
 mod render_snapshots;
-mod state_config;
-mod state_errors;
-mod state_merge;
-mod state_robustness;
-mod state_roundtrip;
-mod state_schema;
 mod written_record;

@@ -18,8 +18,8 @@ use umapi_sandbox::{
     EndpointClass, Fault, FaultPlan, OrgState, RandomFault, RateLimitConfig, Sandbox, SandboxConfig,
 };
 use umapi_sync::apply::{ApplyOptions, apply};
+use umapi_sync::current::Snapshot;
 use umapi_sync::planner::{PlanOptions, plan};
-use umapi_sync::snapshot::Snapshot;
 
 const TIME_SCALE: f64 = 30.0;
 const JITTER_MS: u64 = 500;
@@ -59,8 +59,8 @@ async fn apply_with_jitter(margin: Duration, seed: u64) -> (u64, bool) {
         .build()
         .expect("connection");
     let snapshot = Snapshot::read(&conn, |_| {}).await.expect("read org");
-    let desired =
-        umapi_sync::state::load_str("users.yaml", &three_hundred_new_users()).expect("valid state");
+    let desired = umapi_sync::desired::load_str("users.yaml", &three_hundred_new_users())
+        .expect("valid state");
     let plan = plan(&desired, &snapshot, &PlanOptions::default()).expect("plan");
     assert_eq!(plan.request_count(), 30);
 
@@ -120,8 +120,8 @@ async fn the_embedded_sandbox_of_umapi_yaml_and_the_client_share_the_scaled_minu
 
     let options = config.plan_options();
     let snapshot = Snapshot::read(&conn, |_| {}).await.expect("read org");
-    let desired =
-        umapi_sync::state::load_str("users.yaml", &three_hundred_new_users()).expect("valid state");
+    let desired = umapi_sync::desired::load_str("users.yaml", &three_hundred_new_users())
+        .expect("valid state");
     let plan = plan(&desired, &snapshot, &options).expect("plan");
     assert_eq!(plan.request_count(), 30);
     // Two waits of a scaled minute (1 s) and margin (50 ms).

@@ -3,11 +3,11 @@
 
 use jiff::civil::{Date, date};
 use umapi_core::wire::GroupType;
-use umapi_sync::model::LimitName;
+use umapi_sync::current::Snapshot;
+use umapi_sync::desired::LimitName;
 use umapi_sync::plan::{ChangeKind, Plan};
 use umapi_sync::planner::{PlanOptions, plan};
 use umapi_sync::render;
-use umapi_sync::snapshot::Snapshot;
 
 use crate::planner_support::{desired_from_yaml, group, user};
 

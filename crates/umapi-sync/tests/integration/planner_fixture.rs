@@ -136,7 +136,7 @@ fn a_fresh_snapshot_passes_and_a_changed_one_is_stale() {
         .unwrap();
     carol.lastname = Some("Other".into());
     carol.groups.retain(|g| &**g != "Engineering");
-    org.users.push(umapi_sync::snapshot::SnapshotUser {
+    org.users.push(umapi_sync::current::SnapshotUser {
         email: Some("erin@example.com".into()),
         ..Default::default()
     });
@@ -198,7 +198,7 @@ fn groups_created_or_deleted_by_hand_make_the_plan_stale() {
     let (_, mut org) = crate::planner_support::fixture();
     let plan = fixture_plan();
     // Marketing (to be created) now exists; Legacy (to be deleted) is gone.
-    org.groups.push(umapi_sync::snapshot::SnapshotGroup {
+    org.groups.push(umapi_sync::current::SnapshotGroup {
         name: "Marketing".into(),
         group_type: umapi_core::wire::GroupType::UserGroup,
         member_count: Some(0),

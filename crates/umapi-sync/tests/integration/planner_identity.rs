@@ -7,9 +7,9 @@ use umapi_core::wire::{Entry, IdentityType, UserStep};
 use umapi_sandbox::OrgState;
 use umapi_sandbox::action::ExecOptions;
 use umapi_sandbox::state::{UserGroupRecord, UserRecord};
+use umapi_sync::current::Snapshot;
 use umapi_sync::plan::{ChangeKind, Plan};
 use umapi_sync::planner::{PlanOptions, plan};
-use umapi_sync::snapshot::Snapshot;
 
 fn record(email: &str, username: &str, identity_type: IdentityType, groups: &[&str]) -> UserRecord {
     UserRecord {

@@ -6,9 +6,9 @@ use proptest::prelude::*;
 use umapi_core::identity::{UserKey, same_identifier};
 use umapi_core::wire::IdentityType;
 use umapi_sandbox::OrgState;
-use umapi_sync::model::{DesiredState, UserSpec};
+use umapi_sync::current::{AccountKey, Snapshot};
+use umapi_sync::desired::{DesiredState, UserSpec};
 use umapi_sync::planner::{PlanOptions, plan};
-use umapi_sync::snapshot::{AccountKey, Snapshot};
 
 use crate::planner_support::SandboxOrg;
 

@@ -7,12 +7,12 @@
 use proptest::prelude::*;
 use umapi_core::wire::{GroupType, IdentityType};
 use umapi_sandbox::{OrgSpec, generate};
-use umapi_sync::model::{
+use umapi_sync::current::{LicenseQuota, Snapshot};
+use umapi_sync::desired::{
     DesiredState, GroupSpec, Limit, LimitName, LimitOverride, Limits, ProfileSpec, Settings,
     UnlistedUsers, UserSpec,
 };
 use umapi_sync::planner::{PlanOptions, plan};
-use umapi_sync::snapshot::{LicenseQuota, Snapshot};
 
 use crate::planner_support::SandboxOrg;
 
@@ -43,7 +43,7 @@ fn desired_for(
         .map(|g| g.name.clone())
         .chain(state.product_profiles.iter().map(|p| p.name.clone()))
         .collect();
-    let chosen = |bits: u16| -> Vec<umapi_sync::model::Membership> {
+    let chosen = |bits: u16| -> Vec<umapi_sync::desired::Membership> {
         groups
             .iter()
             .enumerate()
@@ -112,8 +112,8 @@ fn desired_for(
         settings: Settings {
             unlisted_users: unlisted,
             limits: Limits {
-                max_user_removals: Some(Limit::Off(umapi_sync::model::Off::Off)),
-                max_membership_removals: Some(Limit::Off(umapi_sync::model::Off::Off)),
+                max_user_removals: Some(Limit::Off(umapi_sync::desired::Off::Off)),
+                max_membership_removals: Some(Limit::Off(umapi_sync::desired::Off::Off)),
                 ..Limits::default()
             },
             ..Default::default()

@@ -11,13 +11,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use proptest::prelude::*;
 use umapi_core::wire::{Entry, GroupType, IdentityType};
-use umapi_sync::model::{
+use umapi_sync::current::{Snapshot, SnapshotGroup, SnapshotUser};
+use umapi_sync::desired::{
     DesiredState, Exclusions, GroupSpec, Limit, Limits, Off, ProfileSpec, Settings, UnlistedGroups,
     UnlistedUsers, UserSpec,
 };
 use umapi_sync::plan::Plan;
 use umapi_sync::planner::{PlanOptions, plan};
-use umapi_sync::snapshot::{Snapshot, SnapshotGroup, SnapshotUser};
 
 use crate::planner_support::{SandboxOrg, check_request_limits};
 
@@ -701,7 +701,7 @@ proptest! {
     /// at the planned count lets it through, recorded.
     #[test]
     fn limits_stop_exactly_the_plans_over_them(world in world()) {
-        use umapi_sync::model::{LimitName, LimitOverride};
+        use umapi_sync::desired::{LimitName, LimitOverride};
         use umapi_sync::plan::LimitSource;
         let snapshot = world.snapshot();
         let desired = world.desired();

@@ -5,11 +5,11 @@ use std::path::PathBuf;
 
 use jiff::civil::date;
 use umapi_core::wire::GroupType;
-use umapi_sync::model::DesiredState;
+use umapi_sync::current::Snapshot;
+use umapi_sync::desired::DesiredState;
 use umapi_sync::plan::Plan;
 use umapi_sync::planner::{PlanOptions, plan};
 use umapi_sync::render;
-use umapi_sync::snapshot::Snapshot;
 
 use crate::planner_support::{group, user};
 
@@ -50,7 +50,7 @@ profiles:
 
 /// The state files as a project keeps them: `state/` beside `umapi.yaml` in `root`.
 fn desired(root: &str) -> DesiredState {
-    umapi_sync::state::load_sources(
+    umapi_sync::desired::load_sources(
         &[
             (
                 PathBuf::from(root).join("state/users.yaml"),
@@ -226,7 +226,7 @@ fn every_reader_gives_the_same_lines() {
     let old_breaks = format!("{USERS}# a comment with a line separator: \u{2028}\n");
     let general = explained(&planned("/srv/org"));
     for users in [fast, old_breaks] {
-        let desired = umapi_sync::state::load_sources(
+        let desired = umapi_sync::desired::load_sources(
             &[
                 (PathBuf::from("/srv/org/state/users.yaml"), users),
                 (

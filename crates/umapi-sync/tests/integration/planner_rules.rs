@@ -3,10 +3,10 @@
 
 use umapi_core::wire::{Entry, GroupType, IdentityType, UserGroupStep, UserStep};
 use umapi_sync::Error;
-use umapi_sync::model::Location;
+use umapi_sync::current::Snapshot;
+use umapi_sync::desired::Location;
 use umapi_sync::plan::{ChangeKind, PhaseName, Plan};
 use umapi_sync::planner::{PlanOptions, plan};
-use umapi_sync::snapshot::Snapshot;
 
 use crate::planner_support::{desired_from_yaml, group, user};
 
@@ -274,7 +274,7 @@ fn adobe_ids_are_not_updated() {
 
 #[test]
 fn limits_block_the_plan_and_name_the_numbers() {
-    use umapi_sync::model::LimitName;
+    use umapi_sync::desired::LimitName;
     use umapi_sync::plan::LimitSource;
     let blocked = |yaml: &str| run(yaml).blocked;
 
@@ -329,7 +329,7 @@ fn limits_block_the_plan_and_name_the_numbers() {
 
 #[test]
 fn unset_limits_have_defaults_with_floors_and_off_switches_one_off() {
-    use umapi_sync::model::{Limit, LimitName, LimitOverride};
+    use umapi_sync::desired::{Limit, LimitName, LimitOverride};
     use umapi_sync::plan::LimitSource;
     // The floors: a small org may always lose 5 users, 10 memberships, 2 groups.
     assert_eq!(LimitName::MaxUserRemovals.default_allowance(32), 5);
@@ -403,7 +403,7 @@ fn unset_limits_have_defaults_with_floors_and_off_switches_one_off() {
 
 #[test]
 fn overrides_are_checked_when_read() {
-    use umapi_sync::model::{Limit, LimitOverride};
+    use umapi_sync::desired::{Limit, LimitOverride};
     let parse = |text: &str| text.parse::<LimitOverride>();
     assert_eq!(
         parse("max_group_deletions=off").unwrap().value,
@@ -479,7 +479,7 @@ fn a_user_joining_many_groups_uses_one_user_entry() {
     }
     let mut snapshot = big_org(1);
     for name in &names {
-        snapshot.groups.push(umapi_sync::snapshot::SnapshotGroup {
+        snapshot.groups.push(umapi_sync::current::SnapshotGroup {
             name: name.clone(),
             group_type: GroupType::UserGroup,
             member_count: None,
@@ -522,7 +522,7 @@ fn groups_with_many_profiles_keep_every_change_in_one_request() {
     let profiles: Vec<String> = (0..150).map(|i| format!("P{i:03}")).collect();
     let mut snapshot = org();
     for p in &profiles {
-        snapshot.groups.push(umapi_sync::snapshot::SnapshotGroup {
+        snapshot.groups.push(umapi_sync::current::SnapshotGroup {
             name: p.clone(),
             group_type: GroupType::ProductProfile,
             member_count: None,

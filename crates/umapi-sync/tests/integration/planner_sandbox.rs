@@ -7,12 +7,12 @@ use std::time::Duration;
 use umapi_core::wire::GroupType;
 use umapi_core::{Connection, RateLimits, RetryPolicy};
 use umapi_sandbox::{OrgSpec, Sandbox, SandboxConfig, SandboxHandle, generate};
-use umapi_sync::model::{
+use umapi_sync::current::{ReadProgress, Snapshot};
+use umapi_sync::desired::{
     DesiredState, GroupSpec, ProfileSpec, Settings, UnlistedGroups, UnlistedUsers, UserSpec,
 };
 use umapi_sync::plan::Plan;
 use umapi_sync::planner::{PlanOptions, plan};
-use umapi_sync::snapshot::{ReadProgress, Snapshot};
 
 const SPEC: OrgSpec = OrgSpec {
     users: 400,

@@ -72,7 +72,7 @@ fn markdown_stays_under_the_comment_limit_and_says_it_was_cut() {
         license_quota: None,
     };
     let org =
-        umapi_sync::snapshot::Snapshot::from_parts("O", users, vec![group("Old"), group("New")]);
+        umapi_sync::current::Snapshot::from_parts("O", users, vec![group("Old"), group("New")]);
     let mut yaml = String::from("groups: [{name: New}, {name: Old}]\nusers:\n");
     for i in 0..20_000 {
         yaml.push_str(&format!(
@@ -98,7 +98,7 @@ fn markdown_stays_under_the_comment_limit_and_says_it_was_cut() {
 
 #[test]
 fn names_cannot_break_the_markdown() {
-    let org = umapi_sync::snapshot::Snapshot::from_parts(
+    let org = umapi_sync::current::Snapshot::from_parts(
         "O",
         vec![umapi_core::wire::User {
             email: Some("x@example.com".into()),

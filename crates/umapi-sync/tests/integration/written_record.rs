@@ -3,10 +3,10 @@
 
 use umapi_core::wire::{Group, GroupType};
 use umapi_sync::apply::{ApplyReport, ChangeResult, ChangeStatus};
-use umapi_sync::model::{DesiredState, GroupSpec};
+use umapi_sync::current::Snapshot;
+use umapi_sync::desired::{DesiredState, GroupSpec};
 use umapi_sync::plan::{ChangeKind, Plan};
 use umapi_sync::planner::{PlanOptions, plan};
-use umapi_sync::snapshot::Snapshot;
 use umapi_sync::written::{Written, WrittenGroup, description_hash};
 
 const ORG: &str = "TEST@AdobeOrg";

@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use umapi_core::wire::{GroupType, UserStep};
 
 use super::{Builder, Decisions, lower, split_profiles};
+use crate::current::AccountKey;
 use crate::plan::{ChangeKind, FieldChange, GroupKind, PhaseName};
 use crate::planner::change::ChangeList;
-use crate::snapshot::AccountKey;
 use crate::written::{description_hash, profiles_hash};
 
 /// Everything decided, ready for limits and packing.

@@ -12,7 +12,7 @@ impl<'a> Builder<'a> {
     pub(super) fn resolve_groups(&mut self) {
         let desired = self.desired;
         let snapshot = self.snapshot;
-        let current: HashMap<String, &crate::snapshot::SnapshotGroup> = snapshot
+        let current: HashMap<String, &crate::current::SnapshotGroup> = snapshot
             .groups
             .iter()
             .map(|g| (lower(&g.name), g))
@@ -216,7 +216,7 @@ impl<'a> Builder<'a> {
 fn with_suggestion(
     name: &str,
     kind: GroupKind,
-    snapshot: &crate::snapshot::Snapshot,
+    snapshot: &crate::current::Snapshot,
     hint: &str,
 ) -> String {
     let names = snapshot

@@ -21,10 +21,10 @@ use umapi_core::wire::{IdentityType, UserStep};
 
 use super::PlanOptions;
 use super::change::UserTarget;
+use crate::current::{AccountKey, Snapshot, SnapshotUser};
+use crate::desired::{DesiredState, Location, UserSpec};
 use crate::error::{Diagnostic, Error};
-use crate::model::{DesiredState, Location, UserSpec};
 use crate::plan::{FieldChange, GroupKind, NotVerifiable};
-use crate::snapshot::{AccountKey, Snapshot, SnapshotUser};
 use umapi_core::protocol::{MAX_NAMES_PER_LIST, MAX_STEPS_PER_ENTRY};
 
 pub(crate) use changes::Built;

@@ -10,11 +10,11 @@ use super::{
     Builder, Built, Create, Decisions, Delete, Leave, UserDecision, Wanted, difference, lower,
     new_target, target_of_current,
 };
+use crate::current::AccountKey;
+use crate::desired::{UnlistedGroups, UnlistedUsers};
 use crate::error::{Diagnostic, Error};
-use crate::model::{UnlistedGroups, UnlistedUsers};
 use crate::plan::FieldChange;
 use crate::planner::change::UserTarget;
-use crate::snapshot::AccountKey;
 
 impl<'a> Builder<'a> {
     pub(super) fn decide(

@@ -11,9 +11,9 @@ use umapi_core::wire::{
 use umapi_sandbox::OrgState;
 use umapi_sandbox::action::ExecOptions;
 use umapi_sandbox::state::{AdminGroupRecord, ProductProfileRecord, UserGroupRecord, UserRecord};
-use umapi_sync::model::{DesiredState, StateFile};
+use umapi_sync::current::Snapshot;
+use umapi_sync::desired::{DesiredState, StateFile};
 use umapi_sync::plan::Plan;
-use umapi_sync::snapshot::Snapshot;
 
 /// The fixture directory.
 pub fn fixtures() -> std::path::PathBuf {

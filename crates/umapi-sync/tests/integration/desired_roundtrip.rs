@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use proptest::prelude::*;
 use umapi_core::wire::IdentityType;
-use umapi_sync::model::{
+use umapi_sync::desired::{
     Exclusions, GroupSpec, Limit, Limits, Membership, ProfileSpec, Settings, StateFile,
     UnlistedGroups, UnlistedUsers, UserSpec,
 };
@@ -265,7 +265,7 @@ proptest! {
     #[test]
     fn valid_state_files_load_back_equal(file in state_file()) {
         let yaml = serde_yaml::to_string(&file).unwrap();
-        let state = match umapi_sync::state::load_str("generated.yaml", &yaml) {
+        let state = match umapi_sync::desired::load_str("generated.yaml", &yaml) {
             Ok(state) => state,
             Err(error) => return Err(TestCaseError::fail(format!("{error}\n---\n{yaml}"))),
         };
@@ -279,8 +279,8 @@ proptest! {
         for target in state.targets() {
             let name = target.name().to_lowercase();
             let listed: Vec<String> = match target {
-                umapi_sync::model::Target::Group(g) => g.members.clone(),
-                umapi_sync::model::Target::Profile(p) | umapi_sync::model::Target::AdminGroup(p) => p.members.clone(),
+                umapi_sync::desired::Target::Group(g) => g.members.clone(),
+                umapi_sync::desired::Target::Profile(p) | umapi_sync::desired::Target::AdminGroup(p) => p.members.clone(),
             };
             let expected: BTreeSet<String> = file
                 .users

@@ -57,13 +57,13 @@ proptest! {
 
     #[test]
     fn any_text_loads_or_is_reported(text in "\\PC{0,200}") {
-        let result = umapi_sync::state::load_str("any.yaml", &text).map(|_| ());
+        let result = umapi_sync::desired::load_str("any.yaml", &text).map(|_| ());
         assert_problems_point_inside(result, &text)?;
     }
 
     #[test]
     fn a_damaged_state_file_is_reported_not_panicked_on(text in mutated(VALID)) {
-        let result = umapi_sync::state::load_str("org.yaml", &text).map(|_| ());
+        let result = umapi_sync::desired::load_str("org.yaml", &text).map(|_| ());
         assert_problems_point_inside(result, &text)?;
     }
 

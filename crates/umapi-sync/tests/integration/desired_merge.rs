@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use umapi_sync::Error;
-use umapi_sync::model::{Target, UnlistedUsers};
+use umapi_sync::desired::{Target, UnlistedUsers};
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from("tests/fixtures/state").join(name)
@@ -11,7 +11,7 @@ fn fixture(name: &str) -> PathBuf {
 
 #[test]
 fn folders_are_read_recursively_in_name_order_and_merged() {
-    let state = umapi_sync::state::load(&[fixture("merge/ok")]).unwrap();
+    let state = umapi_sync::desired::load(&[fixture("merge/ok")]).unwrap();
     // groups/engineering.yml, groups/profiles.yaml, settings.yaml, users.yaml;
     // README.txt is not YAML and is skipped.
     let emails: Vec<_> = state
@@ -42,7 +42,7 @@ fn folders_are_read_recursively_in_name_order_and_merged() {
 
 #[test]
 fn memberships_from_users_and_groups_are_united_case_insensitively() {
-    let state = umapi_sync::state::load(&[fixture("merge/ok")]).unwrap();
+    let state = umapi_sync::desired::load(&[fixture("merge/ok")]).unwrap();
     // Ada lists `engineering` herself and the group lists `ada@example.com` too;
     // grace and jdoe (by username) are listed on the group only.
     let members: Vec<_> = state
@@ -77,7 +77,7 @@ fn memberships_from_users_and_groups_are_united_case_insensitively() {
 
 #[test]
 fn defaults_come_from_the_settings() {
-    let state = umapi_sync::state::load(&[fixture("merge/ok")]).unwrap();
+    let state = umapi_sync::desired::load(&[fixture("merge/ok")]).unwrap();
     let ada = &state.users[0];
     assert_eq!(ada.country, None, "what is written is kept as written");
     assert_eq!(state.country_of(ada), Some("US"));
@@ -89,7 +89,7 @@ fn defaults_come_from_the_settings() {
 
 #[test]
 fn explicit_files_load_in_the_order_given() {
-    let state = umapi_sync::state::load(&[
+    let state = umapi_sync::desired::load(&[
         fixture("merge/ok/users.yaml"),
         fixture("merge/ok/settings.yaml"),
         fixture("merge/ok/groups"),
@@ -101,7 +101,7 @@ fn explicit_files_load_in_the_order_given() {
 
 #[test]
 fn duplicates_across_files_name_both_places() {
-    let Err(Error::Invalid(found)) = umapi_sync::state::load(&[fixture("merge/dup")]) else {
+    let Err(Error::Invalid(found)) = umapi_sync::desired::load(&[fixture("merge/dup")]) else {
         panic!("expected problems");
     };
     let text: Vec<String> = found.iter().map(ToString::to_string).collect();
@@ -165,13 +165,13 @@ fn an_empty_file_is_an_empty_state_and_an_empty_folder_an_error() {
     let folder = tempfile::tempdir().unwrap();
     // An empty folder is more likely a wrong path than an org without users.
     let Err(umapi_sync::Error::Invalid(found)) =
-        umapi_sync::state::load(&[folder.path().to_path_buf()])
+        umapi_sync::desired::load(&[folder.path().to_path_buf()])
     else {
         panic!("an empty folder must not load");
     };
     assert!(found[0].message.contains("holds no YAML file"), "{found:?}");
     std::fs::write(folder.path().join("empty.yaml"), "# nothing yet\n").unwrap();
-    let state = umapi_sync::state::load(&[folder.path().to_path_buf()]).unwrap();
+    let state = umapi_sync::desired::load(&[folder.path().to_path_buf()]).unwrap();
     assert!(state.users.is_empty());
 }
 
@@ -188,7 +188,8 @@ fn problems_in_one_file_do_not_hide_problems_in_another() {
         "users:\n  - email: bad\n    country: US\n",
     )
     .unwrap();
-    let Err(Error::Invalid(found)) = umapi_sync::state::load(&[folder.path().to_path_buf()]) else {
+    let Err(Error::Invalid(found)) = umapi_sync::desired::load(&[folder.path().to_path_buf()])
+    else {
         panic!("expected problems");
     };
     let files: Vec<_> = found
@@ -211,7 +212,7 @@ fn a_username_shared_across_domains_names_no_one() {
     let yaml = "users:\n  - username: sam\n    domain: one.example\n    country: US\n  \
                 - username: sam\n    domain: two.example\n    country: US\n\
                 groups:\n  - name: G\n    members: [sam]\n";
-    let Err(Error::Invalid(found)) = umapi_sync::state::load_str("s.yaml", yaml) else {
+    let Err(Error::Invalid(found)) = umapi_sync::desired::load_str("s.yaml", yaml) else {
         panic!("expected problems");
     };
     assert_eq!(
@@ -220,7 +221,7 @@ fn a_username_shared_across_domains_names_no_one() {
          member by email address, or as `username (domain)`"
     );
     let fixed = yaml.replace("members: [sam]", "members: [sam (two.example)]");
-    let state = umapi_sync::state::load_str("s.yaml", &fixed).unwrap();
+    let state = umapi_sync::desired::load_str("s.yaml", &fixed).unwrap();
     assert_eq!(state.user_index("sam"), None);
     assert_eq!(state.user_index("SAM (one.example)"), Some(0));
     let members: Vec<_> = state
@@ -232,7 +233,7 @@ fn a_username_shared_across_domains_names_no_one() {
 
 #[test]
 fn a_hand_built_state_gets_its_indexes_from_reindex() {
-    use umapi_sync::model::{DesiredState, GroupSpec, UserSpec};
+    use umapi_sync::desired::{DesiredState, GroupSpec, UserSpec};
     let mut state = DesiredState {
         users: vec![
             UserSpec {
@@ -269,7 +270,7 @@ fn a_hand_built_state_gets_its_indexes_from_reindex() {
 
 #[test]
 fn the_documented_example_loads() {
-    let state = umapi_sync::state::load(&[fixture("valid/org.yaml")]).unwrap();
+    let state = umapi_sync::desired::load(&[fixture("valid/org.yaml")]).unwrap();
     let members: Vec<_> = state
         .members_of("engineering")
         .map(|u| u.display_identity())
@@ -302,10 +303,10 @@ fn hidden_entries_are_skipped_and_link_loops_are_named() {
         "users:\n  - email: a@example.com\n    country: US\n",
     )
     .unwrap();
-    let loaded = umapi_sync::state::load(std::slice::from_ref(&state)).unwrap();
+    let loaded = umapi_sync::desired::load(std::slice::from_ref(&state)).unwrap();
     assert_eq!(loaded.users.len(), 1);
     std::os::unix::fs::symlink(&state, state.join("loop")).unwrap();
-    let Err(umapi_sync::Error::Invalid(found)) = umapi_sync::state::load(&[state]) else {
+    let Err(umapi_sync::Error::Invalid(found)) = umapi_sync::desired::load(&[state]) else {
         panic!("a link loop must not load");
     };
     assert_eq!(found.len(), 1, "{found:?}");
@@ -333,7 +334,7 @@ fn many_files_of_uneven_size_merge_in_order_with_their_origins() {
             (PathBuf::from(format!("file-{file}.yaml")), text)
         })
         .collect();
-    let state = umapi_sync::state::load_sources(&sources, None).unwrap();
+    let state = umapi_sync::desired::load_sources(&sources, None).unwrap();
     let expected: Vec<String> = sizes
         .iter()
         .enumerate()
@@ -376,7 +377,7 @@ fn problems_in_many_files_are_all_reported_in_file_order() {
             )
         })
         .collect();
-    let Err(Error::Invalid(problems)) = umapi_sync::state::load_sources(&sources, None) else {
+    let Err(Error::Invalid(problems)) = umapi_sync::desired::load_sources(&sources, None) else {
         panic!("invalid emails are errors");
     };
     let files: Vec<String> = problems
@@ -412,7 +413,7 @@ groups:
   - name: Engineering
   - name: Interns
 ";
-    let read = |text: &str| umapi_sync::state::load_str("state.yaml", text).unwrap();
+    let read = |text: &str| umapi_sync::desired::load_str("state.yaml", text).unwrap();
     let (block, flow) = (read(block), read(flow));
     assert_eq!(block.users, flow.users);
     let user = &block.users[0];

@@ -705,7 +705,7 @@ impl std::fmt::Display for Location {
 
 /// The merged, validated desired state of all state files.
 ///
-/// Built by [`crate::state::load`]; every name and identity in it has been checked,
+/// Built by [`crate::desired::load`]; every name and identity in it has been checked,
 /// so every reference resolves. What was written is kept as written (case included);
 /// look-ups compare case-insensitively.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -914,7 +914,7 @@ impl DesiredState {
     }
 
     /// Builds [`DesiredState::members`] and [`DesiredState::identities`] from the
-    /// lists. [`crate::state::load`] does this; call it after building or changing a
+    /// lists. [`crate::desired::load`] does this; call it after building or changing a
     /// `DesiredState` by hand. References that name nothing are skipped (loading
     /// reports them as errors).
     pub fn reindex(&mut self) {
@@ -1038,10 +1038,10 @@ impl UserSpec {
             .map_or_else(|| UserKey::email(""), UserKeyRef::into_owned)
     }
 
-    /// The key plans keep the user under ([`crate::snapshot::account_key`]): the one
+    /// The key plans keep the user under ([`crate::current::account_key`]): the one
     /// its account will have in a snapshot.
     pub fn account_key(&self) -> UserKey {
-        crate::snapshot::account_key(
+        crate::current::account_key(
             self.email.as_deref(),
             self.username.as_deref(),
             self.domain.as_deref(),

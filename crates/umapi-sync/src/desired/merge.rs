@@ -10,8 +10,8 @@ use umapi_core::wire::IdentityType;
 
 use super::rules::{problem, user_pattern};
 use super::{ExternalSettings, Source};
+use crate::desired::{DesiredState, IdentityIndex, Location, Settings, UnlistedUsers, UserSpec};
 use crate::error::Diagnostic;
-use crate::model::{DesiredState, IdentityIndex, Location, Settings, UnlistedUsers, UserSpec};
 use crate::yaml::{self, Step};
 use umapi_core::identity::{UserKeyRef, normalized};
 

@@ -8,8 +8,8 @@ use std::collections::BTreeSet;
 use umapi_core::wire::IdentityType;
 
 use super::rules::problem;
+use crate::desired::{DesiredState, Location, Policy, UserSpec};
 use crate::error::Diagnostic;
-use crate::model::{DesiredState, Location, Policy, UserSpec};
 use crate::yaml::did_you_mean;
 
 /// Every violation of the state's policy.

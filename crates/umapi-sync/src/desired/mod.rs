@@ -1,5 +1,6 @@
-//! Loading the desired state: state files and folders are read, checked, merged and
-//! validated into one [`DesiredState`].
+//! The desired state: what the state files declare ([`DesiredState`] and its parts,
+//! in `model`), and how the files and folders are read, checked, merged and
+//! validated into it.
 //!
 //! Every problem found is reported, each as `file:line:column: what is wrong` with a
 //! hint, so one `umapi validate` run shows all of them. A file with broken YAML or
@@ -9,6 +10,7 @@
 
 mod lines;
 mod merge;
+mod model;
 mod policy;
 mod rules;
 
@@ -16,8 +18,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::error::{Diagnostic, Error};
-use crate::model::{
-    DesiredState, GroupSpec, Location, Origin, ProfileSpec, Settings, StateFile, UserSpec,
+pub use model::{
+    DesiredState, EmailDomains, Exclusions, GroupSpec, IdentityIndex, Limit, LimitName,
+    LimitOverride, Limits, Line, Lines, Location, Membership, Off, Origin, Policy, ProfileSpec,
+    Settings, StateFile, Target, UnlistedGroups, UnlistedUsers, UserSpec, parse_percent,
 };
 
 use crate::yaml::{self, Mark};

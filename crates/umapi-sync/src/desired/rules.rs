@@ -5,8 +5,8 @@
 //! settings) live in `merge`.
 
 use super::Source;
+use crate::desired::{GroupSpec, Limit, Location, ProfileSpec, Settings, UserSpec, parse_percent};
 use crate::error::Diagnostic;
-use crate::model::{GroupSpec, Limit, Location, ProfileSpec, Settings, UserSpec, parse_percent};
 use crate::yaml::Step;
 
 use umapi_core::protocol::{

@@ -13,7 +13,7 @@ fn fixture(name: &str) -> PathBuf {
 
 /// Loads the paths and renders the problems, one line (plus hint) each.
 fn problems(paths: &[PathBuf]) -> String {
-    match umapi_sync::state::load(paths) {
+    match umapi_sync::desired::load(paths) {
         Ok(_) => panic!("{paths:?} loaded without problems"),
         Err(Error::Invalid(found)) => found
             .iter()
@@ -56,7 +56,8 @@ fn broken_yaml_points_at_the_break() {
 
 #[test]
 fn every_problem_is_reported_not_just_the_first() {
-    let Err(Error::Invalid(found)) = umapi_sync::state::load(&[fixture("errors/identities.yaml")])
+    let Err(Error::Invalid(found)) =
+        umapi_sync::desired::load(&[fixture("errors/identities.yaml")])
     else {
         panic!("expected problems");
     };
@@ -77,7 +78,7 @@ fn a_missing_path_is_named() {
 
 #[test]
 fn load_str_names_the_file_as_given() {
-    let Err(Error::Invalid(found)) = umapi_sync::state::load_str(
+    let Err(Error::Invalid(found)) = umapi_sync::desired::load_str(
         "inline.yaml",
         "users:\n  - email: ada@example.com\n    country: GB\n    groups: [Nowhere]\n",
     ) else {
@@ -122,7 +123,7 @@ fn limits_that_are_neither_counts_nor_percentages() {
         .iter()
         .map(|value| {
             let yaml = format!("settings:\n  limits:\n    max_group_deletions: {value}\n");
-            match umapi_sync::state::load_str("limits.yaml", &yaml) {
+            match umapi_sync::desired::load_str("limits.yaml", &yaml) {
                 Err(error) => format!("{value} => {error}"),
                 Ok(_) => format!("{value} => accepted"),
             }
@@ -187,7 +188,7 @@ fn yaml_extensions_are_recognised_in_any_case() {
     )
     .unwrap();
     std::fs::write(folder.path().join("Groups.Yml"), "groups:\n  - name: Eng\n").unwrap();
-    let state = umapi_sync::state::load(&[folder.path().to_path_buf()]).unwrap();
+    let state = umapi_sync::desired::load(&[folder.path().to_path_buf()]).unwrap();
     assert_eq!(state.users.len(), 2);
     assert_eq!(state.groups.len(), 1);
 }
@@ -222,7 +223,7 @@ fn no_users_with_a_policy_that_removes_unlisted_users() {
         .iter()
         .map(|policy| {
             let yaml = format!("settings:\n  unlisted_users: {policy}\ngroups:\n  - name: Eng\n");
-            match umapi_sync::state::load_str("settings.yaml", &yaml) {
+            match umapi_sync::desired::load_str("settings.yaml", &yaml) {
                 Err(error) => format!("{policy} => {error}"),
                 Ok(_) => format!("{policy} => accepted"),
             }
@@ -230,7 +231,7 @@ fn no_users_with_a_policy_that_removes_unlisted_users() {
         .collect();
     insta::assert_snapshot!(rendered.join("\n"));
     // One declared user anywhere is enough.
-    let state = umapi_sync::state::load_sources(
+    let state = umapi_sync::desired::load_sources(
         &[
             (
                 PathBuf::from("settings.yaml"),
@@ -283,7 +284,7 @@ fn a_state_that_keeps_its_policy_loads() {
          every_user_in_a_user_group: true\n",
     )
     .unwrap();
-    let state = umapi_sync::state::load(&[file]).expect("the policy is kept");
+    let state = umapi_sync::desired::load(&[file]).expect("the policy is kept");
     assert_eq!(state.settings.policy.min_members.len(), 1);
 }
 

@@ -7,7 +7,7 @@
 //! per entry (the file is the item's own, known from its origin), which keeps a
 //! million users' positions to a few megabytes.
 
-use crate::model::{Line, Lines, StateFile, UserSpec};
+use crate::desired::{Line, Lines, StateFile, UserSpec};
 use crate::yaml::{Mark, Node, Value};
 
 /// A mark's line, as stored beside the entries.
