@@ -533,6 +533,7 @@ struct Items<'a> {
     found: Vec<Diagnostic>,
     /// An item passed the checks but could not be converted.
     unconvertible: bool,
+    fits: yaml::Fits,
 }
 
 impl<'a> Items<'a> {
@@ -547,6 +548,7 @@ impl<'a> Items<'a> {
             marks: Vec::new(),
             found: Vec::new(),
             unconvertible: false,
+            fits: yaml::Fits::default(),
         }
     }
 }
@@ -575,7 +577,7 @@ impl yaml::Collector for Items<'_> {
             Some((_, marks)) => marks.push(item.mark),
             None => self.marks.push((list, vec![item.mark])),
         }
-        let problems = yaml::check_list_item(self.schema, list, &item, self.file);
+        let problems = yaml::check_list_item(self.schema, list, &item, self.file, &mut self.fits);
         if !problems.is_empty() || !self.found.is_empty() || self.unconvertible {
             // The file will not be used: only its problems are collected.
             self.found.extend(problems);
@@ -938,6 +940,30 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_value_that_fitted_once_does_not_excuse_the_same_text_written_otherwise() {
+        // Each user's `type` and groups are checked against their alternatives once
+        // per spelling: a value that fits is remembered, one that does not is
+        // reported wherever it is written, and a quoted `"123"` (text) says nothing
+        // about a plain `123` (a number).
+        let text = "groups:\n- name: \"123\"\n- name: Staff\nusers:\n\
+            - email: a@example.com\n  type: federatedID\n  groups: [Staff, \"123\"]\n\
+            - email: b@example.com\n  type: robot\n  groups: [Staff, 123]\n\
+            - email: c@example.com\n  type: robot\n  groups: [Staff]\n\
+            - email: d@example.com\n  type: federatedID\n  groups: [Staff, 123]\n";
+        let Err(Error::Invalid(problems)) = load_str("org.yaml", text) else {
+            panic!("a number and an unknown type must be refused");
+        };
+        let at: Vec<(usize, usize)> = problems
+            .iter()
+            .map(|p| {
+                let location = p.location.as_ref().unwrap();
+                (location.line, location.column)
+            })
+            .collect();
+        assert_eq!(at, [(9, 9), (10, 19), (12, 9), (16, 19)], "{problems:#?}");
     }
 
     #[test]

@@ -18,7 +18,7 @@ use crate::desired::Location;
 use crate::error::Diagnostic;
 
 pub(crate) use de::from_node;
-pub(crate) use shape::{check, check_list_item};
+pub(crate) use shape::{Fits, check, check_list_item};
 pub(crate) use suggest::{closest, did_you_mean};
 pub(crate) use tree::{Mark, Node, Step, Value, parse};
 

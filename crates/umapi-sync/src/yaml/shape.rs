@@ -12,6 +12,7 @@
 use std::borrow::Cow;
 use std::path::Path;
 
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde_json::Value as Schema;
 
 use super::suggest;
@@ -37,9 +38,28 @@ pub(crate) fn check(
         guard,
         found: Vec::new(),
         strict: false,
+        fits: Fits::default(),
     };
     checker.check(node, schema, noun);
     checker.found
+}
+
+/// Scalars found to fit a part of the schema, kept from one list item to the next
+/// of a document: the thousands of users of a file name the same few hundred groups
+/// and identity types, and each name is checked against its alternatives once.
+///
+/// Only whether a scalar fits is kept, never a message: a scalar that does not fit
+/// is checked again, and reported where it is. Whether a scalar fits depends on
+/// its text, its quoting and the part of the schema alone, never on where it is.
+#[derive(Default)]
+pub(crate) struct Fits(FxHashMap<(usize, bool, bool), FxHashSet<Box<str>>>);
+
+impl Fits {
+    fn key(schema: &Schema, quoted: bool, strict: bool) -> (usize, bool, bool) {
+        // The schema outlives every check that uses this cache, so its parts keep
+        // their addresses.
+        (std::ptr::from_ref(schema) as usize, quoted, strict)
+    }
 }
 
 /// Checks one item of the top-level list `list` of a document whose root `schema`
@@ -49,6 +69,7 @@ pub(crate) fn check_list_item(
     list: &str,
     item: &Node,
     file: &Path,
+    fits: &mut Fits,
 ) -> Vec<Diagnostic> {
     let Some(item_schema) = schema
         .get("properties")
@@ -63,6 +84,7 @@ pub(crate) fn check_list_item(
         guard: None,
         found: Vec::new(),
         strict: false,
+        fits: std::mem::take(fits),
     };
     if !checker.plainly_fits(item, item_schema) {
         // As the whole-document check names the items of the list `list`.
@@ -72,6 +94,7 @@ pub(crate) fn check_list_item(
             .unwrap_or_else(|| Cow::Owned(format!("an entry of {list_noun}")));
         checker.check(item, item_schema, &noun);
     }
+    *fits = checker.fits;
     checker.found
 }
 
@@ -82,6 +105,7 @@ struct Checker<'a> {
     found: Vec<Diagnostic>,
     /// Inside a tagged choice, where serde buffers values before typing them.
     strict: bool,
+    fits: Fits,
 }
 
 /// Whether a YAML scalar can stand for a JSON type, as serde_yaml reads it.
@@ -289,6 +313,30 @@ impl<'a> Checker<'a> {
     }
 
     fn check(&mut self, node: &Node, schema: &'a Schema, noun: &str) {
+        let Value::Scalar { text, quoted } = &node.value else {
+            return self.check_uncached(node, schema, noun);
+        };
+        let key = Fits::key(schema, *quoted, self.strict);
+        if self
+            .fits
+            .0
+            .get(&key)
+            .is_some_and(|known| known.contains(text.as_str()))
+        {
+            return;
+        }
+        let before = self.found.len();
+        self.check_uncached(node, schema, noun);
+        if self.found.len() == before {
+            self.fits
+                .0
+                .entry(key)
+                .or_default()
+                .insert(text.as_str().into());
+        }
+    }
+
+    fn check_uncached(&mut self, node: &Node, schema: &'a Schema, noun: &str) {
         let (schema, noun) = self.resolve(schema, Cow::Borrowed(noun));
         if let Some(branches) = schema
             .get("oneOf")
@@ -481,6 +529,7 @@ impl<'a> Checker<'a> {
                 guard: self.guard,
                 found: Vec::new(),
                 strict: true,
+                fits: Fits::default(),
             };
             trial.check(node, branch, noun);
             if trial.found.is_empty() {
