@@ -384,9 +384,9 @@ impl World {
                 address.clone()
             };
             let mut spec = UserSpec {
-                email: Some(address),
-                username: (slot.kind == 1).then(|| format!("user{i}")),
-                domain: (slot.kind == 1).then(|| "example.com".to_string()),
+                email: Some(address.into()),
+                username: (slot.kind == 1).then(|| format!("user{i}").into()),
+                domain: (slot.kind == 1).then(|| "example.com".into()),
                 identity_type: Some(identity_type(slot.kind)),
                 firstname: Some(NAMES[slot.wanted_name as usize].into()),
                 lastname: Some("Test".into()),
