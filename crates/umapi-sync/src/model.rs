@@ -64,8 +64,8 @@ pub struct UserSpec {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub groups: Vec<Membership>,
     /// Earlier emails or usernames: the user is renamed instead of removed and re-created.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub previously: Vec<String>,
+    #[serde(default, skip_serializing_if = "<[_]>::is_empty")]
+    pub previously: Box<[Box<str>]>,
     /// Last day (`YYYY-MM-DD`, UTC) the user belongs to the org: from the next day
     /// on, the user is removed from the org (the account is kept).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1140,9 +1140,10 @@ mod tests {
     #[test]
     fn a_user_and_its_memberships_stay_small() {
         // A large org's state holds one user and about two memberships per account,
-        // twice while the files merge: text fields are boxed, without spare capacity.
+        // twice while the files merge: text fields and `previously` are boxed, without
+        // spare capacity.
         assert_eq!(size_of::<Option<Box<str>>>(), 16);
-        assert_eq!(size_of::<UserSpec>(), 192);
+        assert_eq!(size_of::<UserSpec>(), 184);
         assert_eq!(size_of::<Membership>(), 40);
     }
 

@@ -158,8 +158,8 @@ pub fn explain(
                     [&user.email, &user.username]
                         .into_iter()
                         .flatten()
+                        .chain(&user.previously)
                         .map(|name| name.to_string())
-                        .chain(user.previously.iter().cloned())
                         .collect()
                 }
                 None => vec![asked.to_owned()],

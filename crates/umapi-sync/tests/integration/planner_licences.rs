@@ -75,9 +75,9 @@ fn desired_for(
             country: user.country.as_deref().map(Into::into),
             groups: chosen(bits),
             previously: if renamed {
-                vec![user.email.clone()]
+                [user.email.as_str().into()].into()
             } else {
-                Vec::new()
+                Box::default()
             },
             ..Default::default()
         });

@@ -391,7 +391,11 @@ impl World {
                 firstname: Some(NAMES[slot.wanted_name as usize].into()),
                 lastname: Some("Test".into()),
                 country: Some("US".into()),
-                previously: self.rename_of(i).map(|j| email(j, 0)).into_iter().collect(),
+                previously: self
+                    .rename_of(i)
+                    .map(|j| email(j, 0).into())
+                    .into_iter()
+                    .collect(),
                 ..Default::default()
             };
             if slot.declare_on_group {

@@ -67,7 +67,7 @@ prop_compose! {
             lastname: lastname.map(Into::into),
             country: Some(country.into()),
             groups: Vec::new(),
-            previously: if renamed { vec![format!("u{local}.old{index}@{domain}")] } else { Vec::new() },
+            previously: if renamed { [format!("u{local}.old{index}@{domain}").into()].into() } else { Box::default() },
             until: until.map(Into::into),
             ..UserSpec::default()
         }

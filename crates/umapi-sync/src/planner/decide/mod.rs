@@ -387,19 +387,19 @@ impl<'a> Builder<'a> {
             };
             for i in round {
                 let w = &mut wanted[i as usize];
-                let (own, previously, domain): (Aliases<'_>, &[String], Option<&str>) = match w.spec
-                {
-                    Some(spec) => (
-                        UserKeyRef::aliases(
-                            spec.email.as_deref(),
-                            spec.username.as_deref(),
+                let (own, previously, domain): (Aliases<'_>, &[Box<str>], Option<&str>) =
+                    match w.spec {
+                        Some(spec) => (
+                            UserKeyRef::aliases(
+                                spec.email.as_deref(),
+                                spec.username.as_deref(),
+                                spec.domain.as_deref(),
+                            ),
+                            &spec.previously,
                             spec.domain.as_deref(),
                         ),
-                        &spec.previously,
-                        spec.domain.as_deref(),
-                    ),
-                    None => ([UserKeyRef::from_reference(&w.reference), None], &[], None),
-                };
+                        None => ([UserKeyRef::from_reference(&w.reference), None], &[], None),
+                    };
                 let mut known = false;
                 let found = own.iter().flatten().find_map(|a| {
                     let first = current_lookup.get(a).copied()?;
