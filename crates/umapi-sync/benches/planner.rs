@@ -63,11 +63,11 @@ fn wire_user(i: usize, groups: Vec<String>) -> User {
 
 fn spec(i: usize, groups: Vec<String>) -> UserSpec {
     UserSpec {
-        email: Some(email(i)),
+        email: Some(email(i).into()),
         domain: username(i).map(|_| "example.com".into()),
-        username: username(i),
-        firstname: Some(format!("First{i}")),
-        lastname: Some(format!("Last{i}")),
+        username: username(i).map(Into::into),
+        firstname: Some(format!("First{i}").into()),
+        lastname: Some(format!("Last{i}").into()),
         country: Some("US".into()),
         groups: groups.into_iter().map(Into::into).collect(),
         ..Default::default()

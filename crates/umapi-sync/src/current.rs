@@ -47,25 +47,25 @@ pub fn display_target(user: &str, domain: Option<&str>) -> String {
 pub struct SnapshotUser {
     /// Email address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
+    pub email: Option<Box<str>>,
     /// Sign-in name (equal to the email for most accounts).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub username: Option<String>,
+    pub username: Option<Box<str>>,
     /// Domain of the username.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub domain: Option<String>,
+    pub domain: Option<Box<str>>,
     /// Identity type (`unknown` when UMAPI did not say).
     #[serde(rename = "type")]
     pub identity_type: IdentityType,
     /// First name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub firstname: Option<String>,
+    pub firstname: Option<Box<str>>,
     /// Last name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lastname: Option<String>,
+    pub lastname: Option<Box<str>>,
     /// Two-letter country code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub country: Option<String>,
+    pub country: Option<Box<str>>,
     /// Direct memberships (user groups, product profiles, admin groups), sorted
     /// case-insensitively. A snapshot shares one allocation per distinct name among all
     /// its users (a large org repeats a few hundred names on a million users).
@@ -324,9 +324,10 @@ impl SnapshotUser {
     pub fn target(&self) -> (String, Option<String>) {
         let username = self.username.as_deref().filter(|u| !u.is_empty());
         match (self.email.as_deref().filter(|e| !e.is_empty()), username) {
-            (_, Some(username)) if !is_email_shaped(username) => {
-                (username.to_string(), self.domain.clone())
-            }
+            (_, Some(username)) if !is_email_shaped(username) => (
+                username.to_string(),
+                self.domain.as_deref().map(String::from),
+            ),
             (Some(email), _) => (email.to_string(), None),
             (None, Some(username)) => (username.to_string(), None),
             (None, None) => (String::new(), None),
@@ -350,13 +351,13 @@ impl SnapshotUser {
         sort_names(&mut groups);
         groups.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
         SnapshotUser {
-            email: user.email,
-            username: user.username,
-            domain: user.domain,
+            email: user.email.map(String::into_boxed_str),
+            username: user.username.map(String::into_boxed_str),
+            domain: user.domain.map(String::into_boxed_str),
             identity_type: user.identity_type.unwrap_or(IdentityType::Unknown),
-            firstname: user.firstname,
-            lastname: user.lastname,
-            country: user.country,
+            firstname: user.firstname.map(String::into_boxed_str),
+            lastname: user.lastname.map(String::into_boxed_str),
+            country: user.country.map(String::into_boxed_str),
             groups,
         }
     }
@@ -583,6 +584,13 @@ pub(crate) fn read_versioned<T: serde::de::DeserializeOwned>(
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_snapshot_user_stays_small() {
+        // A snapshot holds one per account of the org: text fields are boxed,
+        // without spare capacity.
+        assert_eq!(size_of::<SnapshotUser>(), 128);
+    }
+
     fn user(email: &str, groups: &[&str]) -> wire::User {
         wire::User {
             email: Some(email.into()),
@@ -681,27 +689,27 @@ mod tests {
             .map(|_| {
                 let name = NAMES[next(NAMES.len() as u64) as usize];
                 let n = next(40);
-                let domain = Some(["x.com", "X.com", "y.org"][next(3) as usize].to_string());
+                let domain = Some(["x.com", "X.com", "y.org"][next(3) as usize].into());
                 match next(4) {
                     0 => SnapshotUser {
-                        email: Some(format!("{name}{n}@x.com")),
-                        username: Some(format!("{name}{n}@X.com")),
+                        email: Some(format!("{name}{n}@x.com").into()),
+                        username: Some(format!("{name}{n}@X.com").into()),
                         domain,
                         ..Default::default()
                     },
                     1 => SnapshotUser {
-                        email: Some(format!("{name}{n}@x.com")),
-                        username: Some(format!("{name}{n}")),
+                        email: Some(format!("{name}{n}@x.com").into()),
+                        username: Some(format!("{name}{n}").into()),
                         domain,
                         ..Default::default()
                     },
                     2 => SnapshotUser {
-                        username: Some(format!("{name}{n}")),
+                        username: Some(format!("{name}{n}").into()),
                         domain,
                         ..Default::default()
                     },
                     _ => SnapshotUser {
-                        username: Some(format!("{name}{n}@y.org")),
+                        username: Some(format!("{name}{n}@y.org").into()),
                         ..Default::default()
                     },
                 }

@@ -214,7 +214,9 @@ fn user_spec(user: &SnapshotUser, declared: &HashSet<String>) -> UserSpec {
 
 /// The identity fields as a state file writes them: the email, plus username
 /// and domain only when the username is not the email.
-fn identity(user: &SnapshotUser) -> (Option<String>, Option<String>, Option<String>) {
+type Text = Option<Box<str>>;
+
+fn identity(user: &SnapshotUser) -> (Text, Text, Text) {
     match (&user.email, &user.username) {
         (Some(email), Some(username)) if !username.eq_ignore_ascii_case(email) => (
             Some(email.clone()),

@@ -590,10 +590,10 @@ impl UserFacts {
             .partition(|g| current.contains(g.as_str()));
         UserFacts {
             identity_type: user.identity_type,
-            email: user.email.clone(),
-            username: user.username.clone(),
-            firstname: user.firstname.clone(),
-            lastname: user.lastname.clone(),
+            email: user.email.as_deref().map(String::from),
+            username: user.username.as_deref().map(String::from),
+            firstname: user.firstname.as_deref().map(String::from),
+            lastname: user.lastname.as_deref().map(String::from),
             member_of,
             not_member_of,
         }

@@ -147,7 +147,7 @@ impl<'a> Sources<'a> {
         group: Option<&str>,
         today: Date,
     ) -> Option<(Option<String>, String)> {
-        let over = |until: &Option<String>| {
+        let over = |until: &Option<Box<str>>| {
             until
                 .as_deref()
                 .and_then(parse_day)
@@ -156,14 +156,17 @@ impl<'a> Sources<'a> {
         let origin = self.desired.origin_of_user(user);
         let origin = origin.as_ref();
         if over(&user.until) {
-            return Some((self.at(origin, user.until_line.get()), user.until.clone()?));
+            return Some((
+                self.at(origin, user.until_line.get()),
+                user.until.as_deref()?.into(),
+            ));
         }
         let (_, membership) = self.entry_of(user, group?)?;
         if !over(&membership.until) {
             return None;
         }
         let line = membership.until_line.get().or(membership.line.get());
-        Some((self.at(origin, line), membership.until.clone()?))
+        Some((self.at(origin, line), membership.until.as_deref()?.into()))
     }
 }
 

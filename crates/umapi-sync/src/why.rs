@@ -159,7 +159,7 @@ pub fn explain(
                         .into_iter()
                         .flatten()
                         .chain(&user.previously)
-                        .cloned()
+                        .map(|name| name.to_string())
                         .collect()
                 }
                 None => vec![asked.to_owned()],
@@ -211,9 +211,10 @@ fn identity_of(desired: &DesiredState, index: Option<usize>, fallback: &str) -> 
     index
         .and_then(|index| {
             let user = &desired.users[index];
-            user.email.clone().or_else(|| user.username.clone())
+            user.email.as_deref().or(user.username.as_deref())
         })
-        .unwrap_or_else(|| fallback.to_owned())
+        .unwrap_or(fallback)
+        .to_owned()
 }
 
 impl Why {
@@ -248,7 +249,7 @@ fn find<'d>(desired: &'d DesiredState, asked: &str) -> (Option<usize>, Option<&'
 }
 
 fn until_of(
-    day: Option<&String>,
+    day: Option<&str>,
     line: Option<String>,
     today: Option<jiff::civil::Date>,
 ) -> Option<Until> {
@@ -256,7 +257,7 @@ fn until_of(
     let passed =
         today.is_some_and(|today| crate::expiry::parse_day(day).is_some_and(|until| until < today));
     Some(Until {
-        day: day.clone(),
+        day: day.to_owned(),
         source: line,
         passed,
     })
@@ -282,7 +283,7 @@ fn declared(
         let entry = sources.entry_of(user, name);
         let until = entry.as_ref().and_then(|(_, membership)| {
             let line = membership.until_line.get().or(membership.line.get());
-            until_of(membership.until.as_ref(), sources.at(origin, line), today)
+            until_of(membership.until.as_deref(), sources.at(origin, line), today)
         });
         memberships.push(Membership {
             group: name.to_owned(),
@@ -338,7 +339,7 @@ fn declared(
         identity_type: desired.identity_type_of(user),
         previously,
         until: until_of(
-            user.until.as_ref(),
+            user.until.as_deref(),
             sources.at(origin, user.until_line.get()),
             today,
         ),

@@ -156,9 +156,9 @@ mod tests {
 
     fn user(email: &str, identity_type: IdentityType, groups: &[&str]) -> SnapshotUser {
         SnapshotUser {
-            email: Some(email.to_owned()),
-            username: Some(email.to_owned()),
-            domain: email.rsplit_once('@').map(|(_, d)| d.to_owned()),
+            email: Some(email.into()),
+            username: Some(email.into()),
+            domain: email.rsplit_once('@').map(|(_, d)| d.into()),
             identity_type,
             firstname: None,
             lastname: None,

@@ -354,7 +354,7 @@ pub(super) fn check_all(
     for &(source, index) in &user_origins {
         let user = &source.content.users[index];
         for (position, name) in user.groups.iter().enumerate() {
-            if declared.contains(name.name.as_str()) {
+            if declared.contains(&*name.name) {
                 continue;
             }
             let location = || entry_location(source, "users", index, "groups", position);

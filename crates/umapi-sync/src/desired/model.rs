@@ -36,13 +36,13 @@ pub struct UserSpec {
     /// Email address (at most 60 characters).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 60))]
-    pub email: Option<String>,
+    pub email: Option<Box<str>>,
     /// Username, for Federated IDs whose username is not their email.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub username: Option<String>,
+    pub username: Option<Box<str>>,
     /// Domain of the username (required with `username`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub domain: Option<String>,
+    pub domain: Option<Box<str>>,
     /// Identity type; defaults to `settings.default_type`.
     #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Option<IdentityTypeName>")]
@@ -50,27 +50,27 @@ pub struct UserSpec {
     /// First name (at most 250 characters).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 250))]
-    pub firstname: Option<String>,
+    pub firstname: Option<Box<str>>,
     /// Last name (at most 250 characters).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 250))]
-    pub lastname: Option<String>,
+    pub lastname: Option<Box<str>>,
     /// Two upper-case letters; used on create only (UMAPI cannot change a country).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(pattern(r"^[A-Z]{2}$"))]
-    pub country: Option<String>,
+    pub country: Option<Box<str>>,
     /// User groups, product profiles and admin groups the user belongs to: a name,
     /// or `{name: NAME, until: YYYY-MM-DD}` for a membership that ends after that day.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub groups: Vec<Membership>,
     /// Earlier emails or usernames: the user is renamed instead of removed and re-created.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub previously: Vec<String>,
+    #[serde(default, skip_serializing_if = "<[_]>::is_empty")]
+    pub previously: Box<[Box<str>]>,
     /// Last day (`YYYY-MM-DD`, UTC) the user belongs to the org: from the next day
     /// on, the user is removed from the org (the account is kept).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(pattern(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"))]
-    pub until: Option<String>,
+    pub until: Option<Box<str>>,
     /// The line of `until:` in its state file (0 when unknown), for plans that say
     /// why a user leaves.
     #[serde(skip)]
@@ -154,9 +154,9 @@ impl Lines {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Membership {
     /// The group, profile or admin group, as written.
-    pub name: String,
+    pub name: Box<str>,
     /// Last day (`YYYY-MM-DD`, UTC) of the membership, as written.
-    pub until: Option<String>,
+    pub until: Option<Box<str>>,
     /// The line of the entry in the user's state file (0 when unknown), for plans
     /// that say which line asks for a membership. A `u32` beside the name keeps a
     /// million users' positions small.
@@ -191,8 +191,8 @@ impl Serialize for Membership {
         match &self.until {
             None => serializer.serialize_str(&self.name),
             Some(until) => DatedMembership {
-                name: self.name.clone(),
-                until: until.clone(),
+                name: self.name.to_string(),
+                until: until.to_string(),
             }
             .serialize(serializer),
         }
@@ -204,8 +204,8 @@ impl<'de> Deserialize<'de> for Membership {
         Ok(match MembershipForm::deserialize(deserializer)? {
             MembershipForm::Name(name) => Membership::from(name),
             MembershipForm::Dated(DatedMembership { name, until }) => Membership {
-                name,
-                until: Some(until),
+                name: name.into(),
+                until: Some(until.into()),
                 ..Membership::default()
             },
         })
@@ -224,14 +224,17 @@ impl JsonSchema for Membership {
 
 impl From<&str> for Membership {
     fn from(name: &str) -> Self {
-        Membership::from(name.to_owned())
+        Membership {
+            name: name.into(),
+            ..Membership::default()
+        }
     }
 }
 
 impl From<String> for Membership {
     fn from(name: String) -> Self {
         Membership {
-            name,
+            name: name.into(),
             ..Membership::default()
         }
     }
@@ -1066,12 +1069,12 @@ impl UserSpec {
     /// it is not an email address), otherwise the email.
     pub fn display_identity(&self) -> String {
         match (&self.username, &self.email) {
-            (Some(username), _) if username.contains('@') => username.clone(),
+            (Some(username), _) if username.contains('@') => username.to_string(),
             (Some(username), _) => match &self.domain {
                 Some(domain) => format!("{username} ({domain})"),
-                None => username.clone(),
+                None => username.to_string(),
             },
-            (None, Some(email)) => email.clone(),
+            (None, Some(email)) => email.to_string(),
             (None, None) => "(no identity)".to_owned(),
         }
     }
@@ -1134,11 +1137,21 @@ pub fn parse_percent(text: &str) -> Option<f64> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_user_and_its_memberships_stay_small() {
+        // A large org's state holds one user and about two memberships per account,
+        // twice while the files merge: text fields and `previously` are boxed, without
+        // spare capacity.
+        assert_eq!(size_of::<Option<Box<str>>>(), 16);
+        assert_eq!(size_of::<UserSpec>(), 184);
+        assert_eq!(size_of::<Membership>(), 40);
+    }
+
     fn user(email: Option<&str>, username: Option<&str>, domain: Option<&str>) -> UserSpec {
         UserSpec {
-            email: email.map(str::to_owned),
-            username: username.map(str::to_owned),
-            domain: domain.map(str::to_owned),
+            email: email.map(Into::into),
+            username: username.map(Into::into),
+            domain: domain.map(Into::into),
             ..UserSpec::default()
         }
     }

@@ -63,7 +63,7 @@ fn check_user(source: &Source<'_>, index: usize, user: &UserSpec, found: &mut Ve
             ),
         ));
     }
-    let hidden = |key: &'static str, value: &Option<String>, found: &mut Vec<Diagnostic>| {
+    let hidden = |key: &'static str, value: &Option<Box<str>>, found: &mut Vec<Diagnostic>| {
         value
             .as_deref()
             .is_some_and(|value| check_hidden(value, &format!("`{key}`"), || at(key), found))

@@ -42,3 +42,46 @@ pub fn desired_state_hash(desired: &DesiredState) -> String {
     let _ = serde_json::to_writer(&mut writer, &hashed);
     hex::encode(writer.0.finalize())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_state_keeps_its_hash() {
+        // Saved plans carry this hash and `apply PLANFILE` compares it with the state
+        // files: a new build must hash the same YAML to the same value, whatever the
+        // types that hold it in memory.
+        let yaml = "\
+settings:
+  default_country: DE
+  default_type: federatedID
+groups:
+  - name: Engineering
+    description: Builds things
+    previously: [Dev]
+  - name: Interns
+profiles:
+  - name: Creative Cloud
+    members: [b@example.com]
+users:
+  - email: a@example.com
+    firstname: Ada
+    lastname: Lovelace
+    country: GB
+    groups: [Engineering, {name: Interns, until: 2030-08-31}]
+    previously: [ada@example.com]
+    until: 2030-12-31
+  - email: b@example.com
+    username: bee
+    domain: example.com
+  - email: c@example.com
+    type: enterpriseID
+";
+        let desired = crate::state::load_str("state.yaml", yaml).unwrap();
+        assert_eq!(
+            desired_state_hash(&desired),
+            "566f227bcaa4b561f0b169d882d9a87f1a7ebd9250ea00c863ec3906b89d643f"
+        );
+    }
+}

@@ -345,7 +345,7 @@ fn many_files_of_uneven_size_merge_in_order_with_their_origins() {
     let emails: Vec<_> = state
         .users
         .iter()
-        .map(|u| u.email.clone().unwrap())
+        .map(|u| u.email.as_deref().unwrap().to_owned())
         .collect();
     assert_eq!(emails, expected);
     for (file, &users) in sizes.iter().enumerate() {
@@ -418,9 +418,9 @@ groups:
     assert_eq!(block.users, flow.users);
     let user = &block.users[0];
     assert_eq!(user.until.as_deref(), Some("2026-12-31"));
-    assert_eq!(user.groups[0].name, "Engineering");
+    assert_eq!(&*user.groups[0].name, "Engineering");
     assert_eq!(user.groups[0].until, None);
-    assert_eq!(user.groups[1].name, "Interns");
+    assert_eq!(&*user.groups[1].name, "Interns");
     assert_eq!(user.groups[1].until.as_deref(), Some("2026-08-31"));
     // A dated membership is a membership like any other until it ends.
     assert_eq!(block.members_of("Interns").count(), 1);

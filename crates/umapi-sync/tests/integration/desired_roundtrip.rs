@@ -59,16 +59,16 @@ prop_compose! {
         let federated = identity_type == Some(IdentityType::FederatedId);
         let username = (federated && with_username).then(|| format!("u{local}.{index}"));
         UserSpec {
-            email: Some(format!("u{local}.{index}@{domain}")),
-            domain: username.as_ref().map(|_| domain.clone()),
-            username,
+            email: Some(format!("u{local}.{index}@{domain}").into()),
+            domain: username.as_ref().map(|_| domain.clone().into()),
+            username: username.map(Into::into),
             identity_type,
-            firstname,
-            lastname,
-            country: Some(country),
+            firstname: firstname.map(Into::into),
+            lastname: lastname.map(Into::into),
+            country: Some(country.into()),
             groups: Vec::new(),
-            previously: if renamed { vec![format!("u{local}.old{index}@{domain}")] } else { Vec::new() },
-            until,
+            previously: if renamed { [format!("u{local}.old{index}@{domain}").into()].into() } else { Box::default() },
+            until: until.map(Into::into),
             ..UserSpec::default()
         }
     }
@@ -225,9 +225,9 @@ fn state_file() -> impl Strategy<Value = StateFile> {
                         if how & 1 == 1 {
                             // Every other membership ends on a day, in the mapping form.
                             user.groups.push(Membership {
-                                name: recase(name, upper),
+                                name: recase(name, upper).into(),
                                 until: (u % 2 == 1)
-                                    .then(|| format!("2030-0{}-1{}", 1 + t % 9, u % 10)),
+                                    .then(|| format!("2030-0{}-1{}", 1 + t % 9, u % 10).into()),
                                 ..Membership::default()
                             });
                         }
@@ -290,9 +290,9 @@ proptest! {
                     u.groups.iter().any(|g| g.to_lowercase() == name)
                         || listed.iter().any(|m| m.to_lowercase() == email)
                 })
-                .map(|u| u.email.clone().unwrap())
+                .map(|u| u.email.as_deref().unwrap().to_owned())
                 .collect();
-            let actual: BTreeSet<String> = state.members_of(target.name()).map(|u| u.email.clone().unwrap()).collect();
+            let actual: BTreeSet<String> = state.members_of(target.name()).map(|u| u.email.as_deref().unwrap().to_owned()).collect();
             prop_assert_eq!(actual, expected);
         }
     }

@@ -86,9 +86,9 @@ impl Declared {
             ),
         };
         UserSpec {
-            email: Some(spell(email, self.shout)),
-            username,
-            domain,
+            email: Some(spell(email, self.shout).into()),
+            username: username.map(Into::into),
+            domain: domain.map(Into::into),
             identity_type: Some(self.identity_type),
             firstname: Some("F".into()),
             lastname: Some("L".into()),

@@ -66,25 +66,25 @@ fn desired_for(
             user.email.clone()
         };
         users.push(UserSpec {
-            email: Some(email),
-            username: (user.username != user.email).then(|| user.username.clone()),
-            domain: (user.username != user.email).then(|| user.domain.clone()),
+            email: Some(email.into()),
+            username: (user.username != user.email).then(|| user.username.as_str().into()),
+            domain: (user.username != user.email).then(|| user.domain.as_str().into()),
             identity_type: Some(user.identity_type),
-            firstname: user.firstname.clone(),
-            lastname: user.lastname.clone(),
-            country: user.country.clone(),
+            firstname: user.firstname.as_deref().map(Into::into),
+            lastname: user.lastname.as_deref().map(Into::into),
+            country: user.country.as_deref().map(Into::into),
             groups: chosen(bits),
             previously: if renamed {
-                vec![user.email.clone()]
+                [user.email.as_str().into()].into()
             } else {
-                Vec::new()
+                Box::default()
             },
             ..Default::default()
         });
     }
     for (i, &bits) in new_users.iter().enumerate() {
         users.push(UserSpec {
-            email: Some(format!("new{i}@example.com")),
+            email: Some(format!("new{i}@example.com").into()),
             country: Some("US".into()),
             groups: chosen(bits),
             ..Default::default()

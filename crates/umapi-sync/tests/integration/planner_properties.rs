@@ -384,14 +384,18 @@ impl World {
                 address.clone()
             };
             let mut spec = UserSpec {
-                email: Some(address),
-                username: (slot.kind == 1).then(|| format!("user{i}")),
-                domain: (slot.kind == 1).then(|| "example.com".to_string()),
+                email: Some(address.into()),
+                username: (slot.kind == 1).then(|| format!("user{i}").into()),
+                domain: (slot.kind == 1).then(|| "example.com".into()),
                 identity_type: Some(identity_type(slot.kind)),
                 firstname: Some(NAMES[slot.wanted_name as usize].into()),
                 lastname: Some("Test".into()),
                 country: Some("US".into()),
-                previously: self.rename_of(i).map(|j| email(j, 0)).into_iter().collect(),
+                previously: self
+                    .rename_of(i)
+                    .map(|j| email(j, 0).into())
+                    .into_iter()
+                    .collect(),
                 ..Default::default()
             };
             if slot.declare_on_group {

@@ -167,7 +167,7 @@ async fn executing_a_plan_on_the_sandbox_converges() {
     }
     for i in 0..30 {
         users.push(UserSpec {
-            email: Some(format!("new{i}@example.com")),
+            email: Some(format!("new{i}@example.com").into()),
             country: Some("DE".into()),
             groups: vec!["New Team".into(), profiles[3].to_string().into()],
             ..Default::default()

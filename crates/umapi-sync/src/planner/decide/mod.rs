@@ -110,7 +110,11 @@ fn target_of_current(user: &SnapshotUser, shared: bool) -> UserTarget {
     let mut target = UserTarget::new(name, domain);
     target.use_adobe_id = shared && user.identity_type == IdentityType::AdobeId;
     if target.domain.is_some() && !shared {
-        target.list_email = user.email.clone().filter(|email| !email.is_empty());
+        target.list_email = user
+            .email
+            .as_deref()
+            .filter(|email| !email.is_empty())
+            .map(String::from);
     }
     target
 }
@@ -306,7 +310,7 @@ impl<'a> Builder<'a> {
         for (index, spec) in desired.users.iter().enumerate() {
             for group in &spec.groups {
                 let found = declared_exact
-                    .get(group.name.as_str())
+                    .get(&*group.name)
                     .or_else(|| self.by_declared.get(&lower(group)));
                 match found {
                     Some(&m) => wanted[index].groups.push(m),
@@ -383,19 +387,19 @@ impl<'a> Builder<'a> {
             };
             for i in round {
                 let w = &mut wanted[i as usize];
-                let (own, previously, domain): (Aliases<'_>, &[String], Option<&str>) = match w.spec
-                {
-                    Some(spec) => (
-                        UserKeyRef::aliases(
-                            spec.email.as_deref(),
-                            spec.username.as_deref(),
+                let (own, previously, domain): (Aliases<'_>, &[Box<str>], Option<&str>) =
+                    match w.spec {
+                        Some(spec) => (
+                            UserKeyRef::aliases(
+                                spec.email.as_deref(),
+                                spec.username.as_deref(),
+                                spec.domain.as_deref(),
+                            ),
+                            &spec.previously,
                             spec.domain.as_deref(),
                         ),
-                        &spec.previously,
-                        spec.domain.as_deref(),
-                    ),
-                    None => ([UserKeyRef::from_reference(&w.reference), None], &[], None),
-                };
+                        None => ([UserKeyRef::from_reference(&w.reference), None], &[], None),
+                    };
                 let mut known = false;
                 let found = own.iter().flatten().find_map(|a| {
                     let first = current_lookup.get(a).copied()?;
@@ -451,9 +455,12 @@ impl<'a> Builder<'a> {
 /// The target of a declared user after creation or rename.
 fn new_target(spec: &UserSpec) -> (String, Option<String>) {
     match (&spec.email, &spec.username) {
-        (_, Some(username)) if !username.contains('@') => (username.clone(), spec.domain.clone()),
-        (Some(email), _) => (email.clone(), None),
-        (None, Some(username)) => (username.clone(), None),
+        (_, Some(username)) if !username.contains('@') => (
+            username.to_string(),
+            spec.domain.as_deref().map(String::from),
+        ),
+        (Some(email), _) => (email.to_string(), None),
+        (None, Some(username)) => (username.to_string(), None),
         (None, None) => (String::new(), None),
     }
 }

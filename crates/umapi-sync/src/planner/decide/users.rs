@@ -218,16 +218,17 @@ impl<'a> Builder<'a> {
                         {
                             fields.push(FieldChange {
                                 field: field.into(),
-                                old: have.clone(),
-                                new: Some(want.clone()),
+                                old: have.as_deref().map(String::from),
+                                new: Some(want.to_string()),
                             });
                         }
                     }
                     let mut rename = Vec::new();
                     let new_email = spec
                         .email
-                        .clone()
-                        .or_else(|| spec.username.clone().filter(|u| is_email_shaped(u)));
+                        .as_deref()
+                        .or_else(|| spec.username.as_deref().filter(|u| is_email_shaped(u)))
+                        .map(String::from);
                     // The email changes only on a declared rename (`previously`), and
                     // never for case or Unicode form alone: UMAPI compares emails
                     // case-insensitively and users know their address as they typed it.
@@ -240,7 +241,7 @@ impl<'a> Builder<'a> {
                     {
                         rename.push(FieldChange {
                             field: "email".into(),
-                            old: user.email.clone(),
+                            old: user.email.as_deref().map(String::from),
                             new: Some(new_email.clone()),
                         });
                     }
@@ -252,7 +253,7 @@ impl<'a> Builder<'a> {
                         _ => false,
                     };
                     let new_username = match &spec.username {
-                        Some(u) => Some(u.clone()),
+                        Some(u) => Some(u.to_string()),
                         None if username_is_email && w.renamed_from.is_some() => new_email.clone(),
                         None => None,
                     };
@@ -274,7 +275,7 @@ impl<'a> Builder<'a> {
                         } else {
                             rename.push(FieldChange {
                                 field: "username".into(),
-                                old: user.username.clone(),
+                                old: user.username.as_deref().map(String::from),
                                 new: Some(new_username),
                             });
                         }
@@ -337,8 +338,9 @@ impl<'a> Builder<'a> {
                 let location = self.user_origin(spec);
                 let email = spec
                     .email
-                    .clone()
-                    .or_else(|| spec.username.clone().filter(|u| u.contains('@')));
+                    .as_deref()
+                    .or_else(|| spec.username.as_deref().filter(|u| u.contains('@')))
+                    .map(String::from);
                 let Some(email) = email else {
                     self.diagnostics.push(Diagnostic {
                         location,
@@ -353,16 +355,17 @@ impl<'a> Builder<'a> {
                 // An Adobe ID's country belongs to its owner: only a country declared on
                 // the user is sent, never the default for accounts the org creates.
                 let country = match w.identity_type {
-                    IdentityType::AdobeId => spec.country.clone(),
+                    IdentityType::AdobeId => spec.country.as_deref().map(String::from),
                     _ => spec
                         .country
-                        .clone()
+                        .as_deref()
+                        .map(String::from)
                         .or_else(|| desired.settings.default_country.clone()),
                 };
                 // createFederatedID takes no username: a declared username that is another
                 // email is set by an update step in the same entry. (A username that is
                 // not an email is the entry's `user`, which the create uses.)
-                let username = spec.username.clone().filter(|u| {
+                let username = spec.username.as_deref().map(String::from).filter(|u| {
                     w.identity_type == IdentityType::FederatedId
                         && is_email_shaped(u)
                         && !same_identifier(u, &email)
@@ -382,8 +385,8 @@ impl<'a> Builder<'a> {
                 }
                 let fields = CreateUser {
                     email: email.clone(),
-                    firstname: spec.firstname.clone(),
-                    lastname: spec.lastname.clone(),
+                    firstname: spec.firstname.as_deref().map(String::from),
+                    lastname: spec.lastname.as_deref().map(String::from),
                     country: country.clone(),
                     option: Some(IfAlreadyExists::Ignore),
                 };

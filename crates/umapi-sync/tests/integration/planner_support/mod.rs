@@ -105,18 +105,22 @@ impl SandboxOrg {
             .into_iter()
             .enumerate()
             .map(|(i, u)| {
-                let email = u.email.unwrap_or_default();
+                let email = u.email.map(String::from).unwrap_or_default();
                 let domain = u
                     .domain
+                    .map(String::from)
                     .unwrap_or_else(|| umapi_core::protocol::email_domain(&email).to_string());
                 UserRecord {
                     id: format!("user-{i}"),
-                    username: u.username.unwrap_or_else(|| email.clone()),
+                    username: u
+                        .username
+                        .map(String::from)
+                        .unwrap_or_else(|| email.clone()),
                     email,
                     domain,
-                    firstname: u.firstname,
-                    lastname: u.lastname,
-                    country: u.country,
+                    firstname: u.firstname.map(String::from),
+                    lastname: u.lastname.map(String::from),
+                    country: u.country.map(String::from),
                     identity_type: match u.identity_type {
                         IdentityType::Unknown => IdentityType::FederatedId,
                         known => known,
