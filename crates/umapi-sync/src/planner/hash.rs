@@ -78,7 +78,7 @@ users:
   - email: c@example.com
     type: enterpriseID
 ";
-        let desired = crate::state::load_str("state.yaml", yaml).unwrap();
+        let desired = crate::desired::load_str("state.yaml", yaml).unwrap();
         assert_eq!(
             desired_state_hash(&desired),
             "566f227bcaa4b561f0b169d882d9a87f1a7ebd9250ea00c863ec3906b89d643f"
