@@ -56,37 +56,39 @@ impl std::str::FromStr for IdentityType {
 }
 
 /// A user as the user queries return it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// It is written as its [`UserRef`], so that a user's wire form is defined once.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct User {
     /// Adobe's opaque user id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub id: Option<String>,
     /// Email address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub email: Option<String>,
     /// Sign-in name (equal to the email for most accounts).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub username: Option<String>,
     /// Domain of the username.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub domain: Option<String>,
     /// First name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub firstname: Option<String>,
     /// Last name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub lastname: Option<String>,
     /// Two-letter country code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub country: Option<String>,
     /// Identity type.
-    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    #[serde(default, rename = "type")]
     pub identity_type: Option<IdentityType>,
     /// Account status (`active`, …).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub status: Option<String>,
     /// User groups, product profiles and admin groups the user belongs to.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub groups: Vec<String>,
 }
 
@@ -124,6 +126,12 @@ pub struct UserRef<'a> {
     /// Groups: borrowed, or built for this response (with inherited profiles).
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     pub groups: std::borrow::Cow<'a, [String]>,
+}
+
+impl Serialize for User {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.borrowed().serialize(serializer)
+    }
 }
 
 impl User {
@@ -635,10 +643,10 @@ mod tests {
             ..Default::default()
         };
         for user in [full, sparse] {
-            assert_eq!(
-                serde_json::to_string(&user.borrowed()).unwrap(),
-                serde_json::to_string(&user).unwrap()
-            );
+            let json = serde_json::to_string(&user.borrowed()).unwrap();
+            assert_eq!(serde_json::to_string(&user).unwrap(), json);
+            // What is written reads back as the same user.
+            assert_eq!(serde_json::from_str::<User>(&json).unwrap(), user);
             assert_eq!(user.borrowed().to_user(), user);
         }
     }
