@@ -493,6 +493,7 @@ impl Snapshot {
     ) -> Result<Self, Error> {
         use futures::StreamExt;
 
+        let started = std::time::Instant::now();
         let mut groups = Vec::new();
         let mut stream = conn.groups();
         while let Some(group) = stream.next().await {
@@ -520,7 +521,16 @@ impl Snapshot {
         }
         on_progress(ReadProgress::Users(users.len()));
         users.shrink_to_fit();
-        Ok(Snapshot::sorted(conn.org_id().to_string(), users, groups))
+        let read = started.elapsed();
+        let snapshot = Snapshot::sorted(conn.org_id().to_string(), users, groups);
+        tracing::debug!(
+            users = snapshot.users.len(),
+            groups = snapshot.groups.len(),
+            read_s = read.as_secs_f64(),
+            sorted_s = (started.elapsed() - read).as_secs_f64(),
+            "read the org"
+        );
+        Ok(snapshot)
     }
 
     /// Writes the snapshot as pretty JSON.

@@ -59,6 +59,7 @@ pub fn load_with_settings(
     paths: &[PathBuf],
     external: Option<&ExternalSettings>,
 ) -> Result<DesiredState, Error> {
+    let started = std::time::Instant::now();
     let files = gather(paths, true)?;
     // What each file may read, from the sizes the files say they have, in order:
     // the bound is checked in that order again once the files are read (below), so
@@ -109,7 +110,15 @@ pub fn load_with_settings(
     if !problems.is_empty() {
         return Err(Error::Invalid(problems));
     }
-    finish(read, external)
+    let parsed = started.elapsed();
+    let state = finish(read, external);
+    tracing::debug!(
+        files = budgets.len(),
+        parsed_s = parsed.as_secs_f64(),
+        merged_s = (started.elapsed() - parsed).as_secs_f64(),
+        "loaded the desired state"
+    );
+    state
 }
 
 /// A state file as read from disk by [`read_file`].

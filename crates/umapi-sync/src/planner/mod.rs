@@ -112,7 +112,9 @@ fn plan_changes(
     // planned on another day is the same YAML.
     let on_the_day = expired.as_ref().unwrap_or(desired);
     targets::check(&options.targets, on_the_day, current)?;
+    let started = std::time::Instant::now();
     let mut built = decide::Builder::new(on_the_day, current, options)?.run()?;
+    let decided = started.elapsed();
     if !options.targets.is_empty() {
         targets::keep(
             &mut built.changes,
@@ -138,5 +140,10 @@ fn plan_changes(
     if let Some(today) = options.today {
         plan.expiring = crate::expiry::expiring(desired, today, options.expiring_days);
     }
+    tracing::debug!(
+        decided_s = decided.as_secs_f64(),
+        finished_s = (started.elapsed() - decided).as_secs_f64(),
+        "planned"
+    );
     Ok(plan)
 }
