@@ -11,6 +11,7 @@
 mod lines;
 mod merge;
 mod model;
+mod plain;
 mod policy;
 mod rules;
 
@@ -586,6 +587,19 @@ impl yaml::Collector for Items<'_> {
             Some((_, marks)) => marks.push(item.mark),
             None => self.marks.push((list, vec![item.mark])),
         }
+        let item = match list {
+            "users" => match plain::user(item) {
+                Ok(user) => {
+                    // Nothing to report: kept unless the file will not be used.
+                    if self.found.is_empty() && !self.unconvertible {
+                        self.users.push(user);
+                    }
+                    return;
+                }
+                Err(item) => item,
+            },
+            _ => item,
+        };
         let problems = yaml::check_list_item(self.schema, list, &item, self.file, &mut self.fits);
         if !problems.is_empty() || !self.found.is_empty() || self.unconvertible {
             // The file will not be used: only its problems are collected.

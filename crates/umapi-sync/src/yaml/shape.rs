@@ -144,7 +144,7 @@ pub(super) fn is_number(text: &str) -> bool {
 }
 
 /// A plain scalar that YAML types as something other than text.
-fn is_typed_plain(text: &str) -> bool {
+pub(crate) fn is_typed_plain(text: &str) -> bool {
     is_bool(text) || is_number(text)
 }
 
