@@ -79,7 +79,7 @@ fn check_user(source: &Source<'_>, index: usize, user: &UserSpec, found: &mut Ve
                 format!("`{email}` is not a valid email address"),
                 Some("an email address looks like name@example.com, without spaces"),
             ));
-        } else if email.chars().count() > MAX_EMAIL_CHARS {
+        } else if longer_than(email, MAX_EMAIL_CHARS) {
             found.push(problem(
                 at("email"),
                 format!(
@@ -130,7 +130,7 @@ fn check_user(source: &Source<'_>, index: usize, user: &UserSpec, found: &mut Ve
     ] {
         if let Some(value) = value
             && !hidden
-            && value.chars().count() > MAX_NAME_CHARS
+            && longer_than(value, MAX_NAME_CHARS)
         {
             found.push(problem(
                 at(key),
@@ -442,6 +442,11 @@ fn repeated(
     )
 }
 
+/// Whether `text` has more than `most` characters; a text of no more bytes has not.
+fn longer_than(text: &str, most: usize) -> bool {
+    text.len() > most && text.chars().count() > most
+}
+
 /// An `until` must be a real calendar day written `YYYY-MM-DD`.
 fn check_until(until: &str, location: impl FnOnce() -> Location, found: &mut Vec<Diagnostic>) {
     if crate::expiry::parse_day(until).is_none() {
@@ -611,6 +616,10 @@ fn check_hidden(
     location: impl FnOnce() -> Location,
     found: &mut Vec<Diagnostic>,
 ) -> bool {
+    // Printable ASCII, as nearly every value is, holds no hidden character.
+    if text.bytes().all(|byte| (0x20..0x7f).contains(&byte)) {
+        return false;
+    }
     let Some((position, c)) = text.chars().enumerate().find(|(_, c)| is_hidden(*c)) else {
         return false;
     };
@@ -699,6 +708,33 @@ mod tests {
                 let first_at = format!("(first at {})", at(first));
                 proptest::prop_assert!(problem.message.ends_with(&first_at), "{}", problem.message);
             }
+        }
+    }
+
+    #[test]
+    fn a_hidden_character_is_found_wherever_it_is() {
+        for c in ('\u{0}'..='\u{3000}').chain('\u{fe00}'..='\u{ffff}') {
+            let text = format!("name{c}x");
+            let mut found = Vec::new();
+            let at = || Location {
+                file: "t.yaml".into(),
+                line: 1,
+                column: 1,
+            };
+            assert_eq!(
+                check_hidden(&text, "`firstname`", at, &mut found),
+                is_hidden(c),
+                "U+{:04X}",
+                u32::from(c)
+            );
+            assert_eq!(found.len(), usize::from(is_hidden(c)));
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn longer_than_counts_characters(text in ".{0,12}", most in 0usize..14) {
+            proptest::prop_assert_eq!(longer_than(&text, most), text.chars().count() > most);
         }
     }
 
