@@ -431,7 +431,8 @@ impl<'t, 'l> Reader<'t, 'l, '_> {
         if level > MAX_LEVELS {
             return None;
         }
-        let mut entries: Vec<(Node, Node)> = Vec::new();
+        // A user's keys without growing the list twice.
+        let mut entries: Vec<(Node, Node)> = Vec::with_capacity(8);
         let mut mark = None;
         loop {
             let (line, at) = match first.take() {
@@ -593,12 +594,30 @@ fn inline(line: &Line<'_>, at: usize) -> Option<Node> {
 
 /// A plain value; `flow` inside a one-line list, where `,[]{}` end it.
 fn plain(line: &Line<'_>, at: usize, value: &str, flow: bool) -> Option<Node> {
-    let first = value.chars().next()?;
-    if "-?:,[]{}#&*!|>'\"%@`".contains(first)
-        || value.len() > MAX_SCALAR
+    let first = *value.as_bytes().first()?;
+    if matches!(
+        first,
+        b'-' | b'?'
+            | b':'
+            | b','
+            | b'['
+            | b']'
+            | b'{'
+            | b'}'
+            | b'#'
+            | b'&'
+            | b'*'
+            | b'!'
+            | b'|'
+            | b'>'
+            | b'\''
+            | b'"'
+            | b'%'
+            | b'@'
+            | b'`'
+    ) || value.len() > MAX_SCALAR
         || value.ends_with(':')
-        || has_pair(value, b':', b' ')
-        || has_pair(value, b' ', b'#')
+        || has_key_or_comment(value)
         || (flow && value.contains([':', '#', ',', '[', ']', '{', '}']))
     {
         return None;
@@ -626,11 +645,11 @@ fn comment_start(text: &str) -> usize {
     text.len()
 }
 
-/// Whether `first` is followed by `second` somewhere in `text`.
-fn has_pair(text: &str, first: u8, second: u8) -> bool {
+/// Whether `text` holds `: ` (a key) or ` #` (a comment).
+fn has_key_or_comment(text: &str) -> bool {
     text.as_bytes()
         .windows(2)
-        .any(|pair| pair[0] == first && pair[1] == second)
+        .any(|pair| matches!(pair, [b':', b' '] | [b' ', b'#']))
 }
 
 /// A quoted value starting at byte `at`, ending on the same line; with the bytes
