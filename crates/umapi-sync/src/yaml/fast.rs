@@ -320,7 +320,10 @@ impl<'t> Lines<'t> {
 
     fn read(&mut self) -> Option<Line<'t>> {
         while !self.rest.is_empty() {
-            let (full, rest) = match self.rest.find('\n') {
+            // Lines are short: a plain loop finds their end sooner than a search
+            // set up for long texts.
+            let end = self.rest.bytes().position(|byte| byte == b'\n');
+            let (full, rest) = match end {
                 Some(end) => (&self.rest[..end], &self.rest[end + 1..]),
                 None => (self.rest, ""),
             };
