@@ -11,7 +11,7 @@ use crate::desired::{Line, Lines, StateFile, UserSpec};
 use crate::yaml::{Mark, Node, Value};
 
 /// A mark's line, as stored beside the entries.
-fn line(mark: Mark) -> u32 {
+pub(super) fn line(mark: Mark) -> u32 {
     u32::try_from(mark.line).unwrap_or(u32::MAX)
 }
 

@@ -11,6 +11,7 @@
 mod lines;
 mod merge;
 mod model;
+mod plain;
 mod policy;
 mod rules;
 
@@ -464,8 +465,32 @@ fn read_again(file: &Path, length: usize) -> Option<String> {
     (strip_bom(&text).len() == length).then_some(text)
 }
 
-/// Next line, line separator and paragraph separator: line breaks in YAML 1.1 only.
-const YAML_1_1_BREAKS: [char; 3] = ['\u{85}', '\u{2028}', '\u{2029}'];
+/// Whether `text` holds a next line, line separator or paragraph separator (U+0085,
+/// U+2028, U+2029: line breaks in YAML 1.1 only), C2 85, E2 80 A8 or E2 80 A9 in
+/// UTF-8. A chunk of ASCII, as state files nearly are, is passed over in one test
+/// without a branch per byte; the bytes of the others are looked at (a character
+/// cut by a chunk's end is read from its first byte, in full).
+fn has_yaml_1_1_break(text: &str) -> bool {
+    const CHUNK: usize = 64;
+    let bytes = text.as_bytes();
+    let break_at = |at: usize| match bytes[at] {
+        0xc2 => bytes.get(at + 1) == Some(&0x85),
+        0xe2 => bytes.get(at + 1) == Some(&0x80) && matches!(bytes.get(at + 2), Some(0xa8 | 0xa9)),
+        _ => false,
+    };
+    let mut start = 0;
+    while start < bytes.len() {
+        let end = bytes.len().min(start + CHUNK);
+        let ascii = bytes[start..end]
+            .iter()
+            .fold(true, |all, &byte| all & byte.is_ascii());
+        if !ascii && (start..end).any(break_at) {
+            return true;
+        }
+        start = end;
+    }
+    false
+}
 
 /// The source of a file that declares nothing: empty, or only `~`.
 fn declares_nothing<'t>(file: &Arc<Path>, text: &'t str, root: Option<&Node>) -> Source<'t> {
@@ -477,7 +502,7 @@ fn read_one<'t>(
     file: &Arc<Path>,
     text: &'t str,
 ) -> Result<Source<'t>, Vec<Diagnostic>> {
-    if text.contains(YAML_1_1_BREAKS) {
+    if has_yaml_1_1_break(text) {
         return read_with_serde_yaml(schema, file, text);
     }
     // Each item of the top-level lists is checked and converted as soon as the
@@ -586,6 +611,19 @@ impl yaml::Collector for Items<'_> {
             Some((_, marks)) => marks.push(item.mark),
             None => self.marks.push((list, vec![item.mark])),
         }
+        let item = match list {
+            "users" => match plain::user(item) {
+                Ok(user) => {
+                    // Nothing to report: kept unless the file will not be used.
+                    if self.found.is_empty() && !self.unconvertible {
+                        self.users.push(user);
+                    }
+                    return;
+                }
+                Err(item) => item,
+            },
+            _ => item,
+        };
         let problems = yaml::check_list_item(self.schema, list, &item, self.file, &mut self.fits);
         if !problems.is_empty() || !self.found.is_empty() || self.unconvertible {
             // The file will not be used: only its problems are collected.
@@ -1035,6 +1073,33 @@ mod tests {
         std::fs::write(&file, "users: []\n").unwrap();
         let at = changed.location(&deep);
         assert_eq!((at.line, at.column), (1, 1));
+    }
+
+    mod breaks {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        proptest! {
+            #[test]
+            fn yaml_1_1_breaks_are_found_as_characters(
+                text in prop::collection::vec(
+                    prop_oneof![
+                        16 => proptest::char::range(' ', '~'),
+                        1 => prop::sample::select(vec![
+                            '\u{85}', '\u{2028}', '\u{2029}', '\u{2027}', '\u{202a}', '\u{84}',
+                            '\u{c5}', 'é', '\u{2080}', '\u{85a8}',
+                        ]),
+                        1 => any::<char>(),
+                    ],
+                    0..300,
+                )
+                .prop_map(|chars| chars.into_iter().collect::<String>()),
+            ) {
+                let breaks = ['\u{85}', '\u{2028}', '\u{2029}'];
+                prop_assert_eq!(has_yaml_1_1_break(&text), text.contains(breaks));
+            }
+        }
     }
 
     #[test]

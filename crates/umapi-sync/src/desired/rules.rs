@@ -52,10 +52,9 @@ fn check_user(source: &Source<'_>, index: usize, user: &UserSpec, found: &mut Ve
     let at = |key: &'static str| {
         source.location(&[Step::Key("users"), Step::Index(index), Step::Key(key)])
     };
-    let here = source.location(&[Step::Key("users"), Step::Index(index)]);
     if user.email.is_none() && user.username.is_none() {
         found.push(problem(
-            here,
+            source.location(&[Step::Key("users"), Step::Index(index)]),
             "a user needs an identity: neither `email` nor `username` is given".to_owned(),
             Some(
                 "add `email: …`, or `username: …` and `domain: …` for a Federated ID whose \
@@ -66,7 +65,7 @@ fn check_user(source: &Source<'_>, index: usize, user: &UserSpec, found: &mut Ve
     let hidden = |key: &'static str, value: &Option<Box<str>>, found: &mut Vec<Diagnostic>| {
         value
             .as_deref()
-            .is_some_and(|value| check_hidden(value, &format!("`{key}`"), || at(key), found))
+            .is_some_and(|value| check_hidden(value, format_args!("`{key}`"), || at(key), found))
     };
     let email_hidden = hidden("email", &user.email, found);
     let username_hidden = hidden("username", &user.username, found);
@@ -80,7 +79,7 @@ fn check_user(source: &Source<'_>, index: usize, user: &UserSpec, found: &mut Ve
                 format!("`{email}` is not a valid email address"),
                 Some("an email address looks like name@example.com, without spaces"),
             ));
-        } else if email.chars().count() > MAX_EMAIL_CHARS {
+        } else if longer_than(email, MAX_EMAIL_CHARS) {
             found.push(problem(
                 at("email"),
                 format!(
@@ -131,7 +130,7 @@ fn check_user(source: &Source<'_>, index: usize, user: &UserSpec, found: &mut Ve
     ] {
         if let Some(value) = value
             && !hidden
-            && value.chars().count() > MAX_NAME_CHARS
+            && longer_than(value, MAX_NAME_CHARS)
         {
             found.push(problem(
                 at(key),
@@ -183,11 +182,15 @@ fn check_user(source: &Source<'_>, index: usize, user: &UserSpec, found: &mut Ve
         "group",
         found,
     );
-    let own: Vec<String> = [&user.email, &user.username]
-        .into_iter()
-        .flatten()
-        .map(|identity| identity.to_lowercase())
-        .collect();
+    let own: Vec<String> = if user.previously.is_empty() {
+        Vec::new()
+    } else {
+        [&user.email, &user.username]
+            .into_iter()
+            .flatten()
+            .map(|identity| identity.to_lowercase())
+            .collect()
+    };
     for (position, earlier) in user.previously.iter().enumerate() {
         if own.contains(&earlier.to_lowercase()) {
             found.push(problem(
@@ -305,7 +308,7 @@ fn check_name(
     found: &mut Vec<Diagnostic>,
 ) {
     let name_at = || source.location(&[path[0], path[1], Step::Key("name")]);
-    if check_hidden(name, &format!("{noun} name"), name_at, found) {
+    if check_hidden(name, format_args!("{noun} name"), name_at, found) {
         return;
     }
     if name.trim().is_empty() {
@@ -392,6 +395,22 @@ fn check_repeats<T: std::ops::Deref<Target = str> + std::fmt::Display>(
     noun: &str,
     found: &mut Vec<Diagnostic>,
 ) {
+    if list.len() < 2 {
+        return;
+    }
+    // A user's few groups: lower-casing ASCII needs no copy, and text that is not
+    // ASCII may lower-case into ASCII (the Kelvin sign into `k`), so it takes the map.
+    if list.len() <= 8 && list.iter().all(|entry| entry.is_ascii()) {
+        for (position, entry) in list.iter().enumerate() {
+            if let Some(first) = list[..position]
+                .iter()
+                .position(|earlier| earlier.eq_ignore_ascii_case(entry))
+            {
+                found.push(repeated(noun, entry, &location, position, first));
+            }
+        }
+        return;
+    }
     // A map, not a scan of the earlier entries: `members:` lists can be long.
     let mut first_seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for (position, entry) in list.iter().enumerate() {
@@ -399,16 +418,33 @@ fn check_repeats<T: std::ops::Deref<Target = str> + std::fmt::Display>(
             std::collections::hash_map::Entry::Vacant(slot) => {
                 slot.insert(position);
             }
-            std::collections::hash_map::Entry::Occupied(first) => found.push(problem(
-                location(position),
-                format!(
-                    "{noun} `{entry}` is listed twice (first at {})",
-                    location(*first.get())
-                ),
-                Some("remove one of the two"),
-            )),
+            std::collections::hash_map::Entry::Occupied(first) => {
+                found.push(repeated(noun, entry, &location, position, *first.get()));
+            }
         }
     }
+}
+
+fn repeated(
+    noun: &str,
+    entry: impl std::fmt::Display,
+    location: impl Fn(usize) -> Location,
+    position: usize,
+    first: usize,
+) -> Diagnostic {
+    problem(
+        location(position),
+        format!(
+            "{noun} `{entry}` is listed twice (first at {})",
+            location(first)
+        ),
+        Some("remove one of the two"),
+    )
+}
+
+/// Whether `text` has more than `most` characters; a text of no more bytes has not.
+fn longer_than(text: &str, most: usize) -> bool {
+    text.len() > most && text.chars().count() > most
 }
 
 /// An `until` must be a real calendar day written `YYYY-MM-DD`.
@@ -520,9 +556,8 @@ pub(crate) fn is_email(text: &str) -> bool {
 /// A domain name: dot-separated labels of letters, digits and hyphens, with at least
 /// one dot.
 pub(crate) fn is_domain(text: &str) -> bool {
-    let labels: Vec<&str> = text.split('.').collect();
-    labels.len() >= 2
-        && labels.iter().all(|label| {
+    text.contains('.')
+        && text.split('.').all(|label| {
             !label.is_empty()
                 && label.len() <= 63
                 && !label.starts_with('-')
@@ -577,10 +612,14 @@ pub(crate) fn escape_hidden(text: &str) -> std::borrow::Cow<'_, str> {
 /// whether it did, so the value's other checks can stay quiet.
 fn check_hidden(
     text: &str,
-    what: &str,
+    what: impl std::fmt::Display,
     location: impl FnOnce() -> Location,
     found: &mut Vec<Diagnostic>,
 ) -> bool {
+    // Printable ASCII, as nearly every value is, holds no hidden character.
+    if text.bytes().all(|byte| (0x20..0x7f).contains(&byte)) {
+        return false;
+    }
     let Some((position, c)) = text.chars().enumerate().find(|(_, c)| is_hidden(*c)) else {
         return false;
     };
@@ -626,6 +665,76 @@ mod tests {
             ".a@example.com",
         ] {
             assert!(!is_email(bad), "{bad}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Whichever way a list is searched, the repeats found are those of its
+        /// entries lower-cased, each against its first spelling.
+        #[test]
+        fn repeats_are_entries_equal_lower_cased(
+            list in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "Staff", "staff", "STAFF", "Ops", "k", "K", "\u{212A}", "é", "É", "Σ", "σ",
+                ]),
+                0..12,
+            ),
+        ) {
+            let at = |position: usize| Location {
+                file: "t.yaml".into(),
+                line: position,
+                column: 1,
+            };
+            let mut found = Vec::new();
+            check_repeats(&list, at, "group", &mut found);
+            let reported: Vec<usize> = found
+                .iter()
+                .map(|problem| problem.location.as_ref().unwrap().line)
+                .collect();
+            let expected: Vec<usize> = (0..list.len())
+                .filter(|&position| {
+                    list[..position]
+                        .iter()
+                        .any(|earlier| earlier.to_lowercase() == list[position].to_lowercase())
+                })
+                .collect();
+            proptest::prop_assert_eq!(reported, expected);
+            for problem in &found {
+                let position = problem.location.as_ref().unwrap().line;
+                let first = list
+                    .iter()
+                    .position(|earlier| earlier.to_lowercase() == list[position].to_lowercase())
+                    .unwrap();
+                let first_at = format!("(first at {})", at(first));
+                proptest::prop_assert!(problem.message.ends_with(&first_at), "{}", problem.message);
+            }
+        }
+    }
+
+    #[test]
+    fn a_hidden_character_is_found_wherever_it_is() {
+        for c in ('\u{0}'..='\u{3000}').chain('\u{fe00}'..='\u{ffff}') {
+            let text = format!("name{c}x");
+            let mut found = Vec::new();
+            let at = || Location {
+                file: "t.yaml".into(),
+                line: 1,
+                column: 1,
+            };
+            assert_eq!(
+                check_hidden(&text, "`firstname`", at, &mut found),
+                is_hidden(c),
+                "U+{:04X}",
+                u32::from(c)
+            );
+            assert_eq!(found.len(), usize::from(is_hidden(c)));
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn longer_than_counts_characters(text in ".{0,12}", most in 0usize..14) {
+            proptest::prop_assert_eq!(longer_than(&text, most), text.chars().count() > most);
         }
     }
 

@@ -239,7 +239,7 @@ fn plain_text(text: &str) -> bool {
     // line feed, U+007F, U+0080–U+00A0 (C2 80–C2 A0 in UTF-8), U+2028 and U+2029
     // (E2 80 A8/A9), U+FEFF (EF BB BF), U+FFFE and U+FFFF (EF BF BE/BF).
     let bytes = text.as_bytes();
-    !bytes.iter().enumerate().any(|(at, &byte)| match byte {
+    let left_out = |at: usize| match bytes[at] {
         b'\n' => false,
         0..0x20 | 0x7f => true,
         0xc2 => matches!(bytes.get(at + 1), Some(0x80..=0xa0)),
@@ -249,7 +249,24 @@ fn plain_text(text: &str) -> bool {
             (Some(0xbb), Some(0xbf)) | (Some(0xbf), Some(0xbe | 0xbf))
         ),
         _ => false,
-    })
+    };
+    // Nearly all of a state file is printable ASCII and line feeds: a chunk of only
+    // those is passed over in one test without a branch per byte (which the
+    // compiler vectorises), and only the other chunks are looked at byte by byte
+    // (a character cut by a chunk's end is read from its first byte, in full).
+    const CHUNK: usize = 64;
+    let mut start = 0;
+    while start < bytes.len() {
+        let end = bytes.len().min(start + CHUNK);
+        let printable = bytes[start..end].iter().fold(true, |all, &byte| {
+            all & ((0x20..0x7f).contains(&byte) | (byte == b'\n'))
+        });
+        if !printable && (start..end).any(left_out) {
+            return false;
+        }
+        start = end;
+    }
+    true
 }
 
 /// One line with content (not blank, not only a comment).
@@ -303,7 +320,10 @@ impl<'t> Lines<'t> {
 
     fn read(&mut self) -> Option<Line<'t>> {
         while !self.rest.is_empty() {
-            let (full, rest) = match self.rest.find('\n') {
+            // Lines are short: a plain loop finds their end sooner than a search
+            // set up for long texts.
+            let end = self.rest.bytes().position(|byte| byte == b'\n');
+            let (full, rest) = match end {
                 Some(end) => (&self.rest[..end], &self.rest[end + 1..]),
                 None => (self.rest, ""),
             };
@@ -414,7 +434,8 @@ impl<'t, 'l> Reader<'t, 'l, '_> {
         if level > MAX_LEVELS {
             return None;
         }
-        let mut entries: Vec<(Node, Node)> = Vec::new();
+        // A user's keys without growing the list twice.
+        let mut entries: Vec<(Node, Node)> = Vec::with_capacity(8);
         let mut mark = None;
         loop {
             let (line, at) = match first.take() {
@@ -576,12 +597,30 @@ fn inline(line: &Line<'_>, at: usize) -> Option<Node> {
 
 /// A plain value; `flow` inside a one-line list, where `,[]{}` end it.
 fn plain(line: &Line<'_>, at: usize, value: &str, flow: bool) -> Option<Node> {
-    let first = value.chars().next()?;
-    if "-?:,[]{}#&*!|>'\"%@`".contains(first)
-        || value.len() > MAX_SCALAR
+    let first = *value.as_bytes().first()?;
+    if matches!(
+        first,
+        b'-' | b'?'
+            | b':'
+            | b','
+            | b'['
+            | b']'
+            | b'{'
+            | b'}'
+            | b'#'
+            | b'&'
+            | b'*'
+            | b'!'
+            | b'|'
+            | b'>'
+            | b'\''
+            | b'"'
+            | b'%'
+            | b'@'
+            | b'`'
+    ) || value.len() > MAX_SCALAR
         || value.ends_with(':')
-        || has_pair(value, b':', b' ')
-        || has_pair(value, b' ', b'#')
+        || has_key_or_comment(value)
         || (flow && value.contains([':', '#', ',', '[', ']', '{', '}']))
     {
         return None;
@@ -609,11 +648,11 @@ fn comment_start(text: &str) -> usize {
     text.len()
 }
 
-/// Whether `first` is followed by `second` somewhere in `text`.
-fn has_pair(text: &str, first: u8, second: u8) -> bool {
+/// Whether `text` holds `: ` (a key) or ` #` (a comment).
+fn has_key_or_comment(text: &str) -> bool {
     text.as_bytes()
         .windows(2)
-        .any(|pair| pair[0] == first && pair[1] == second)
+        .any(|pair| matches!(pair, [b':', b' '] | [b' ', b'#']))
 }
 
 /// A quoted value starting at byte `at`, ending on the same line; with the bytes
@@ -1050,6 +1089,19 @@ mod tests {
         fn plain_text_reads_characters_not_bytes(
             text in prop::collection::vec(any::<char>(), 0..16)
                 .prop_map(|chars| chars.into_iter().collect::<String>()),
+        ) {
+            prop_assert_eq!(plain_text(&text), text.chars().all(plain_char));
+        }
+
+        /// Texts of many chunks, nearly all printable ASCII, with a character of any
+        /// kind here and there (also across a chunk's end).
+        #[test]
+        fn plain_text_reads_long_texts_as_characters(
+            text in prop::collection::vec(
+                prop_oneof![16 => proptest::char::range(' ', '~'), 2 => Just('\n'), 1 => any::<char>()],
+                0..400,
+            )
+            .prop_map(|chars| chars.into_iter().collect::<String>()),
         ) {
             prop_assert_eq!(plain_text(&text), text.chars().all(plain_char));
         }

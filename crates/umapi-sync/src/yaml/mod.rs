@@ -18,9 +18,9 @@ use crate::desired::Location;
 use crate::error::Diagnostic;
 
 pub(crate) use de::from_node;
-pub(crate) use shape::{Fits, check, check_list_item};
+pub(crate) use shape::{Fits, check, check_list_item, is_typed_plain};
 pub(crate) use suggest::{closest, did_you_mean};
-pub(crate) use tree::{Mark, Node, Step, Value, parse};
+pub(crate) use tree::{Mark, Node, Step, Value, is_null_text, parse};
 
 /// Takes the items of a document's top-level lists as they are read.
 ///

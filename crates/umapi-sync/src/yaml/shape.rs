@@ -132,6 +132,11 @@ pub(super) fn is_bool(text: &str) -> bool {
 }
 
 pub(super) fn is_number(text: &str) -> bool {
+    // Every spelling below starts so; group names, which rarely do, are passed over
+    // without trying to read them as a float.
+    if !text.starts_with(|c: char| c.is_ascii_digit() || matches!(c, '+' | '-' | '.')) {
+        return false;
+    }
     matches!(
         text,
         ".inf" | ".Inf" | ".INF" | "+.inf" | "-.inf" | "-.Inf" | ".nan" | ".NaN" | ".NAN"
@@ -144,7 +149,7 @@ pub(super) fn is_number(text: &str) -> bool {
 }
 
 /// A plain scalar that YAML types as something other than text.
-fn is_typed_plain(text: &str) -> bool {
+pub(crate) fn is_typed_plain(text: &str) -> bool {
     is_bool(text) || is_number(text)
 }
 
@@ -658,6 +663,41 @@ impl<'a> Checker<'a> {
                     Some(format!("add `{required}: …`")),
                 );
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// [`is_number`] without its test of the first character.
+    fn is_number_in_full(text: &str) -> bool {
+        matches!(
+            text,
+            ".inf" | ".Inf" | ".INF" | "+.inf" | "-.inf" | "-.Inf" | ".nan" | ".NaN" | ".NAN"
+        ) || (text.chars().any(|c| c.is_ascii_digit()) && text.parse::<f64>().is_ok())
+            || text
+                .strip_prefix('-')
+                .map_or(parse_unsigned(text).is_some(), |rest| {
+                    parse_unsigned(rest).is_some()
+                })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 4096, ..ProptestConfig::default() })]
+
+        #[test]
+        fn numbers_start_with_a_digit_a_sign_or_a_point(
+            text in prop_oneof![
+                "[-+.0-9eExXoOaAfFiInN_ ]{0,8}",
+                "(inf|infinity|nan|NaN|Infinity|e5|E1)[0-9]?",
+                any::<String>(),
+            ],
+        ) {
+            prop_assert_eq!(is_number(&text), is_number_in_full(&text), "{:?}", text);
         }
     }
 }
