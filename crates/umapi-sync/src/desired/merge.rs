@@ -8,6 +8,7 @@ use rustc_hash::FxHashSet;
 
 use umapi_core::wire::IdentityType;
 
+use super::model::{unique_usernames, usernames_of};
 use super::rules::{problem, user_pattern};
 use super::{ExternalSettings, Source};
 use crate::desired::{DesiredState, IdentityIndex, Location, Settings, UnlistedUsers, UserSpec};
@@ -61,7 +62,9 @@ pub(crate) fn merge(
     complete: bool,
 ) -> (DesiredState, Vec<Diagnostic>) {
     let (mut state, found) = check_all(&sources, external, complete);
-    // The checks are done: the files' contents move into the state, uncopied.
+    // The checks are done: the files' contents move into the state, uncopied. The
+    // users keep their order, so the identities indexed by the checks index the
+    // state's users.
     state
         .users
         .reserve_exact(sources.iter().map(|s| s.content.users.len()).sum());
@@ -79,12 +82,12 @@ pub(crate) fn merge(
         state.profiles.extend(content.profiles);
         state.admin_groups.extend(content.admin_groups);
     }
-    state.reindex();
+    state.index_members();
     (state, found)
 }
 
-/// Every check across files; returns the settings and origins of the state (its
-/// lists are filled by [`merge`]) and the problems.
+/// Every check across files; returns the settings, origins and identities of the
+/// state (its lists and members are filled by [`merge`]) and the problems.
 pub(super) fn check_all(
     sources: &[Source<'_>],
     external: Option<&ExternalSettings>,
@@ -210,17 +213,24 @@ pub(super) fn check_all(
     // positions are made only for the origins and for problems: in a large org both
     // would otherwise cost allocations per user.
     let count = sources.iter().map(|s| s.content.users.len()).sum();
-    let mut user_origins: Vec<(&Source<'_>, usize)> = Vec::with_capacity(count);
     users.reserve_exact(count);
+    // Where each file's users start among all users.
+    let mut firsts = Vec::with_capacity(sources.len());
     for source in sources {
-        for (index, user) in source.content.users.iter().enumerate() {
-            user_origins.push((source, index));
-            users.push(user);
-        }
+        firsts.push(users.len());
+        users.extend(&source.content.users);
     }
+    // Each file's users with their index among all users.
+    let numbered = || {
+        sources.iter().zip(&firsts).flat_map(|(source, &first)| {
+            (source.content.users.iter().enumerate())
+                .map(move |(index, user)| (source, index, first + index, user))
+        })
+    };
     let user_at = |user_index: usize| {
-        let (source, index) = user_origins[user_index];
-        source.location(&[Step::Key("users"), Step::Index(index)])
+        let file = firsts.partition_point(|&first| first <= user_index) - 1;
+        let index = user_index - firsts[file];
+        sources[file].location(&[Step::Key("users"), Step::Index(index)])
     };
     let identities = IdentityIndex::of(users.iter().copied());
     let user = |index: usize| users[index];
@@ -250,20 +260,11 @@ pub(super) fn check_all(
         })
     };
     // Plain usernames (without domain) also name their user in `members:` lists.
-    let mut by_username: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    for (index, user) in users.iter().enumerate() {
-        if let Some(username) = &user.username {
-            by_username
-                .entry(username.to_lowercase())
-                .or_default()
-                .push(index);
-        }
-    }
+    let by_username = usernames_of(users.iter().copied());
 
     // Renames: an earlier identity or name is nobody's current one, and claimed once.
     let mut earlier_users: BTreeMap<String, (&Source<'_>, usize, usize)> = BTreeMap::new();
-    for &(source, index) in &user_origins {
-        let user = &source.content.users[index];
+    for (source, index, _, user) in numbered() {
         for (position, earlier) in user.previously.iter().enumerate() {
             let location = || entry_location(source, "users", index, "previously", position);
             let key = earlier.to_lowercase();
@@ -351,8 +352,7 @@ pub(super) fn check_all(
     // Large files name the same few groups on many users: a name seen declared once,
     // as written, needs no lower-casing and look-up again.
     let mut declared: FxHashSet<&str> = FxHashSet::default();
-    for &(source, index) in &user_origins {
-        let user = &source.content.users[index];
+    for (source, index, _, user) in numbered() {
         for (position, name) in user.groups.iter().enumerate() {
             if declared.contains(&*name.name) {
                 continue;
@@ -446,12 +446,14 @@ pub(super) fn check_all(
     // Defaults from the settings, and exclusions, apply to every user; settings
     // found nowhere may be in a file that could not be read.
     if complete || settings_at.is_some() {
-        check_against_settings(&state.settings, &user_origins, &names, &mut found);
+        check_against_settings(&state.settings, numbered(), &names, &mut found);
     }
 
     for (key, declared) in names {
         state.origins.insert(key, declared.location);
     }
+    state.identities = identities;
+    state.usernames = unique_usernames(by_username);
     (state, found)
 }
 
@@ -524,9 +526,9 @@ fn unknown_user(location: Location, member: &str, identities: &[String]) -> Diag
     )
 }
 
-fn check_against_settings(
+fn check_against_settings<'s, 't: 's>(
     settings: &Settings,
-    users: &[(&Source<'_>, usize)],
+    users: impl Iterator<Item = (&'s Source<'t>, usize, usize, &'s UserSpec)>,
     names: &BTreeMap<String, Declared>,
     found: &mut Vec<Diagnostic>,
 ) {
@@ -541,8 +543,7 @@ fn check_against_settings(
                 .map(|regex| (pattern.clone(), regex))
         })
         .collect();
-    for &(source, index) in users {
-        let user = &source.content.users[index];
+    for (source, index, _, user) in users {
         // Positions are made only for problems: each costs an allocation.
         let here = || source.location(&[Step::Key("users"), Step::Index(index)]);
         let at = |key: &'static str| {
