@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use rustc_hash::FxHashSet;
+use rustc_hash::FxHashMap;
 
 use umapi_core::wire::IdentityType;
 
@@ -57,45 +57,72 @@ struct Declared {
 /// users, settings written nowhere else, no user at all) are left out: a name
 /// declared in a broken file is no error of its own.
 pub(crate) fn merge(
-    sources: Vec<Source<'_>>,
+    mut sources: Vec<Source<'_>>,
     external: Option<&ExternalSettings>,
     complete: bool,
 ) -> (DesiredState, Vec<Diagnostic>) {
-    let (mut state, found) = check_all(&sources, external, complete);
-    // The checks are done: the files' contents move into the state, uncopied. The
-    // users keep their order, so the identities indexed by the checks index the
-    // state's users.
-    state
-        .users
-        .reserve_exact(sources.iter().map(|s| s.content.users.len()).sum());
-    for mut source in sources {
-        let content = std::mem::take(&mut source.content);
+    // The users move into the state first, uncopied, each file's list dropped as
+    // soon as it is moved: the checks then read them there, and nothing they build
+    // is held while the users are moved.
+    let mut users = Vec::with_capacity(sources.iter().map(|s| s.content.users.len()).sum());
+    let mut firsts = Vec::with_capacity(sources.len());
+    for source in &mut sources {
+        firsts.push(users.len());
+        let moved = std::mem::take(&mut source.content.users);
         let origins = (0..).map(|index| source.user_origin(index));
-        state.users.extend(
-            content
-                .users
+        users.extend(
+            moved
                 .into_iter()
                 .zip(origins)
                 .map(|(user, origin)| UserSpec { origin, ..user }),
         );
+    }
+    let all: Vec<&UserSpec> = users.iter().collect();
+    let (mut state, found) = check(&sources, &all, &firsts, external, complete);
+    drop(all);
+    // The users keep their order, so the identities indexed by the checks index
+    // the state's users.
+    state.users = users;
+    let from_users = std::mem::take(&mut state.members);
+    for source in sources {
+        let content = source.content;
         state.groups.extend(content.groups);
         state.profiles.extend(content.profiles);
         state.admin_groups.extend(content.admin_groups);
     }
-    state.index_members();
+    state.index_members(from_users);
     (state, found)
 }
 
 /// Every check across files; returns the settings, origins and identities of the
-/// state (its lists and members are filled by [`merge`]) and the problems.
+/// state, with as its members those given on the users' `groups:` (its lists are
+/// filled, and its members completed, by [`merge`]), and the problems.
+#[cfg(test)]
 pub(super) fn check_all(
     sources: &[Source<'_>],
     external: Option<&ExternalSettings>,
     complete: bool,
 ) -> (DesiredState, Vec<Diagnostic>) {
+    let mut users = Vec::new();
+    let mut firsts = Vec::with_capacity(sources.len());
+    for source in sources {
+        firsts.push(users.len());
+        users.extend(&source.content.users);
+    }
+    check(sources, &users, &firsts, external, complete)
+}
+
+/// [`check_all`] with the files' users in `users`, those of file `f` from
+/// `firsts[f]` on.
+fn check(
+    sources: &[Source<'_>],
+    users: &[&UserSpec],
+    firsts: &[usize],
+    external: Option<&ExternalSettings>,
+    complete: bool,
+) -> (DesiredState, Vec<Diagnostic>) {
     let mut found = Vec::new();
     let mut state = DesiredState::default();
-    let mut users: Vec<&UserSpec> = Vec::new();
 
     // Settings: written once at most.
     let mut settings_at: Option<Location> = None;
@@ -131,7 +158,7 @@ pub(super) fn check_all(
     // The policy is not the default, so it was written somewhere.
     if removes
         && complete
-        && sources.iter().all(|source| source.content.users.is_empty())
+        && users.is_empty()
         && let Some(settings_at) = &settings_at
     {
         let policy = match state.settings.unlisted_users {
@@ -212,19 +239,15 @@ pub(super) fn check_all(
     // Identities are lower-cased only when they are not already (exports are), and
     // positions are made only for the origins and for problems: in a large org both
     // would otherwise cost allocations per user.
-    let count = sources.iter().map(|s| s.content.users.len()).sum();
-    users.reserve_exact(count);
-    // Where each file's users start among all users.
-    let mut firsts = Vec::with_capacity(sources.len());
-    for source in sources {
-        firsts.push(users.len());
-        users.extend(&source.content.users);
-    }
     // Each file's users with their index among all users.
     let numbered = || {
-        sources.iter().zip(&firsts).flat_map(|(source, &first)| {
-            (source.content.users.iter().enumerate())
-                .map(move |(index, user)| (source, index, first + index, user))
+        sources.iter().enumerate().flat_map(|(file, source)| {
+            let (first, end) = (
+                firsts[file],
+                firsts.get(file + 1).map_or(users.len(), |&end| end),
+            );
+            (users[first..end].iter().enumerate())
+                .map(move |(index, &user)| (source, index, first + index, user))
         })
     };
     let user_at = |user_index: usize| {
@@ -347,20 +370,31 @@ pub(super) fn check_all(
         }
     }
 
-    // References from users to groups, from groups to profiles, from members to users
-    // (the member sets themselves are built by `DesiredState::reindex`).
+    // References from users to groups, from groups to profiles, from members to users.
+    // The users each declared name is given to on the users' `groups:` are collected
+    // on the way: the state's member sets start from them.
     // Large files name the same few groups on many users: a name seen declared once,
     // as written, needs no lower-casing and look-up again.
-    let mut declared: FxHashSet<&str> = FxHashSet::default();
-    for (source, index, _, user) in numbered() {
+    let mut from_users: Vec<(&str, Vec<usize>)> = Vec::new();
+    let mut declared: FxHashMap<&str, usize> = FxHashMap::default();
+    for (source, index, user_index, user) in numbered() {
         for (position, name) in user.groups.iter().enumerate() {
-            if declared.contains(&*name.name) {
+            if let Some(&slot) = declared.get(&*name.name) {
+                from_users[slot].1.push(user_index);
                 continue;
             }
             let location = || entry_location(source, "users", index, "groups", position);
-            match names.get(&name.to_lowercase()) {
-                Some(_) => {
-                    declared.insert(name);
+            match names.get_key_value(&name.to_lowercase()) {
+                Some((key, _)) => {
+                    let slot = match from_users.iter().position(|(name, _)| name == key) {
+                        Some(slot) => slot,
+                        None => {
+                            from_users.push((key, Vec::new()));
+                            from_users.len() - 1
+                        }
+                    };
+                    from_users[slot].1.push(user_index);
+                    declared.insert(name, slot);
                 }
                 None if name.eq_ignore_ascii_case(umapi_core::protocol::ORG_ADMIN_GROUP) => {} // reported per file
                 None if !complete => {}
@@ -449,6 +483,9 @@ pub(super) fn check_all(
         check_against_settings(&state.settings, numbered(), &names, &mut found);
     }
 
+    state.members = (from_users.into_iter())
+        .map(|(name, users)| (name.to_owned(), users))
+        .collect();
     for (key, declared) in names {
         state.origins.insert(key, declared.location);
     }

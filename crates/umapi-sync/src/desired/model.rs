@@ -3,6 +3,8 @@
 //! These types are the single source of `state-schema.json` (generated with
 //! `schemars`); the loader fills them from one or more files and the planner reads them.
 
+use std::collections::BTreeMap;
+
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use umapi_core::identity::{UserKey, UserKeyRef};
@@ -942,18 +944,7 @@ impl DesiredState {
     pub fn reindex(&mut self) {
         self.identities = IdentityIndex::of(self.users.iter());
         self.usernames = unique_usernames(usernames_of(&self.users));
-        self.index_members();
-    }
-
-    /// Builds [`DesiredState::members`] from the lists, once
-    /// [`DesiredState::identities`] and [`DesiredState::usernames`] are built (they
-    /// resolve the groups' `members:`).
-    pub(crate) fn index_members(&mut self) {
-        use std::collections::BTreeMap;
-        let mut members: BTreeMap<String, Vec<usize>> = self
-            .targets()
-            .map(|target| (target.name().to_lowercase(), Vec::new()))
-            .collect();
+        let mut from_users: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         // Many users name the same few groups: each spelling is looked up once, and
         // the users are collected per spelling before they join the lower-cased list.
         let mut by_spelling: rustc_hash::FxHashMap<&str, Vec<usize>> =
@@ -964,8 +955,28 @@ impl DesiredState {
             }
         }
         for (name, users) in by_spelling {
-            if let Some(list) = members.get_mut(&name.to_lowercase()) {
-                list.extend(users);
+            from_users
+                .entry(name.to_lowercase())
+                .or_default()
+                .extend(users);
+        }
+        self.index_members(from_users);
+    }
+
+    /// Builds [`DesiredState::members`] from `from_users` (lower-cased name → the
+    /// users whose `groups:` name it) and the groups' `members:`, once
+    /// [`DesiredState::identities`] and [`DesiredState::usernames`] are built (they
+    /// resolve the members). Names that are not managed are left out.
+    pub(crate) fn index_members(&mut self, from_users: BTreeMap<String, Vec<usize>>) {
+        let mut members: BTreeMap<String, Vec<usize>> = self
+            .targets()
+            .map(|target| (target.name().to_lowercase(), Vec::new()))
+            .collect();
+        for (name, users) in from_users {
+            match members.get_mut(&name) {
+                Some(list) if list.is_empty() => *list = users,
+                Some(list) => list.extend(users),
+                None => {}
             }
         }
         let listed: Vec<(String, Vec<usize>)> = self
@@ -988,6 +999,7 @@ impl DesiredState {
         for list in members.values_mut() {
             list.sort_unstable();
             list.dedup();
+            list.shrink_to_fit();
         }
         self.members = members;
     }
