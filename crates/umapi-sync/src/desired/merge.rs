@@ -255,7 +255,28 @@ fn check(
         let index = user_index - firsts[file];
         sources[file].location(&[Step::Key("users"), Step::Index(index)])
     };
-    let identities = IdentityIndex::of(users.iter().copied());
+    // The identities are indexed on a second thread while this one checks each
+    // user's own declarations, which need no index: the references from users to
+    // groups, and the settings' defaults and exclusions. Their problems are kept
+    // apart and added where they were always reported.
+    let settings_apply = complete || settings_at.is_some();
+    let ((identities, by_username), (from_users, mut refs_found, mut settings_found)) =
+        std::thread::scope(|scope| {
+            let indexing = scope.spawn(|| {
+                let identities = IdentityIndex::of(users.iter().copied());
+                (identities, usernames_of(users.iter().copied()))
+            });
+            let checked = check_users(
+                numbered(),
+                &names,
+                complete,
+                settings_apply.then_some(&state.settings),
+            );
+            let indexed = indexing
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (indexed, checked)
+        });
     let user = |index: usize| users[index];
     let find = |key: &UserKeyRef<'_>| identities.find(user, key);
     for (later, first) in identities.duplicates(user) {
@@ -283,7 +304,6 @@ fn check(
         })
     };
     // Plain usernames (without domain) also name their user in `members:` lists.
-    let by_username = usernames_of(users.iter().copied());
 
     // Renames: an earlier identity or name is nobody's current one, and claimed once.
     let mut earlier_users: BTreeMap<String, (&Source<'_>, usize, usize)> = BTreeMap::new();
@@ -370,38 +390,8 @@ fn check(
         }
     }
 
-    // References from users to groups, from groups to profiles, from members to users.
-    // The users each declared name is given to on the users' `groups:` are collected
-    // on the way: the state's member sets start from them.
-    // Large files name the same few groups on many users: a name seen declared once,
-    // as written, needs no lower-casing and look-up again.
-    let mut from_users: Vec<(&str, Vec<usize>)> = Vec::new();
-    let mut declared: FxHashMap<&str, usize> = FxHashMap::default();
-    for (source, index, user_index, user) in numbered() {
-        for (position, name) in user.groups.iter().enumerate() {
-            if let Some(&slot) = declared.get(&*name.name) {
-                from_users[slot].1.push(user_index);
-                continue;
-            }
-            let location = || entry_location(source, "users", index, "groups", position);
-            match names.get_key_value(&name.to_lowercase()) {
-                Some((key, _)) => {
-                    let slot = match from_users.iter().position(|(name, _)| name == key) {
-                        Some(slot) => slot,
-                        None => {
-                            from_users.push((key, Vec::new()));
-                            from_users.len() - 1
-                        }
-                    };
-                    from_users[slot].1.push(user_index);
-                    declared.insert(name, slot);
-                }
-                None if name.eq_ignore_ascii_case(umapi_core::protocol::ORG_ADMIN_GROUP) => {} // reported per file
-                None if !complete => {}
-                None => found.push(undeclared(location(), name, &names, None)),
-            }
-        }
-    }
+    // References from groups to profiles, from members to users.
+    found.append(&mut refs_found);
     for source in sources {
         for (index, group) in source.content.groups.iter().enumerate() {
             for (position, profile) in group.profiles.iter().enumerate() {
@@ -479,8 +469,9 @@ fn check(
 
     // Defaults from the settings, and exclusions, apply to every user; settings
     // found nowhere may be in a file that could not be read.
-    if complete || settings_at.is_some() {
-        check_against_settings(&state.settings, numbered(), &names, &mut found);
+    if settings_apply {
+        found.append(&mut settings_found);
+        check_excluded_groups(&state.settings, &names, &mut found);
     }
 
     state.members = (from_users.into_iter())
@@ -492,6 +483,55 @@ fn check(
     state.identities = identities;
     state.usernames = unique_usernames(by_username);
     (state, found)
+}
+
+/// The users each declared name is given to on the users' `groups:` (the state's
+/// member sets start from them), and the problems of the users' own declarations:
+/// references to undeclared groups, then, when `settings` apply, what their
+/// defaults and exclusions refuse.
+#[allow(clippy::type_complexity)]
+fn check_users<'s, 't: 's, 'n>(
+    users: impl Iterator<Item = (&'s Source<'t>, usize, usize, &'s UserSpec)>,
+    names: &'n BTreeMap<String, Declared>,
+    complete: bool,
+    settings: Option<&Settings>,
+) -> (Vec<(&'n str, Vec<usize>)>, Vec<Diagnostic>, Vec<Diagnostic>) {
+    let mut refs_found = Vec::new();
+    let mut settings_found = Vec::new();
+    let settings = settings.map(|settings| (settings, exclusion_patterns(settings)));
+    // Large files name the same few groups on many users: a name seen declared once,
+    // as written, needs no lower-casing and look-up again.
+    let mut from_users: Vec<(&str, Vec<usize>)> = Vec::new();
+    let mut declared: FxHashMap<&str, usize> = FxHashMap::default();
+    for (source, index, user_index, user) in users {
+        for (position, name) in user.groups.iter().enumerate() {
+            if let Some(&slot) = declared.get(&*name.name) {
+                from_users[slot].1.push(user_index);
+                continue;
+            }
+            let location = || entry_location(source, "users", index, "groups", position);
+            match names.get_key_value(&name.to_lowercase()) {
+                Some((key, _)) => {
+                    let slot = match from_users.iter().position(|(name, _)| name == key) {
+                        Some(slot) => slot,
+                        None => {
+                            from_users.push((key, Vec::new()));
+                            from_users.len() - 1
+                        }
+                    };
+                    from_users[slot].1.push(user_index);
+                    declared.insert(name, slot);
+                }
+                None if name.eq_ignore_ascii_case(umapi_core::protocol::ORG_ADMIN_GROUP) => {} // reported per file
+                None if !complete => {}
+                None => refs_found.push(undeclared(location(), name, names, None)),
+            }
+        }
+        if let Some((settings, patterns)) = &settings {
+            check_against_settings(settings, patterns, source, index, user, &mut settings_found);
+        }
+    }
+    (from_users, refs_found, settings_found)
 }
 
 /// Where entry `position` of the list `key` of item `index` of the top-level list
@@ -563,14 +603,10 @@ fn unknown_user(location: Location, member: &str, identities: &[String]) -> Diag
     )
 }
 
-fn check_against_settings<'s, 't: 's>(
-    settings: &Settings,
-    users: impl Iterator<Item = (&'s Source<'t>, usize, usize, &'s UserSpec)>,
-    names: &BTreeMap<String, Declared>,
-    found: &mut Vec<Diagnostic>,
-) {
-    // Broken patterns are reported with the settings; the rest still apply here.
-    let patterns: Vec<(String, regex::Regex)> = settings
+/// The exclusions' user patterns that compile (broken ones are reported with the
+/// settings), with the patterns as written.
+fn exclusion_patterns(settings: &Settings) -> Vec<(String, regex::Regex)> {
+    settings
         .exclude
         .users
         .iter()
@@ -579,82 +615,95 @@ fn check_against_settings<'s, 't: 's>(
                 .ok()
                 .map(|regex| (pattern.clone(), regex))
         })
-        .collect();
-    for (source, index, _, user) in users {
-        // Positions are made only for problems: each costs an allocation.
-        let here = || source.location(&[Step::Key("users"), Step::Index(index)]);
-        let at = |key: &'static str| {
-            source.location(&[Step::Key("users"), Step::Index(index), Step::Key(key)])
+        .collect()
+}
+
+fn check_against_settings(
+    settings: &Settings,
+    patterns: &[(String, regex::Regex)],
+    source: &Source<'_>,
+    index: usize,
+    user: &UserSpec,
+    found: &mut Vec<Diagnostic>,
+) {
+    // Positions are made only for problems: each costs an allocation.
+    let here = || source.location(&[Step::Key("users"), Step::Index(index)]);
+    let at = |key: &'static str| {
+        source.location(&[Step::Key("users"), Step::Index(index), Step::Key(key)])
+    };
+    let identity_type = user
+        .identity_type
+        .or(settings.default_type)
+        .unwrap_or(IdentityType::FederatedId);
+    if identity_type != IdentityType::FederatedId
+        && (user.username.is_some() || user.domain.is_some())
+    {
+        let key = if user.username.is_some() {
+            "username"
+        } else {
+            "domain"
         };
-        let identity_type = user
-            .identity_type
-            .or(settings.default_type)
-            .unwrap_or(IdentityType::FederatedId);
-        if identity_type != IdentityType::FederatedId
-            && (user.username.is_some() || user.domain.is_some())
-        {
-            let key = if user.username.is_some() {
-                "username"
-            } else {
-                "domain"
-            };
-            let source_of_type = if user.identity_type.is_some() {
-                "its `type`"
-            } else {
-                "`settings.default_type`"
-            };
-            found.push(problem(
-                at(key),
-                format!(
-                    "`username` and `domain` are for federatedID users, but this user is an {identity_type} ({source_of_type})"
-                ),
-                Some("remove `username` and `domain`, or set `type: federatedID`"),
-            ));
-        }
-        let has_identity = user.email.is_some() || user.username.is_some();
-        if has_identity
-            && identity_type == IdentityType::FederatedId
-            && user.country.is_none()
-            && settings.default_country.is_none()
-        {
-            found.push(problem(
-                here(),
-                format!(
-                    "federatedID user `{}` has no `country`, which UMAPI needs to create the user",
-                    user.display_identity()
-                ),
-                Some(
-                    "add `country: US` (two upper-case letters), or set `settings.default_country`",
-                ),
-            ));
-        }
-        for (pattern, regex) in &patterns {
-            let matched = [&user.email, &user.username]
-                .into_iter()
-                .flatten()
-                .any(|identity| regex.is_match(identity));
-            if matched {
-                found.push(problem(
-                    here(),
-                    format!(
-                        "user `{}` is declared but excluded by the pattern `{pattern}` in `settings.exclude.users`",
-                        user.display_identity()
-                    ),
-                    Some("excluded users are never touched: remove the user here, or change the exclusion"),
-                ));
-            }
-        }
-        if settings.exclude.types.contains(&identity_type) {
+        let source_of_type = if user.identity_type.is_some() {
+            "its `type`"
+        } else {
+            "`settings.default_type`"
+        };
+        found.push(problem(
+            at(key),
+            format!(
+                "`username` and `domain` are for federatedID users, but this user is an {identity_type} ({source_of_type})"
+            ),
+            Some("remove `username` and `domain`, or set `type: federatedID`"),
+        ));
+    }
+    let has_identity = user.email.is_some() || user.username.is_some();
+    if has_identity
+        && identity_type == IdentityType::FederatedId
+        && user.country.is_none()
+        && settings.default_country.is_none()
+    {
+        found.push(problem(
+            here(),
+            format!(
+                "federatedID user `{}` has no `country`, which UMAPI needs to create the user",
+                user.display_identity()
+            ),
+            Some("add `country: US` (two upper-case letters), or set `settings.default_country`"),
+        ));
+    }
+    for (pattern, regex) in patterns {
+        let matched = [&user.email, &user.username]
+            .into_iter()
+            .flatten()
+            .any(|identity| regex.is_match(identity));
+        if matched {
             found.push(problem(
                 here(),
                 format!(
-                    "user `{}` is declared but {identity_type} users are excluded in `settings.exclude.types`",
+                    "user `{}` is declared but excluded by the pattern `{pattern}` in `settings.exclude.users`",
                     user.display_identity()
                 ),
                 Some("excluded users are never touched: remove the user here, or change the exclusion"),
             ));
         }
     }
+    if settings.exclude.types.contains(&identity_type) {
+        found.push(problem(
+            here(),
+            format!(
+                "user `{}` is declared but {identity_type} users are excluded in `settings.exclude.types`",
+                user.display_identity()
+            ),
+            Some("excluded users are never touched: remove the user here, or change the exclusion"),
+        ));
+    }
+}
+
+fn check_excluded_groups(
+    settings: &Settings,
+    names: &BTreeMap<String, Declared>,
+    found: &mut Vec<Diagnostic>,
+) {
     for excluded in &settings.exclude.groups {
         if let Some(declared) = names.get(&excluded.to_lowercase()) {
             found.push(problem(
