@@ -94,9 +94,9 @@ pub(crate) fn merge(
     (state, found)
 }
 
-/// Every check across files; returns the settings, origins and identities of the
-/// state, with as its members those given on the users' `groups:` (its lists are
-/// filled, and its members completed, by [`merge`]), and the problems.
+/// Every check across files; returns the problems and the state's settings,
+/// origins, identities and usernames, with its members as far as the users'
+/// `groups:` give them ([`merge`] fills its lists and adds the groups' `members:`).
 #[cfg(test)]
 pub(super) fn check_all(
     sources: &[Source<'_>],
@@ -264,6 +264,8 @@ fn check(
         std::thread::scope(|scope| {
             let indexing = scope.spawn(|| {
                 let identities = IdentityIndex::of(users.iter().copied());
+                // Plain usernames (without domain) also name their user in
+                // `members:` lists.
                 (identities, usernames_of(users.iter().copied()))
             });
             let checked = check_users(
@@ -303,7 +305,6 @@ fn check(
             all
         })
     };
-    // Plain usernames (without domain) also name their user in `members:` lists.
 
     // Renames: an earlier identity or name is nobody's current one, and claimed once.
     let mut earlier_users: BTreeMap<String, (&Source<'_>, usize, usize)> = BTreeMap::new();
@@ -618,6 +619,7 @@ fn exclusion_patterns(settings: &Settings) -> Vec<(String, regex::Regex)> {
         .collect()
 }
 
+/// The problems of one user under the settings' defaults and exclusions.
 fn check_against_settings(
     settings: &Settings,
     patterns: &[(String, regex::Regex)],
