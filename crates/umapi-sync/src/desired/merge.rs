@@ -4,10 +4,11 @@
 
 use std::collections::BTreeMap;
 
-use rustc_hash::FxHashSet;
+use rustc_hash::FxHashMap;
 
 use umapi_core::wire::IdentityType;
 
+use super::model::{unique_usernames, usernames_of};
 use super::rules::{problem, user_pattern};
 use super::{ExternalSettings, Source};
 use crate::desired::{DesiredState, IdentityIndex, Location, Settings, UnlistedUsers, UserSpec};
@@ -56,43 +57,72 @@ struct Declared {
 /// users, settings written nowhere else, no user at all) are left out: a name
 /// declared in a broken file is no error of its own.
 pub(crate) fn merge(
-    sources: Vec<Source<'_>>,
+    mut sources: Vec<Source<'_>>,
     external: Option<&ExternalSettings>,
     complete: bool,
 ) -> (DesiredState, Vec<Diagnostic>) {
-    let (mut state, found) = check_all(&sources, external, complete);
-    // The checks are done: the files' contents move into the state, uncopied.
-    state
-        .users
-        .reserve_exact(sources.iter().map(|s| s.content.users.len()).sum());
-    for mut source in sources {
-        let content = std::mem::take(&mut source.content);
+    // The users move into the state first, uncopied, each file's list dropped as
+    // soon as it is moved: the checks then read them there, and nothing they build
+    // is held while the users are moved.
+    let mut users = Vec::with_capacity(sources.iter().map(|s| s.content.users.len()).sum());
+    let mut firsts = Vec::with_capacity(sources.len());
+    for source in &mut sources {
+        firsts.push(users.len());
+        let moved = std::mem::take(&mut source.content.users);
         let origins = (0..).map(|index| source.user_origin(index));
-        state.users.extend(
-            content
-                .users
+        users.extend(
+            moved
                 .into_iter()
                 .zip(origins)
                 .map(|(user, origin)| UserSpec { origin, ..user }),
         );
+    }
+    let all: Vec<&UserSpec> = users.iter().collect();
+    let (mut state, found) = check(&sources, &all, &firsts, external, complete);
+    drop(all);
+    // The users keep their order, so the identities indexed by the checks index
+    // the state's users.
+    state.users = users;
+    let from_users = std::mem::take(&mut state.members);
+    for source in sources {
+        let content = source.content;
         state.groups.extend(content.groups);
         state.profiles.extend(content.profiles);
         state.admin_groups.extend(content.admin_groups);
     }
-    state.reindex();
+    state.index_members(from_users);
     (state, found)
 }
 
-/// Every check across files; returns the settings and origins of the state (its
-/// lists are filled by [`merge`]) and the problems.
+/// Every check across files; returns the problems and the state's settings,
+/// origins, identities and usernames, with its members as far as the users'
+/// `groups:` give them ([`merge`] fills its lists and adds the groups' `members:`).
+#[cfg(test)]
 pub(super) fn check_all(
     sources: &[Source<'_>],
     external: Option<&ExternalSettings>,
     complete: bool,
 ) -> (DesiredState, Vec<Diagnostic>) {
+    let mut users = Vec::new();
+    let mut firsts = Vec::with_capacity(sources.len());
+    for source in sources {
+        firsts.push(users.len());
+        users.extend(&source.content.users);
+    }
+    check(sources, &users, &firsts, external, complete)
+}
+
+/// [`check_all`] with the files' users in `users`, those of file `f` from
+/// `firsts[f]` on.
+fn check(
+    sources: &[Source<'_>],
+    users: &[&UserSpec],
+    firsts: &[usize],
+    external: Option<&ExternalSettings>,
+    complete: bool,
+) -> (DesiredState, Vec<Diagnostic>) {
     let mut found = Vec::new();
     let mut state = DesiredState::default();
-    let mut users: Vec<&UserSpec> = Vec::new();
 
     // Settings: written once at most.
     let mut settings_at: Option<Location> = None;
@@ -128,7 +158,7 @@ pub(super) fn check_all(
     // The policy is not the default, so it was written somewhere.
     if removes
         && complete
-        && sources.iter().all(|source| source.content.users.is_empty())
+        && users.is_empty()
         && let Some(settings_at) = &settings_at
     {
         let policy = match state.settings.unlisted_users {
@@ -209,20 +239,46 @@ pub(super) fn check_all(
     // Identities are lower-cased only when they are not already (exports are), and
     // positions are made only for the origins and for problems: in a large org both
     // would otherwise cost allocations per user.
-    let count = sources.iter().map(|s| s.content.users.len()).sum();
-    let mut user_origins: Vec<(&Source<'_>, usize)> = Vec::with_capacity(count);
-    users.reserve_exact(count);
-    for source in sources {
-        for (index, user) in source.content.users.iter().enumerate() {
-            user_origins.push((source, index));
-            users.push(user);
-        }
-    }
-    let user_at = |user_index: usize| {
-        let (source, index) = user_origins[user_index];
-        source.location(&[Step::Key("users"), Step::Index(index)])
+    // Each file's users with their index among all users.
+    let numbered = || {
+        sources.iter().enumerate().flat_map(|(file, source)| {
+            let (first, end) = (
+                firsts[file],
+                firsts.get(file + 1).map_or(users.len(), |&end| end),
+            );
+            (users[first..end].iter().enumerate())
+                .map(move |(index, &user)| (source, index, first + index, user))
+        })
     };
-    let identities = IdentityIndex::of(users.iter().copied());
+    let user_at = |user_index: usize| {
+        let file = firsts.partition_point(|&first| first <= user_index) - 1;
+        let index = user_index - firsts[file];
+        sources[file].location(&[Step::Key("users"), Step::Index(index)])
+    };
+    // The identities are indexed on a second thread while this one checks each
+    // user's own declarations, which need no index: the references from users to
+    // groups, and the settings' defaults and exclusions. Their problems are kept
+    // apart and added where they were always reported.
+    let settings_apply = complete || settings_at.is_some();
+    let ((identities, by_username), (from_users, mut refs_found, mut settings_found)) =
+        std::thread::scope(|scope| {
+            let indexing = scope.spawn(|| {
+                let identities = IdentityIndex::of(users.iter().copied());
+                // Plain usernames (without domain) also name their user in
+                // `members:` lists.
+                (identities, usernames_of(users.iter().copied()))
+            });
+            let checked = check_users(
+                numbered(),
+                &names,
+                complete,
+                settings_apply.then_some(&state.settings),
+            );
+            let indexed = indexing
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (indexed, checked)
+        });
     let user = |index: usize| users[index];
     let find = |key: &UserKeyRef<'_>| identities.find(user, key);
     for (later, first) in identities.duplicates(user) {
@@ -249,21 +305,10 @@ pub(super) fn check_all(
             all
         })
     };
-    // Plain usernames (without domain) also name their user in `members:` lists.
-    let mut by_username: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    for (index, user) in users.iter().enumerate() {
-        if let Some(username) = &user.username {
-            by_username
-                .entry(username.to_lowercase())
-                .or_default()
-                .push(index);
-        }
-    }
 
     // Renames: an earlier identity or name is nobody's current one, and claimed once.
     let mut earlier_users: BTreeMap<String, (&Source<'_>, usize, usize)> = BTreeMap::new();
-    for &(source, index) in &user_origins {
-        let user = &source.content.users[index];
+    for (source, index, _, user) in numbered() {
         for (position, earlier) in user.previously.iter().enumerate() {
             let location = || entry_location(source, "users", index, "previously", position);
             let key = earlier.to_lowercase();
@@ -346,28 +391,8 @@ pub(super) fn check_all(
         }
     }
 
-    // References from users to groups, from groups to profiles, from members to users
-    // (the member sets themselves are built by `DesiredState::reindex`).
-    // Large files name the same few groups on many users: a name seen declared once,
-    // as written, needs no lower-casing and look-up again.
-    let mut declared: FxHashSet<&str> = FxHashSet::default();
-    for &(source, index) in &user_origins {
-        let user = &source.content.users[index];
-        for (position, name) in user.groups.iter().enumerate() {
-            if declared.contains(&*name.name) {
-                continue;
-            }
-            let location = || entry_location(source, "users", index, "groups", position);
-            match names.get(&name.to_lowercase()) {
-                Some(_) => {
-                    declared.insert(name);
-                }
-                None if name.eq_ignore_ascii_case(umapi_core::protocol::ORG_ADMIN_GROUP) => {} // reported per file
-                None if !complete => {}
-                None => found.push(undeclared(location(), name, &names, None)),
-            }
-        }
-    }
+    // References from groups to profiles, from members to users.
+    found.append(&mut refs_found);
     for source in sources {
         for (index, group) in source.content.groups.iter().enumerate() {
             for (position, profile) in group.profiles.iter().enumerate() {
@@ -445,14 +470,69 @@ pub(super) fn check_all(
 
     // Defaults from the settings, and exclusions, apply to every user; settings
     // found nowhere may be in a file that could not be read.
-    if complete || settings_at.is_some() {
-        check_against_settings(&state.settings, &user_origins, &names, &mut found);
+    if settings_apply {
+        found.append(&mut settings_found);
+        check_excluded_groups(&state.settings, &names, &mut found);
     }
 
+    state.members = (from_users.into_iter())
+        .map(|(name, users)| (name.to_owned(), users))
+        .collect();
     for (key, declared) in names {
         state.origins.insert(key, declared.location);
     }
+    state.identities = identities;
+    state.usernames = unique_usernames(by_username);
     (state, found)
+}
+
+/// The users each declared name is given to on the users' `groups:` (the state's
+/// member sets start from them), and the problems of the users' own declarations:
+/// references to undeclared groups, then, when `settings` apply, what their
+/// defaults and exclusions refuse.
+#[allow(clippy::type_complexity)]
+fn check_users<'s, 't: 's, 'n>(
+    users: impl Iterator<Item = (&'s Source<'t>, usize, usize, &'s UserSpec)>,
+    names: &'n BTreeMap<String, Declared>,
+    complete: bool,
+    settings: Option<&Settings>,
+) -> (Vec<(&'n str, Vec<usize>)>, Vec<Diagnostic>, Vec<Diagnostic>) {
+    let mut refs_found = Vec::new();
+    let mut settings_found = Vec::new();
+    let settings = settings.map(|settings| (settings, exclusion_patterns(settings)));
+    // Large files name the same few groups on many users: a name seen declared once,
+    // as written, needs no lower-casing and look-up again.
+    let mut from_users: Vec<(&str, Vec<usize>)> = Vec::new();
+    let mut declared: FxHashMap<&str, usize> = FxHashMap::default();
+    for (source, index, user_index, user) in users {
+        for (position, name) in user.groups.iter().enumerate() {
+            if let Some(&slot) = declared.get(&*name.name) {
+                from_users[slot].1.push(user_index);
+                continue;
+            }
+            let location = || entry_location(source, "users", index, "groups", position);
+            match names.get_key_value(&name.to_lowercase()) {
+                Some((key, _)) => {
+                    let slot = match from_users.iter().position(|(name, _)| name == key) {
+                        Some(slot) => slot,
+                        None => {
+                            from_users.push((key, Vec::new()));
+                            from_users.len() - 1
+                        }
+                    };
+                    from_users[slot].1.push(user_index);
+                    declared.insert(name, slot);
+                }
+                None if name.eq_ignore_ascii_case(umapi_core::protocol::ORG_ADMIN_GROUP) => {} // reported per file
+                None if !complete => {}
+                None => refs_found.push(undeclared(location(), name, names, None)),
+            }
+        }
+        if let Some((settings, patterns)) = &settings {
+            check_against_settings(settings, patterns, source, index, user, &mut settings_found);
+        }
+    }
+    (from_users, refs_found, settings_found)
 }
 
 /// Where entry `position` of the list `key` of item `index` of the top-level list
@@ -524,14 +604,10 @@ fn unknown_user(location: Location, member: &str, identities: &[String]) -> Diag
     )
 }
 
-fn check_against_settings(
-    settings: &Settings,
-    users: &[(&Source<'_>, usize)],
-    names: &BTreeMap<String, Declared>,
-    found: &mut Vec<Diagnostic>,
-) {
-    // Broken patterns are reported with the settings; the rest still apply here.
-    let patterns: Vec<(String, regex::Regex)> = settings
+/// The exclusions' user patterns that compile (broken ones are reported with the
+/// settings), with the patterns as written.
+fn exclusion_patterns(settings: &Settings) -> Vec<(String, regex::Regex)> {
+    settings
         .exclude
         .users
         .iter()
@@ -540,83 +616,96 @@ fn check_against_settings(
                 .ok()
                 .map(|regex| (pattern.clone(), regex))
         })
-        .collect();
-    for &(source, index) in users {
-        let user = &source.content.users[index];
-        // Positions are made only for problems: each costs an allocation.
-        let here = || source.location(&[Step::Key("users"), Step::Index(index)]);
-        let at = |key: &'static str| {
-            source.location(&[Step::Key("users"), Step::Index(index), Step::Key(key)])
+        .collect()
+}
+
+/// The problems of one user under the settings' defaults and exclusions.
+fn check_against_settings(
+    settings: &Settings,
+    patterns: &[(String, regex::Regex)],
+    source: &Source<'_>,
+    index: usize,
+    user: &UserSpec,
+    found: &mut Vec<Diagnostic>,
+) {
+    // Positions are made only for problems: each costs an allocation.
+    let here = || source.location(&[Step::Key("users"), Step::Index(index)]);
+    let at = |key: &'static str| {
+        source.location(&[Step::Key("users"), Step::Index(index), Step::Key(key)])
+    };
+    let identity_type = user
+        .identity_type
+        .or(settings.default_type)
+        .unwrap_or(IdentityType::FederatedId);
+    if identity_type != IdentityType::FederatedId
+        && (user.username.is_some() || user.domain.is_some())
+    {
+        let key = if user.username.is_some() {
+            "username"
+        } else {
+            "domain"
         };
-        let identity_type = user
-            .identity_type
-            .or(settings.default_type)
-            .unwrap_or(IdentityType::FederatedId);
-        if identity_type != IdentityType::FederatedId
-            && (user.username.is_some() || user.domain.is_some())
-        {
-            let key = if user.username.is_some() {
-                "username"
-            } else {
-                "domain"
-            };
-            let source_of_type = if user.identity_type.is_some() {
-                "its `type`"
-            } else {
-                "`settings.default_type`"
-            };
-            found.push(problem(
-                at(key),
-                format!(
-                    "`username` and `domain` are for federatedID users, but this user is an {identity_type} ({source_of_type})"
-                ),
-                Some("remove `username` and `domain`, or set `type: federatedID`"),
-            ));
-        }
-        let has_identity = user.email.is_some() || user.username.is_some();
-        if has_identity
-            && identity_type == IdentityType::FederatedId
-            && user.country.is_none()
-            && settings.default_country.is_none()
-        {
-            found.push(problem(
-                here(),
-                format!(
-                    "federatedID user `{}` has no `country`, which UMAPI needs to create the user",
-                    user.display_identity()
-                ),
-                Some(
-                    "add `country: US` (two upper-case letters), or set `settings.default_country`",
-                ),
-            ));
-        }
-        for (pattern, regex) in &patterns {
-            let matched = [&user.email, &user.username]
-                .into_iter()
-                .flatten()
-                .any(|identity| regex.is_match(identity));
-            if matched {
-                found.push(problem(
-                    here(),
-                    format!(
-                        "user `{}` is declared but excluded by the pattern `{pattern}` in `settings.exclude.users`",
-                        user.display_identity()
-                    ),
-                    Some("excluded users are never touched: remove the user here, or change the exclusion"),
-                ));
-            }
-        }
-        if settings.exclude.types.contains(&identity_type) {
+        let source_of_type = if user.identity_type.is_some() {
+            "its `type`"
+        } else {
+            "`settings.default_type`"
+        };
+        found.push(problem(
+            at(key),
+            format!(
+                "`username` and `domain` are for federatedID users, but this user is an {identity_type} ({source_of_type})"
+            ),
+            Some("remove `username` and `domain`, or set `type: federatedID`"),
+        ));
+    }
+    let has_identity = user.email.is_some() || user.username.is_some();
+    if has_identity
+        && identity_type == IdentityType::FederatedId
+        && user.country.is_none()
+        && settings.default_country.is_none()
+    {
+        found.push(problem(
+            here(),
+            format!(
+                "federatedID user `{}` has no `country`, which UMAPI needs to create the user",
+                user.display_identity()
+            ),
+            Some("add `country: US` (two upper-case letters), or set `settings.default_country`"),
+        ));
+    }
+    for (pattern, regex) in patterns {
+        let matched = [&user.email, &user.username]
+            .into_iter()
+            .flatten()
+            .any(|identity| regex.is_match(identity));
+        if matched {
             found.push(problem(
                 here(),
                 format!(
-                    "user `{}` is declared but {identity_type} users are excluded in `settings.exclude.types`",
+                    "user `{}` is declared but excluded by the pattern `{pattern}` in `settings.exclude.users`",
                     user.display_identity()
                 ),
                 Some("excluded users are never touched: remove the user here, or change the exclusion"),
             ));
         }
     }
+    if settings.exclude.types.contains(&identity_type) {
+        found.push(problem(
+            here(),
+            format!(
+                "user `{}` is declared but {identity_type} users are excluded in `settings.exclude.types`",
+                user.display_identity()
+            ),
+            Some("excluded users are never touched: remove the user here, or change the exclusion"),
+        ));
+    }
+}
+
+fn check_excluded_groups(
+    settings: &Settings,
+    names: &BTreeMap<String, Declared>,
+    found: &mut Vec<Diagnostic>,
+) {
     for excluded in &settings.exclude.groups {
         if let Some(declared) = names.get(&excluded.to_lowercase()) {
             found.push(problem(

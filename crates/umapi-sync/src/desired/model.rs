@@ -3,6 +3,8 @@
 //! These types are the single source of `state-schema.json` (generated with
 //! `schemars`); the loader fills them from one or more files and the planner reads them.
 
+use std::collections::BTreeMap;
+
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use umapi_core::identity::{UserKey, UserKeyRef};
@@ -769,22 +771,41 @@ impl IdentityIndex {
     /// The index of `users`. Of users sharing a key, the first is found. At most
     /// `u32::MAX` keys.
     pub fn of<'u>(users: impl ExactSizeIterator<Item = &'u UserSpec>) -> Self {
-        let mut entries: Vec<(u64, usize)> = Vec::with_capacity(users.len());
+        let mut keyed: Vec<(u64, usize)> = Vec::with_capacity(users.len());
         for (index, user) in users.enumerate() {
-            entries.extend(user.identities().map(|key| (key_hash(&key), index)));
+            keyed.extend(user.identities().map(|key| (key_hash(&key), index)));
         }
-        // Stable: users with the same hash stay in their order.
-        entries.sort_by_key(|&(hash, _)| hash);
-        entries.shrink_to_fit();
         // About one key per range.
-        let bits = entries.len().max(1).ilog2();
-        let mut starts = Vec::with_capacity((1 << bits) + 1);
-        let mut at = 0;
-        for range in 0..=1u64 << bits {
-            while at < entries.len() && range_of(entries[at].0, bits) < range {
-                at += 1;
+        let bits = keyed.len().max(1).ilog2();
+        let ranges = 1usize << bits;
+        // Placed by range in one pass, in the users' order (a counting sort), then
+        // each range, about one key long, sorted by hash: a comparison sort of a
+        // million keys took most of the time of indexing them.
+        let range = |hash: u64| range_of(hash, bits) as usize;
+        // `starts[r + 1]` is first where range `r` starts, then where it is filled
+        // up to, and so where range `r + 1` starts once every key is placed.
+        let mut starts = vec![0u32; ranges + 1];
+        for &(hash, _) in &keyed {
+            if let Some(count) = starts.get_mut(range(hash) + 2) {
+                *count += 1;
             }
-            starts.push(u32::try_from(at).unwrap_or(u32::MAX));
+        }
+        for at in 1..starts.len() {
+            starts[at] = starts[at].saturating_add(starts[at - 1]);
+        }
+        let mut entries = vec![(0, 0); keyed.len()];
+        for &(hash, index) in &keyed {
+            let next = &mut starts[range(hash) + 1];
+            entries[*next as usize] = (hash, index);
+            *next += 1;
+        }
+        drop(keyed);
+        for range in starts.windows(2) {
+            let keys = &mut entries[range[0] as usize..range[1] as usize];
+            if keys.len() > 1 {
+                // Stable: users with the same hash stay in their order.
+                keys.sort_by_key(|&(hash, _)| hash);
+            }
         }
         IdentityIndex {
             entries,
@@ -921,32 +942,9 @@ impl DesiredState {
     /// `DesiredState` by hand. References that name nothing are skipped (loading
     /// reports them as errors).
     pub fn reindex(&mut self) {
-        use std::collections::BTreeMap;
-        // Collected, sorted and built in one go, which is much faster than inserting
-        // one by one in a large org; the first entry of a name wins (the sort is
-        // stable, and `BTreeMap::from_iter` would keep the last).
         self.identities = IdentityIndex::of(self.users.iter());
-        let mut usernames: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-        for (index, user) in self.users.iter().enumerate() {
-            if let Some(username) = &user.username {
-                usernames
-                    .entry(username.to_lowercase())
-                    .or_default()
-                    .push(index);
-            }
-        }
-        self.usernames = usernames
-            .into_iter()
-            .filter_map(|(username, users)| match users.as_slice() {
-                [only] => Some((username, *only)),
-                _ => None,
-            })
-            .collect();
-
-        let mut members: BTreeMap<String, Vec<usize>> = self
-            .targets()
-            .map(|target| (target.name().to_lowercase(), Vec::new()))
-            .collect();
+        self.usernames = unique_usernames(usernames_of(&self.users));
+        let mut from_users: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         // Many users name the same few groups: each spelling is looked up once, and
         // the users are collected per spelling before they join the lower-cased list.
         let mut by_spelling: rustc_hash::FxHashMap<&str, Vec<usize>> =
@@ -957,8 +955,28 @@ impl DesiredState {
             }
         }
         for (name, users) in by_spelling {
-            if let Some(list) = members.get_mut(&name.to_lowercase()) {
-                list.extend(users);
+            from_users
+                .entry(name.to_lowercase())
+                .or_default()
+                .extend(users);
+        }
+        self.index_members(from_users);
+    }
+
+    /// Builds [`DesiredState::members`] from `from_users` (lower-cased name → the
+    /// users whose `groups:` name it) and the groups' `members:`, once
+    /// [`DesiredState::identities`] and [`DesiredState::usernames`] are built (they
+    /// resolve the members). Names that are not managed are left out.
+    pub(crate) fn index_members(&mut self, from_users: BTreeMap<String, Vec<usize>>) {
+        let mut members: BTreeMap<String, Vec<usize>> = self
+            .targets()
+            .map(|target| (target.name().to_lowercase(), Vec::new()))
+            .collect();
+        for (name, users) in from_users {
+            match members.get_mut(&name) {
+                Some(list) if list.is_empty() => *list = users,
+                Some(list) => list.extend(users),
+                None => {}
             }
         }
         let listed: Vec<(String, Vec<usize>)> = self
@@ -981,6 +999,7 @@ impl DesiredState {
         for list in members.values_mut() {
             list.sort_unstable();
             list.dedup();
+            list.shrink_to_fit();
         }
         self.members = members;
     }
@@ -1023,6 +1042,36 @@ impl DesiredState {
     pub fn origin_of(&self, name: &str) -> Option<&Location> {
         self.origins.get(&name.to_lowercase())
     }
+}
+
+/// Lower-cased plain usernames (without domain) → the indices of the users with
+/// that username, ascending.
+pub(crate) fn usernames_of<'u>(
+    users: impl IntoIterator<Item = &'u UserSpec>,
+) -> std::collections::BTreeMap<String, Vec<usize>> {
+    let mut usernames: std::collections::BTreeMap<String, Vec<usize>> = Default::default();
+    for (index, user) in users.into_iter().enumerate() {
+        if let Some(username) = &user.username {
+            usernames
+                .entry(username.to_lowercase())
+                .or_default()
+                .push(index);
+        }
+    }
+    usernames
+}
+
+/// The usernames that name one user each ([`DesiredState::usernames`]).
+pub(crate) fn unique_usernames(
+    usernames: std::collections::BTreeMap<String, Vec<usize>>,
+) -> std::collections::BTreeMap<String, usize> {
+    usernames
+        .into_iter()
+        .filter_map(|(username, users)| match users.as_slice() {
+            [only] => Some((username, *only)),
+            _ => None,
+        })
+        .collect()
 }
 
 impl UserSpec {
@@ -1185,5 +1234,48 @@ mod tests {
         assert_eq!(find("jdoe (other.com)"), None);
         // The later of two users sharing a key, with the first.
         assert_eq!(index.duplicates(|index| &users[index]), vec![(2_001, 7)]);
+    }
+
+    proptest::proptest! {
+        /// The index placed by range and sorted within each range is the users' keys
+        /// sorted by hash, users in order within a hash, found where they are.
+        #[test]
+        fn the_identity_index_holds_every_key_sorted_by_hash_in_user_order(
+            users in proptest::collection::vec(
+                (0u8..30, proptest::option::of(0u8..8), proptest::bool::ANY, proptest::bool::ANY),
+                0..300,
+            )
+        ) {
+            let users: Vec<UserSpec> = users
+                .iter()
+                .map(|&(email, username, email_shaped, upper)| {
+                    let email = format!("u{email}@Example.com");
+                    let username = username.map(|u| match email_shaped {
+                        true => format!("u{u}@example.com"),
+                        false => format!("sam{u}"),
+                    });
+                    let email = if upper { email.to_uppercase() } else { email };
+                    user(Some(&email), username.as_deref(), Some("example.com"))
+                })
+                .collect();
+            let index = IdentityIndex::of(users.iter());
+            let mut expected: Vec<(u64, usize)> = (users.iter().enumerate())
+                .flat_map(|(at, user)| user.identities().map(move |key| (key_hash(&key), at)))
+                .collect();
+            expected.sort_by_key(|&(hash, _)| hash);
+            proptest::prop_assert_eq!(&index.entries, &expected);
+            proptest::prop_assert_eq!(index.starts.len(), (1 << index.bits) + 1);
+            for (range, &start) in index.starts.iter().enumerate() {
+                let before = expected.partition_point(|&(hash, _)| range_of(hash, index.bits) < range as u64);
+                proptest::prop_assert_eq!(start as usize, before);
+            }
+            for (at, user) in users.iter().enumerate() {
+                for key in user.identities() {
+                    let first = users.iter().position(|other| other.identities().any(|own| own == key));
+                    proptest::prop_assert_eq!(index.find(|i| &users[i], &key), first);
+                    proptest::prop_assert!(first <= Some(at));
+                }
+            }
+        }
     }
 }

@@ -425,3 +425,107 @@ groups:
     // A dated membership is a membership like any other until it ends.
     assert_eq!(block.members_of("Interns").count(), 1);
 }
+
+mod split {
+    use proptest::prelude::*;
+    use std::fmt::Write as _;
+
+    /// A user as generated: whether it repeats the first user's email, whether it
+    /// has a username (shared by each pair of users, in two domains), the groups
+    /// it names by index, and whether its email is written in upper case.
+    type User = (bool, bool, Vec<usize>, bool);
+
+    const GROUPS: [&str; 3] = ["Team", "Staff", "Pro"];
+
+    fn user_yaml(index: usize, (repeat, username, groups, upper): &User) -> String {
+        let email = if *repeat {
+            "u0@example.com".to_owned()
+        } else {
+            format!("u{index}@example.com")
+        };
+        let email = if *upper { email.to_uppercase() } else { email };
+        let mut text = format!("- email: {email}\n  country: US\n");
+        if *username {
+            let (pair, domain) = (index / 2, ["one.example", "two.example"][index % 2]);
+            writeln!(text, "  username: sam{pair}\n  domain: {domain}").unwrap();
+        }
+        let names: Vec<&str> = groups
+            .iter()
+            .map(|&g| match g {
+                1 => ["STAFF", "staff"][index % 2],
+                _ => GROUPS[g],
+            })
+            .collect();
+        writeln!(text, "  groups: [{}]", names.join(", ")).unwrap();
+        text
+    }
+
+    fn head(members: &[String]) -> String {
+        format!(
+            "groups:\n- name: Team\n  members: [{}]\n- name: Staff\nprofiles:\n- name: Pro\n  members: [u1@example.com]\n",
+            members.join(", ")
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+        /// The identities, usernames and members the checks across files build
+        /// for the merged state are those `reindex` builds, and a state split into
+        /// files is the state written in one.
+        #[test]
+        fn many_files_load_as_one_and_as_reindex_builds_it(
+            users in prop::collection::vec(
+                (prop::bool::weighted(0.02), any::<bool>(),
+                 prop::sample::subsequence(vec![0, 1, 2], 0..=3), any::<bool>()),
+                1..40,
+            ),
+            members in prop::collection::vec((0..3, any::<prop::sample::Index>()), 0..4),
+            cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..5),
+        ) {
+            // Declared users, by email, by username and domain, or by username alone.
+            let members: Vec<String> = members
+                .iter()
+                .map(|&(form, at)| {
+                    let at = at.index(users.len());
+                    match (form, users[at].1) {
+                        (1, true) => {
+                            format!("sam{} ({})", at / 2, ["one.example", "two.example"][at % 2])
+                        }
+                        (2, true) => format!("sam{}", at / 2),
+                        _ if users[at].0 => "u0@example.com".to_owned(),
+                        _ => format!("u{at}@example.com"),
+                    }
+                })
+                .collect();
+            let written: Vec<String> =
+                users.iter().enumerate().map(|(index, user)| user_yaml(index, user)).collect();
+            let one = format!("{}users:\n{}", head(&members), written.concat());
+            let mut cuts: Vec<usize> = cuts.iter().map(|cut| cut.index(written.len() + 1)).collect();
+            cuts.push(0);
+            cuts.push(written.len());
+            cuts.sort_unstable();
+            cuts.dedup();
+            let files: Vec<(std::path::PathBuf, String)> = cuts
+                .windows(2)
+                .enumerate()
+                .map(|(file, range)| {
+                    let users = written[range[0]..range[1]].concat();
+                    let head = if file == 0 { head(&members) } else { String::new() };
+                    let name = if file == 0 { "org.yaml".to_owned() } else { format!("org-{file}.yaml") };
+                    (name.into(), format!("{head}users:\n{users}"))
+                })
+                .collect();
+            let whole = umapi_sync::desired::load_sources(&[("org.yaml".into(), one)], None);
+            let split = umapi_sync::desired::load_sources(&files, None);
+            prop_assert_eq!(whole.is_ok(), split.is_ok(), "{:?} {:?}", whole.err(), split.err());
+            if let (Ok(whole), Ok(split)) = (whole, split) {
+                let mut reindexed = split.clone();
+                reindexed.reindex();
+                prop_assert_eq!(&split, &reindexed);
+                prop_assert_eq!(&split, &whole);
+                prop_assert_eq!(split.users.len(), users.len());
+            }
+        }
+    }
+}
