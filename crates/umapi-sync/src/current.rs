@@ -7,9 +7,9 @@
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
-use std::collections::HashSet;
 use std::sync::Arc;
 
+use rustc_hash::FxHashSet;
 use serde::{Deserialize, Serialize};
 use umapi_core::identity::{UserKey, UserKeyRef};
 use umapi_core::protocol::is_email_shaped;
@@ -99,7 +99,7 @@ fn names_from_strings<'de, D: serde::Deserializer<'de>>(
 
 /// Shares one allocation per distinct group name among a snapshot's users.
 #[derive(Default)]
-struct Names(HashSet<Arc<str>>);
+struct Names(FxHashSet<Arc<str>>);
 
 impl Names {
     fn intern(&mut self, name: &str) -> Arc<str> {
