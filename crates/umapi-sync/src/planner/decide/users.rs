@@ -29,7 +29,7 @@ impl<'a> Builder<'a> {
 
         // Per-user decisions, keyed for deterministic output.
         let mut managed_memberships: u64 = 0;
-        for w in &wanted {
+        for w in wanted {
             self.decide_wanted(w, &mut out, &mut managed_memberships);
         }
         if !self.diagnostics.is_empty() {
@@ -157,20 +157,10 @@ impl<'a> Builder<'a> {
         Ok(self.emit(out, managed_memberships))
     }
 
-    fn decide_wanted(
-        &mut self,
-        w: &Wanted<'a>,
-        out: &mut Decisions,
-        managed_memberships: &mut u64,
-    ) {
+    fn decide_wanted(&mut self, w: Wanted<'a>, out: &mut Decisions, managed_memberships: &mut u64) {
         let desired = self.desired;
         let snapshot = self.snapshot;
-        let groups: Vec<u32> = w
-            .groups
-            .iter()
-            .copied()
-            .filter(|&m| !self.managed[m as usize].excluded)
-            .collect();
+        let groups = w.groups;
         match w.current {
             Some(current) => {
                 let user = &snapshot.users[current as usize];
@@ -227,13 +217,12 @@ impl<'a> Builder<'a> {
                     let new_email = spec
                         .email
                         .as_deref()
-                        .or_else(|| spec.username.as_deref().filter(|u| is_email_shaped(u)))
-                        .map(String::from);
+                        .or_else(|| spec.username.as_deref().filter(|u| is_email_shaped(u)));
                     // The email changes only on a declared rename (`previously`), and
                     // never for case or Unicode form alone: UMAPI compares emails
                     // case-insensitively and users know their address as they typed it.
                     if w.renamed_from.is_some()
-                        && let Some(new_email) = &new_email
+                        && let Some(new_email) = new_email
                         && !user
                             .email
                             .as_deref()
@@ -242,26 +231,26 @@ impl<'a> Builder<'a> {
                         rename.push(FieldChange {
                             field: "email".into(),
                             old: user.email.as_deref().map(String::from),
-                            new: Some(new_email.clone()),
+                            new: Some(new_email.to_owned()),
                         });
                     }
                     // A declared username is kept on every plan (it may have been changed
                     // in the Admin Console); on a rename, a username that was the email
                     // follows the email.
-                    let username_is_email = match (&user.username, &user.email) {
+                    let username_is_email = || match (&user.username, &user.email) {
                         (Some(u), Some(e)) => same_identifier(u, e),
                         _ => false,
                     };
-                    let new_username = match &spec.username {
-                        Some(u) => Some(u.to_string()),
-                        None if username_is_email && w.renamed_from.is_some() => new_email.clone(),
+                    let new_username = match spec.username.as_deref() {
+                        Some(u) => Some(u),
+                        None if w.renamed_from.is_some() && username_is_email() => new_email,
                         None => None,
                     };
                     if let Some(new_username) = new_username
                         && !user
                             .username
                             .as_deref()
-                            .is_some_and(|u| same_identifier(u, &new_username))
+                            .is_some_and(|u| same_identifier(u, new_username))
                     {
                         if user.identity_type == IdentityType::EnterpriseId {
                             // UMAPI changes usernames of Federated IDs only.
@@ -276,7 +265,7 @@ impl<'a> Builder<'a> {
                             rename.push(FieldChange {
                                 field: "username".into(),
                                 old: user.username.as_deref().map(String::from),
-                                new: Some(new_username),
+                                new: Some(new_username.to_owned()),
                             });
                         }
                     }
