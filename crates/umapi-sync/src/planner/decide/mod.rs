@@ -341,6 +341,16 @@ impl<'a> Builder<'a> {
     /// taken.
     fn match_users(&self, wanted: &mut [Wanted<'a>], current: &CurrentIndex<'a>) -> Vec<bool> {
         let snapshot = self.snapshot;
+        // The look-ups are independent of one another, and at a million users they
+        // wait mostly on memory: both halves at once, on two threads.
+        let (mut firsts, rest) = in_halves(wanted, |part| {
+            part.iter()
+                .map(|w| {
+                    own_keys(w).map(|key| key.and_then(|key| current.by_key.get(&key).copied()))
+                })
+                .collect::<Vec<_>>()
+        });
+        firsts.extend(rest);
         let mut claimed: Vec<bool> = vec![false; snapshot.users.len()];
         let mut pending: Vec<u32> = Vec::new();
         for exact in [true, false] {
@@ -351,25 +361,20 @@ impl<'a> Builder<'a> {
             };
             for i in round {
                 let w = &mut wanted[i as usize];
-                let (own, previously, domain): (Aliases<'_>, &[Box<str>], Option<&str>) =
-                    match w.spec {
-                        Some(spec) => (
-                            UserKeyRef::aliases(
-                                spec.email.as_deref(),
-                                spec.username.as_deref(),
-                                spec.domain.as_deref(),
-                            ),
-                            &spec.previously,
-                            spec.domain.as_deref(),
-                        ),
-                        None => ([UserKeyRef::from_reference(w.reference), None], &[], None),
-                    };
                 let mut known = false;
-                let found = own.iter().flatten().find_map(|a| {
-                    let first = current.by_key.get(a).copied()?;
+                let found = (0..2).find_map(|slot| {
+                    let first = firsts[i as usize][slot]?;
                     known = true;
                     let single = [first];
-                    let candidates = current.shared.get(a).map_or(&single[..], Vec::as_slice);
+                    // Only an account whose key another shares has other candidates.
+                    let candidates = if current.shared_users.contains(&first) {
+                        own_keys(w)[slot]
+                            .as_ref()
+                            .and_then(|key| current.shared.get(key))
+                            .map_or(&single[..], Vec::as_slice)
+                    } else {
+                        &single[..]
+                    };
                     candidates.iter().copied().find(|&c| {
                         let have = snapshot.users[c as usize].identity_type;
                         let fits = if exact {
@@ -394,6 +399,10 @@ impl<'a> Builder<'a> {
                 if !exact {
                     continue;
                 }
+                let (previously, domain): (&[Box<str>], Option<&str>) = match w.spec {
+                    Some(spec) => (&spec.previously, spec.domain.as_deref()),
+                    None => (&[], None),
+                };
                 let old = previously.iter().find_map(|p| {
                     let key = UserKeyRef::from_reference(p)
                         .or_else(|| domain.map(|d| UserKeyRef::username(p, d)))?;
@@ -409,6 +418,19 @@ impl<'a> Builder<'a> {
             }
         }
         claimed
+    }
+}
+
+/// The keys a wanted user is known by: those of its declaration, or the one its
+/// member reference names.
+fn own_keys<'a>(w: &Wanted<'a>) -> Aliases<'a> {
+    match w.spec {
+        Some(spec) => UserKeyRef::aliases(
+            spec.email.as_deref(),
+            spec.username.as_deref(),
+            spec.domain.as_deref(),
+        ),
+        None => [UserKeyRef::from_reference(w.reference), None],
     }
 }
 
@@ -619,8 +641,46 @@ impl UserDecision {
     }
 }
 
+/// The decisions on a run of wanted users, with what they found to report.
+#[derive(Default)]
+struct Decided {
+    users: Vec<UserDecision>,
+    warnings: Vec<String>,
+    diagnostics: Vec<Diagnostic>,
+    managed_memberships: u64,
+}
+
+/// `f` of the first and of the second half of `items`, the second on another
+/// thread.
+fn in_halves<T: Send, R: Send>(items: &mut [T], f: impl Fn(&mut [T]) -> R + Sync) -> (R, R) {
+    let (first, second) = items.split_at_mut(items.len().div_ceil(2));
+    std::thread::scope(|scope| {
+        let second = scope.spawn(|| f(second));
+        let first = f(first);
+        let second = second
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (first, second)
+    })
+}
+
 #[derive(Default)]
 struct Decisions {
     users: Vec<UserDecision>,
     deletes: Vec<Delete>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn halves_cover_every_item_once_in_order(items in proptest::collection::vec(0u32..1000, 0..40)) {
+            let mut split = items.clone();
+            let (first, second) = in_halves(&mut split, |part| part.to_vec());
+            proptest::prop_assert_eq!(first.len(), items.len().div_ceil(2));
+            proptest::prop_assert_eq!([first, second].concat(), items);
+        }
+    }
 }
