@@ -14,7 +14,7 @@ use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 
 use regex::{Regex, RegexBuilder};
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use umapi_core::identity::{UserKeyRef, normalized};
 use umapi_core::protocol::is_email_shaped;
 use umapi_core::wire::{IdentityType, UserStep};
@@ -62,9 +62,10 @@ struct GroupInfo {
 struct Wanted<'a> {
     spec: Option<&'a UserSpec>,
     /// The member reference, for users only named in `members:` lists.
-    reference: String,
+    reference: &'a str,
     identity_type: IdentityType,
-    /// Managed groups the user should be in (indices into `managed`).
+    /// Managed groups the user should be in (indices into `managed`), sorted; no
+    /// excluded group.
     groups: Vec<u32>,
     current: Option<u32>,
     renamed_from: Option<u32>,
@@ -76,11 +77,12 @@ pub(crate) struct Builder<'a> {
     options: &'a PlanOptions,
     managed: Vec<Managed>,
     by_declared: HashMap<String, u32>,
-    by_current_exact: HashMap<&'a str, GroupInfo>,
-    by_current_lower: HashMap<String, GroupInfo>,
+    // Looked up for every membership of every user: the fast hash.
+    by_current_exact: FxHashMap<&'a str, GroupInfo>,
+    by_current_lower: FxHashMap<String, GroupInfo>,
     user_patterns: Vec<Regex>,
     /// Users whose email another account of the org shares.
-    shared_users: HashSet<u32>,
+    shared_users: FxHashSet<u32>,
     excluded_types: Vec<IdentityType>,
     diagnostics: Vec<Diagnostic>,
     warnings: Vec<String>,
@@ -146,10 +148,16 @@ impl<'a> Builder<'a> {
             options,
             managed: Vec::new(),
             by_declared: HashMap::new(),
-            by_current_exact: HashMap::with_capacity(snapshot.groups.len()),
-            by_current_lower: HashMap::with_capacity(snapshot.groups.len()),
+            by_current_exact: FxHashMap::with_capacity_and_hasher(
+                snapshot.groups.len(),
+                Default::default(),
+            ),
+            by_current_lower: FxHashMap::with_capacity_and_hasher(
+                snapshot.groups.len(),
+                Default::default(),
+            ),
             user_patterns,
-            shared_users: HashSet::new(),
+            shared_users: FxHashSet::default(),
             excluded_types: settings.exclude.types.clone(),
             diagnostics,
             warnings: Vec::new(),
@@ -211,72 +219,38 @@ impl<'a> Builder<'a> {
 
     /// Decides every change.
     pub(crate) fn run(mut self) -> Result<Built, Error> {
-        let desired = self.desired;
         let snapshot = self.snapshot;
-        let settings = &desired.settings;
-
-        // Current users by every key.
-        // Millions of keys at a million users: the fast hash, not SipHash (a
-        // collision only costs time, and these keys come from the admin's own org).
-        let mut current_lookup: FxHashMap<UserKeyRef<'a>, u32> =
-            FxHashMap::with_capacity_and_hasher(
-                aliases_of(snapshot.users.len()),
-                Default::default(),
-            );
-        let mut shared_aliases: FxHashMap<UserKeyRef<'a>, Vec<u32>> = FxHashMap::default();
-        for (index, user) in snapshot.users.iter().enumerate() {
-            for alias in UserKeyRef::aliases(
-                user.email.as_deref(),
-                user.username.as_deref(),
-                user.domain.as_deref(),
-            )
-            .into_iter()
-            .flatten()
-            {
-                match current_lookup.entry(alias) {
-                    Entry::Vacant(slot) => {
-                        slot.insert(index as u32);
-                    }
-                    Entry::Occupied(slot) => {
-                        // An Adobe ID and an org-owned account with the same email.
-                        let first = *slot.get();
-                        self.shared_users.insert(first);
-                        self.shared_users.insert(index as u32);
-                        let candidates = shared_aliases
-                            .entry(slot.key().clone())
-                            .or_insert_with(|| vec![first]);
-                        candidates.push(index as u32);
-                    }
-                }
-            }
+        // The org's index and the wanted users are independent, and each costs a
+        // pass over a million users at scale: the wanted users are collected on a
+        // second thread meanwhile. (The other way round, the plan's peak memory at
+        // a million users went over 1 GB in 8 runs of 40, against 1 of 12.)
+        let (current, mut wanted) = std::thread::scope(|scope| {
+            let wanted = scope.spawn(|| self.wanted_users());
+            let current = CurrentIndex::of(snapshot);
+            let wanted = wanted
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (current, wanted)
+        });
+        let claimed = self.match_users(&mut wanted, &current);
+        self.shared_users = current.shared_users;
+        if !self.diagnostics.is_empty() {
+            return Err(Error::Invalid(std::mem::take(&mut self.diagnostics)));
         }
+        self.decide(wanted, claimed)
+    }
 
-        // Desired users, by every key and by the bare username a `members:` list may
-        // use for them.
-        let mut wanted: Vec<Wanted<'a>> = Vec::with_capacity(desired.users.len());
-        let mut wanted_lookup: FxHashMap<UserKeyRef<'a>, u32> = FxHashMap::with_capacity_and_hasher(
-            aliases_of(desired.users.len()),
-            Default::default(),
-        );
-        let mut wanted_by_username: FxHashMap<Cow<'a, str>, u32> = FxHashMap::default();
-        for spec in &desired.users {
-            let index = wanted.len() as u32;
-            let keys = UserKeyRef::aliases(
-                spec.email.as_deref(),
-                spec.username.as_deref(),
-                spec.domain.as_deref(),
-            );
-            for key in keys.into_iter().flatten() {
-                wanted_lookup.entry(key).or_insert(index);
-            }
-            if let Some(username) = spec.username.as_deref().filter(|u| !is_email_shaped(u)) {
-                wanted_by_username
-                    .entry(normalized(username))
-                    .or_insert(index);
-            }
-            wanted.push(Wanted {
+    /// The desired users, declared or only named in `members:` lists, each with the
+    /// managed groups it should be in (excluded groups left out).
+    fn wanted_users(&mut self) -> Vec<Wanted<'a>> {
+        let desired = self.desired;
+        let settings = &desired.settings;
+        let mut wanted: Vec<Wanted<'a>> = desired
+            .users
+            .iter()
+            .map(|spec| Wanted {
                 spec: Some(spec),
-                reference: String::new(),
+                reference: "",
                 identity_type: spec
                     .identity_type
                     .or(settings.default_type)
@@ -284,8 +258,8 @@ impl<'a> Builder<'a> {
                 groups: Vec::new(),
                 current: None,
                 renamed_from: None,
-            });
-        }
+            })
+            .collect();
 
         // Memberships declared on users… (names are nearly always spelled as declared)
         let declared_exact: FxHashMap<&str, u32> = desired
@@ -313,7 +287,11 @@ impl<'a> Builder<'a> {
                     .get(&*group.name)
                     .or_else(|| self.by_declared.get(&lower(group)));
                 match found {
-                    Some(&m) => wanted[index].groups.push(m),
+                    Some(&m) => {
+                        if !self.managed[m as usize].excluded {
+                            wanted[index].groups.push(m);
+                        }
+                    }
                     None if declared_unmanaged.contains(&lower(group)) => {}
                     None => self.diagnostics.push(Diagnostic {
                         location: self.user_origin(spec),
@@ -327,7 +305,11 @@ impl<'a> Builder<'a> {
                 }
             }
         }
-        // …and on groups, profiles and admin groups.
+        // …and on groups, profiles and admin groups. Their members are found among
+        // the declared users by key, or by bare username; the index of both is built
+        // only for the first member (a state exported from a large org lists
+        // memberships on its users, and has none).
+        let mut by_reference: Option<WantedIndex<'a>> = None;
         let member_lists = desired
             .groups
             .iter()
@@ -339,44 +321,38 @@ impl<'a> Builder<'a> {
                 continue;
             };
             for member in members {
-                let key = UserKeyRef::from_reference(member);
-                let found = match &key {
-                    Some(key) => wanted_lookup.get(key),
-                    None => wanted_by_username.get(&normalized(member)),
-                };
-                let index = match found {
-                    Some(&index) => index,
-                    None => {
-                        let index = wanted.len() as u32;
-                        match key {
-                            Some(key) => wanted_lookup.insert(key, index),
-                            None => wanted_by_username.insert(normalized(member), index),
-                        };
-                        wanted.push(Wanted {
-                            spec: None,
-                            reference: member.clone(),
-                            identity_type: settings
-                                .default_type
-                                .unwrap_or(IdentityType::FederatedId),
-                            groups: Vec::new(),
-                            current: None,
-                            renamed_from: None,
-                        });
-                        index
-                    }
-                };
-                wanted[index as usize].groups.push(m);
+                let index = by_reference
+                    .get_or_insert_with(|| WantedIndex::of(&desired.users))
+                    .find_or_add(member, &mut wanted, settings.default_type);
+                if !self.managed[m as usize].excluded {
+                    wanted[index as usize].groups.push(m);
+                }
             }
         }
         for w in &mut wanted {
             w.groups.sort_unstable();
             w.groups.dedup();
         }
+        wanted
+    }
 
-        // Match desired users to the org: first each to an account of its declared
-        // type, then org-owned users to an account of another type (reported, since
-        // UMAPI cannot change a type). An Adobe ID never takes over an org-owned
-        // account with its email: it is a user of its own.
+    /// Matches desired users to the org's accounts: first each to an account of its
+    /// declared type, then org-owned users to an account of another type (reported,
+    /// since UMAPI cannot change a type). An Adobe ID never takes over an org-owned
+    /// account with its email: it is a user of its own. Returns which accounts are
+    /// taken.
+    fn match_users(&self, wanted: &mut [Wanted<'a>], current: &CurrentIndex<'a>) -> Vec<bool> {
+        let snapshot = self.snapshot;
+        // The look-ups are independent of one another, and at a million users they
+        // wait mostly on memory: both halves at once, on two threads.
+        let (mut firsts, rest) = in_halves(wanted, |part| {
+            part.iter()
+                .map(|w| {
+                    own_keys(w).map(|key| key.and_then(|key| current.by_key.get(&key).copied()))
+                })
+                .collect::<Vec<_>>()
+        });
+        firsts.extend(rest);
         let mut claimed: Vec<bool> = vec![false; snapshot.users.len()];
         let mut pending: Vec<u32> = Vec::new();
         for exact in [true, false] {
@@ -387,25 +363,20 @@ impl<'a> Builder<'a> {
             };
             for i in round {
                 let w = &mut wanted[i as usize];
-                let (own, previously, domain): (Aliases<'_>, &[Box<str>], Option<&str>) =
-                    match w.spec {
-                        Some(spec) => (
-                            UserKeyRef::aliases(
-                                spec.email.as_deref(),
-                                spec.username.as_deref(),
-                                spec.domain.as_deref(),
-                            ),
-                            &spec.previously,
-                            spec.domain.as_deref(),
-                        ),
-                        None => ([UserKeyRef::from_reference(&w.reference), None], &[], None),
-                    };
                 let mut known = false;
-                let found = own.iter().flatten().find_map(|a| {
-                    let first = current_lookup.get(a).copied()?;
+                let found = (0..2).find_map(|slot| {
+                    let first = firsts[i as usize][slot]?;
                     known = true;
                     let single = [first];
-                    let candidates = shared_aliases.get(a).map_or(&single[..], Vec::as_slice);
+                    // Only an account whose key another shares has other candidates.
+                    let candidates = if current.shared_users.contains(&first) {
+                        own_keys(w)[slot]
+                            .as_ref()
+                            .and_then(|key| current.shared.get(key))
+                            .map_or(&single[..], Vec::as_slice)
+                    } else {
+                        &single[..]
+                    };
                     candidates.iter().copied().find(|&c| {
                         let have = snapshot.users[c as usize].identity_type;
                         let fits = if exact {
@@ -430,10 +401,14 @@ impl<'a> Builder<'a> {
                 if !exact {
                     continue;
                 }
+                let (previously, domain): (&[Box<str>], Option<&str>) = match w.spec {
+                    Some(spec) => (&spec.previously, spec.domain.as_deref()),
+                    None => (&[], None),
+                };
                 let old = previously.iter().find_map(|p| {
                     let key = UserKeyRef::from_reference(p)
                         .or_else(|| domain.map(|d| UserKeyRef::username(p, d)))?;
-                    current_lookup.get(&key).copied()
+                    current.by_key.get(&key).copied()
                 });
                 if let Some(old) = old
                     && !claimed[old as usize]
@@ -444,11 +419,143 @@ impl<'a> Builder<'a> {
                 }
             }
         }
+        claimed
+    }
+}
 
-        if !self.diagnostics.is_empty() {
-            return Err(Error::Invalid(std::mem::take(&mut self.diagnostics)));
+/// The keys a wanted user is known by: those of its declaration, or the one its
+/// member reference names.
+fn own_keys<'a>(w: &Wanted<'a>) -> Aliases<'a> {
+    match w.spec {
+        Some(spec) => UserKeyRef::aliases(
+            spec.email.as_deref(),
+            spec.username.as_deref(),
+            spec.domain.as_deref(),
+        ),
+        None => [UserKeyRef::from_reference(w.reference), None],
+    }
+}
+
+/// The org's users by every key they answer to.
+struct CurrentIndex<'a> {
+    /// The first user (in snapshot order) under each key.
+    by_key: FxHashMap<UserKeyRef<'a>, u32>,
+    /// Every user under a key that several share (an Adobe ID and an org-owned
+    /// account with the same email), in snapshot order.
+    shared: FxHashMap<UserKeyRef<'a>, Vec<u32>>,
+    /// Users whose email another account of the org shares.
+    shared_users: FxHashSet<u32>,
+}
+
+impl<'a> CurrentIndex<'a> {
+    fn of(snapshot: &'a Snapshot) -> Self {
+        // Millions of keys at a million users: the fast hash, not SipHash (a
+        // collision only costs time, and these keys come from the admin's own org).
+        let mut index = CurrentIndex {
+            by_key: FxHashMap::with_capacity_and_hasher(
+                aliases_of(snapshot.users.len()),
+                Default::default(),
+            ),
+            shared: FxHashMap::default(),
+            shared_users: FxHashSet::default(),
+        };
+        for (position, user) in snapshot.users.iter().enumerate() {
+            let position = position as u32;
+            for alias in UserKeyRef::aliases(
+                user.email.as_deref(),
+                user.username.as_deref(),
+                user.domain.as_deref(),
+            )
+            .into_iter()
+            .flatten()
+            {
+                match index.by_key.entry(alias) {
+                    Entry::Vacant(slot) => {
+                        slot.insert(position);
+                    }
+                    Entry::Occupied(slot) => {
+                        let first = *slot.get();
+                        index.shared_users.insert(first);
+                        index.shared_users.insert(position);
+                        index
+                            .shared
+                            .entry(slot.key().clone())
+                            .or_insert_with(|| vec![first])
+                            .push(position);
+                    }
+                }
+            }
         }
-        self.decide(wanted, claimed)
+        index
+    }
+}
+
+/// The declared users by the references a `members:` list may name them with: any
+/// of their keys, or a bare username.
+struct WantedIndex<'a> {
+    by_key: FxHashMap<UserKeyRef<'a>, u32>,
+    by_username: FxHashMap<Cow<'a, str>, u32>,
+}
+
+impl<'a> WantedIndex<'a> {
+    /// The index of `users`, which are the first `users.len()` wanted users.
+    fn of(users: &'a [UserSpec]) -> Self {
+        let mut index = WantedIndex {
+            by_key: FxHashMap::with_capacity_and_hasher(
+                aliases_of(users.len()),
+                Default::default(),
+            ),
+            by_username: FxHashMap::default(),
+        };
+        for (position, spec) in users.iter().enumerate() {
+            let position = position as u32;
+            let keys = UserKeyRef::aliases(
+                spec.email.as_deref(),
+                spec.username.as_deref(),
+                spec.domain.as_deref(),
+            );
+            for key in keys.into_iter().flatten() {
+                index.by_key.entry(key).or_insert(position);
+            }
+            if let Some(username) = spec.username.as_deref().filter(|u| !is_email_shaped(u)) {
+                index
+                    .by_username
+                    .entry(normalized(username))
+                    .or_insert(position);
+            }
+        }
+        index
+    }
+
+    /// The wanted user `member` names; one only named here is added to `wanted`.
+    fn find_or_add(
+        &mut self,
+        member: &'a str,
+        wanted: &mut Vec<Wanted<'a>>,
+        default_type: Option<IdentityType>,
+    ) -> u32 {
+        let key = UserKeyRef::from_reference(member);
+        let found = match &key {
+            Some(key) => self.by_key.get(key),
+            None => self.by_username.get(&normalized(member)),
+        };
+        if let Some(&index) = found {
+            return index;
+        }
+        let index = wanted.len() as u32;
+        match key {
+            Some(key) => self.by_key.insert(key, index),
+            None => self.by_username.insert(normalized(member), index),
+        };
+        wanted.push(Wanted {
+            spec: None,
+            reference: member,
+            identity_type: default_type.unwrap_or(IdentityType::FederatedId),
+            groups: Vec::new(),
+            current: None,
+            renamed_from: None,
+        });
+        index
     }
 }
 
@@ -536,8 +643,46 @@ impl UserDecision {
     }
 }
 
+/// The decisions on a run of wanted users, with what they found to report.
+#[derive(Default)]
+struct Decided {
+    users: Vec<UserDecision>,
+    warnings: Vec<String>,
+    diagnostics: Vec<Diagnostic>,
+    managed_memberships: u64,
+}
+
+/// `f` of the first and of the second half of `items`, the second on another
+/// thread.
+fn in_halves<T: Send, R: Send>(items: &mut [T], f: impl Fn(&mut [T]) -> R + Sync) -> (R, R) {
+    let (first, second) = items.split_at_mut(items.len().div_ceil(2));
+    std::thread::scope(|scope| {
+        let second = scope.spawn(|| f(second));
+        let first = f(first);
+        let second = second
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (first, second)
+    })
+}
+
 #[derive(Default)]
 struct Decisions {
     users: Vec<UserDecision>,
     deletes: Vec<Delete>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn halves_cover_every_item_once_in_order(items in proptest::collection::vec(0u32..1000, 0..40)) {
+            let mut split = items.clone();
+            let (first, second) = in_halves(&mut split, |part| part.to_vec());
+            proptest::prop_assert_eq!(first.len(), items.len().div_ceil(2));
+            proptest::prop_assert_eq!([first, second].concat(), items);
+        }
+    }
 }

@@ -7,8 +7,8 @@ use umapi_core::protocol::is_email_shaped;
 use umapi_core::wire::{CreateUser, GroupType, IdentityType, IfAlreadyExists, UserStep};
 
 use super::{
-    Builder, Built, Create, Decisions, Delete, Leave, UserDecision, Wanted, difference, lower,
-    new_target, target_of_current,
+    Builder, Built, Create, Decided, Decisions, Delete, Leave, UserDecision, Wanted, difference,
+    in_halves, lower, new_target, target_of_current,
 };
 use crate::current::AccountKey;
 use crate::desired::{UnlistedGroups, UnlistedUsers};
@@ -19,22 +19,24 @@ use crate::planner::change::UserTarget;
 impl<'a> Builder<'a> {
     pub(super) fn decide(
         mut self,
-        wanted: Vec<Wanted<'a>>,
+        mut wanted: Vec<Wanted<'a>>,
         claimed: Vec<bool>,
     ) -> Result<Built, Error> {
         let desired = self.desired;
         let snapshot = self.snapshot;
         let settings = &desired.settings;
-        let mut out = Decisions::default();
 
         // Per-user decisions, keyed for deterministic output.
-        let mut managed_memberships: u64 = 0;
-        for w in &wanted {
-            self.decide_wanted(w, &mut out, &mut managed_memberships);
+        let decided = self.decide_wanted_users(&mut wanted);
+        self.warnings.extend(decided.warnings);
+        if !decided.diagnostics.is_empty() {
+            return Err(Error::Invalid(decided.diagnostics));
         }
-        if !self.diagnostics.is_empty() {
-            return Err(Error::Invalid(std::mem::take(&mut self.diagnostics)));
-        }
+        let mut out = Decisions {
+            users: decided.users,
+            ..Decisions::default()
+        };
+        let mut managed_memberships = decided.managed_memberships;
 
         // Unlisted user groups (first: their admin groups go with them).
         if settings.unlisted_groups == UnlistedGroups::Delete {
@@ -157,26 +159,34 @@ impl<'a> Builder<'a> {
         Ok(self.emit(out, managed_memberships))
     }
 
-    fn decide_wanted(
-        &mut self,
-        w: &Wanted<'a>,
-        out: &mut Decisions,
-        managed_memberships: &mut u64,
-    ) {
+    /// Decides the wanted users' changes, in their order. Each user's decision is
+    /// its own, and at a million users deciding waits mostly on memory: the two
+    /// halves are decided on two threads and joined in order.
+    fn decide_wanted_users(&self, wanted: &mut [Wanted<'a>]) -> Decided {
+        let (mut decided, rest) = in_halves(wanted, |part| {
+            let mut out = Decided::default();
+            for w in part {
+                self.decide_wanted(w, &mut out);
+            }
+            out
+        });
+        decided.users.extend(rest.users);
+        decided.warnings.extend(rest.warnings);
+        decided.diagnostics.extend(rest.diagnostics);
+        decided.managed_memberships += rest.managed_memberships;
+        decided
+    }
+
+    fn decide_wanted(&self, w: &mut Wanted<'a>, out: &mut Decided) {
         let desired = self.desired;
         let snapshot = self.snapshot;
-        let groups: Vec<u32> = w
-            .groups
-            .iter()
-            .copied()
-            .filter(|&m| !self.managed[m as usize].excluded)
-            .collect();
+        let groups = std::mem::take(&mut w.groups);
         match w.current {
             Some(current) => {
                 let user = &snapshot.users[current as usize];
                 if self.user_excluded(user) {
                     if w.spec.is_some() {
-                        self.warnings.push(format!(
+                        out.warnings.push(format!(
                             "{} is declared but excluded by settings.exclude; it is not touched",
                             user.display_target()
                         ));
@@ -194,7 +204,7 @@ impl<'a> Builder<'a> {
                     if user.identity_type != IdentityType::Unknown
                         && user.identity_type != w.identity_type
                     {
-                        self.warnings.push(format!(
+                        out.warnings.push(format!(
                             "{} is declared as {} but is {} in the org; UMAPI cannot change an identity type (remove and re-create the user to change it)",
                             shown(),
                             w.identity_type, user.identity_type
@@ -203,7 +213,7 @@ impl<'a> Builder<'a> {
                     if let (Some(want), Some(have)) = (&spec.country, &user.country)
                         && !want.eq_ignore_ascii_case(have)
                     {
-                        self.warnings.push(format!(
+                        out.warnings.push(format!(
                             "{} is declared with country {want} but has {have} in the org; UMAPI cannot change a country",
                             shown()
                         ));
@@ -227,13 +237,12 @@ impl<'a> Builder<'a> {
                     let new_email = spec
                         .email
                         .as_deref()
-                        .or_else(|| spec.username.as_deref().filter(|u| is_email_shaped(u)))
-                        .map(String::from);
+                        .or_else(|| spec.username.as_deref().filter(|u| is_email_shaped(u)));
                     // The email changes only on a declared rename (`previously`), and
                     // never for case or Unicode form alone: UMAPI compares emails
                     // case-insensitively and users know their address as they typed it.
                     if w.renamed_from.is_some()
-                        && let Some(new_email) = &new_email
+                        && let Some(new_email) = new_email
                         && !user
                             .email
                             .as_deref()
@@ -242,31 +251,31 @@ impl<'a> Builder<'a> {
                         rename.push(FieldChange {
                             field: "email".into(),
                             old: user.email.as_deref().map(String::from),
-                            new: Some(new_email.clone()),
+                            new: Some(new_email.to_owned()),
                         });
                     }
                     // A declared username is kept on every plan (it may have been changed
                     // in the Admin Console); on a rename, a username that was the email
                     // follows the email.
-                    let username_is_email = match (&user.username, &user.email) {
+                    let username_is_email = || match (&user.username, &user.email) {
                         (Some(u), Some(e)) => same_identifier(u, e),
                         _ => false,
                     };
-                    let new_username = match &spec.username {
-                        Some(u) => Some(u.to_string()),
-                        None if username_is_email && w.renamed_from.is_some() => new_email.clone(),
+                    let new_username = match spec.username.as_deref() {
+                        Some(u) => Some(u),
+                        None if w.renamed_from.is_some() && username_is_email() => new_email,
                         None => None,
                     };
                     if let Some(new_username) = new_username
                         && !user
                             .username
                             .as_deref()
-                            .is_some_and(|u| same_identifier(u, &new_username))
+                            .is_some_and(|u| same_identifier(u, new_username))
                     {
                         if user.identity_type == IdentityType::EnterpriseId {
                             // UMAPI changes usernames of Federated IDs only.
                             if spec.username.is_some() {
-                                self.warnings.push(format!(
+                                out.warnings.push(format!(
                                     "{} is declared with username {new_username} but has {} in the org; UMAPI can change the username of Federated IDs only",
                                     shown(),
                                     user.username.as_deref().unwrap_or("none")
@@ -276,14 +285,14 @@ impl<'a> Builder<'a> {
                             rename.push(FieldChange {
                                 field: "username".into(),
                                 old: user.username.as_deref().map(String::from),
-                                new: Some(new_username),
+                                new: Some(new_username.to_owned()),
                             });
                         }
                     }
                     if user.identity_type == IdentityType::AdobeId
                         && !(fields.is_empty() && rename.is_empty())
                     {
-                        self.warnings.push(format!(
+                        out.warnings.push(format!(
                             "{} is an Adobe ID: its names and email belong to the user and cannot be updated through UMAPI",
                             shown()
                         ));
@@ -305,7 +314,7 @@ impl<'a> Builder<'a> {
                     .collect();
                 have.sort_unstable();
                 have.dedup();
-                *managed_memberships += have.len() as u64;
+                out.managed_memberships += have.len() as u64;
                 decision.adds = difference(&groups, &have);
                 decision.removes = difference(&have, &groups);
                 if decision.is_empty() {
@@ -318,7 +327,7 @@ impl<'a> Builder<'a> {
             None => {
                 let Some(spec) = w.spec else {
                     if !groups.is_empty() {
-                        self.warnings.push(format!(
+                        out.warnings.push(format!(
                             "{} is a member of {} but is neither declared under users nor in the org; declare it under users to create it",
                             w.reference,
                             self.managed[groups[0] as usize].name
@@ -329,7 +338,7 @@ impl<'a> Builder<'a> {
                 if self.excluded_types.contains(&w.identity_type)
                     || self.matches_pattern(spec.email.as_deref(), spec.username.as_deref())
                 {
-                    self.warnings.push(format!(
+                    out.warnings.push(format!(
                         "{} is declared but excluded by settings.exclude; it is not created",
                         spec.display_identity()
                     ));
@@ -342,7 +351,7 @@ impl<'a> Builder<'a> {
                     .or_else(|| spec.username.as_deref().filter(|u| u.contains('@')))
                     .map(String::from);
                 let Some(email) = email else {
-                    self.diagnostics.push(Diagnostic {
+                    out.diagnostics.push(Diagnostic {
                         location,
                         message: format!(
                             "cannot create {}: it is not in the org and has no email",
@@ -371,7 +380,7 @@ impl<'a> Builder<'a> {
                         && !same_identifier(u, &email)
                 });
                 if w.identity_type == IdentityType::FederatedId && country.is_none() {
-                    self.diagnostics.push(Diagnostic {
+                    out.diagnostics.push(Diagnostic {
                         location,
                         message: format!(
                             "cannot create Federated ID {}: a country is required",
@@ -395,7 +404,7 @@ impl<'a> Builder<'a> {
                     IdentityType::EnterpriseId => UserStep::CreateEnterpriseId(fields),
                     IdentityType::AdobeId => UserStep::AddAdobeId(fields),
                     IdentityType::Unknown => {
-                        self.diagnostics.push(Diagnostic {
+                        out.diagnostics.push(Diagnostic {
                             location,
                             message: format!(
                                 "cannot create {}: unknown identity type",
