@@ -61,21 +61,25 @@ pub(crate) fn merge(
     external: Option<&ExternalSettings>,
     complete: bool,
 ) -> (DesiredState, Vec<Diagnostic>) {
-    // The users move into the state first, uncopied, each file's list dropped as
-    // soon as it is moved: the checks then read them there, and nothing they build
-    // is held while the users are moved.
-    let mut users = Vec::with_capacity(sources.iter().map(|s| s.content.users.len()).sum());
+    // The users move into the state first, each file's list dropped as soon as it
+    // is moved: the checks then read them there, and nothing they build is held
+    // while the users are moved. The first file's list becomes the state's: the
+    // users of an org kept in one file are not copied at all.
+    let total: usize = sources.iter().map(|s| s.content.users.len()).sum();
+    let mut users: Vec<UserSpec> = Vec::new();
     let mut firsts = Vec::with_capacity(sources.len());
     for source in &mut sources {
         firsts.push(users.len());
-        let moved = std::mem::take(&mut source.content.users);
-        let origins = (0..).map(|index| source.user_origin(index));
-        users.extend(
-            moved
-                .into_iter()
-                .zip(origins)
-                .map(|(user, origin)| UserSpec { origin, ..user }),
-        );
+        let mut moved = std::mem::take(&mut source.content.users);
+        for (index, user) in moved.iter_mut().enumerate() {
+            user.origin = source.user_origin(index);
+        }
+        if users.is_empty() {
+            users = moved;
+            users.reserve_exact(total - users.len());
+        } else {
+            users.append(&mut moved);
+        }
     }
     let all: Vec<&UserSpec> = users.iter().collect();
     let (mut state, found) = check(&sources, &all, &firsts, external, complete);
