@@ -21,7 +21,6 @@ impl Project {
             .join(name);
         let dir = tempfile::tempdir().expect("temp dir");
         copy_tree(&source, dir.path());
-        let _ = std::fs::remove_file(dir.path().join("sandbox-state.json"));
         Self { dir }
     }
 
@@ -110,10 +109,25 @@ pub fn code(output: &Output) -> i32 {
     output.status.code().expect("exit code")
 }
 
+/// What running an example writes beside its files (the README's quick start does):
+/// the embedded sandbox's state and lock, and the record of write-only values sent.
+/// A test starts from the example as checked in, whatever was run there before.
+const WRITTEN_BY_RUNS: [&str; 3] = [
+    "sandbox-state.json",
+    "sandbox-state.json.lock",
+    ".umapi-written.json",
+];
+
 fn copy_tree(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("create dir");
     for entry in std::fs::read_dir(from).expect("read example dir") {
         let entry = entry.expect("dir entry");
+        if WRITTEN_BY_RUNS
+            .iter()
+            .any(|name| entry.file_name() == *name)
+        {
+            continue;
+        }
         let target = to.join(entry.file_name());
         if entry.file_type().expect("file type").is_dir() {
             copy_tree(&entry.path(), &target);
