@@ -16,6 +16,7 @@ use umapi_core::protocol::is_email_shaped;
 use umapi_core::wire::{self, GroupType, IdentityType};
 
 use crate::error::Error;
+use crate::halves::in_halves;
 
 /// Version of the snapshot JSON written by this crate.
 pub const SNAPSHOT_FORMAT_VERSION: u32 = 1;
@@ -433,12 +434,8 @@ fn sort_users_halved_from(users: &mut [SnapshotUser], halved_from: usize) {
             order.sort_unstable_by(cmp);
             order.into_iter().map(|(_, index)| index).collect()
         } else {
-            let half = order.len() / 2;
-            let (first, second) = order.split_at_mut(half);
-            std::thread::scope(|scope| {
-                scope.spawn(|| first.sort_unstable_by(cmp));
-                second.sort_unstable_by(cmp);
-            });
+            in_halves(&mut order, |half| half.sort_unstable_by(cmp));
+            let (first, second) = order.split_at(order.len().div_ceil(2));
             merged(first, second, cmp)
         }
     };

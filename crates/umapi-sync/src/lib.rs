@@ -17,6 +17,7 @@ pub mod difference;
 pub mod error;
 pub mod expiry;
 pub mod export;
+mod halves;
 pub mod plan;
 pub mod planner;
 pub mod provenance;

@@ -24,6 +24,7 @@ use super::change::UserTarget;
 use crate::current::{AccountKey, Snapshot, SnapshotUser};
 use crate::desired::{DesiredState, Location, UserSpec};
 use crate::error::{Diagnostic, Error};
+use crate::halves::in_halves;
 use crate::plan::{FieldChange, GroupKind, NotVerifiable};
 use umapi_core::protocol::{MAX_NAMES_PER_LIST, MAX_STEPS_PER_ENTRY};
 
@@ -652,37 +653,8 @@ struct Decided {
     managed_memberships: u64,
 }
 
-/// `f` of the first and of the second half of `items`, the second on another
-/// thread.
-fn in_halves<T: Send, R: Send>(items: &mut [T], f: impl Fn(&mut [T]) -> R + Sync) -> (R, R) {
-    let (first, second) = items.split_at_mut(items.len().div_ceil(2));
-    std::thread::scope(|scope| {
-        let second = scope.spawn(|| f(second));
-        let first = f(first);
-        let second = second
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (first, second)
-    })
-}
-
 #[derive(Default)]
 struct Decisions {
     users: Vec<UserDecision>,
     deletes: Vec<Delete>,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    proptest::proptest! {
-        #[test]
-        fn halves_cover_every_item_once_in_order(items in proptest::collection::vec(0u32..1000, 0..40)) {
-            let mut split = items.clone();
-            let (first, second) = in_halves(&mut split, |part| part.to_vec());
-            proptest::prop_assert_eq!(first.len(), items.len().div_ceil(2));
-            proptest::prop_assert_eq!([first, second].concat(), items);
-        }
-    }
 }

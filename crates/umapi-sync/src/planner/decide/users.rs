@@ -6,9 +6,11 @@ use umapi_core::identity::same_identifier;
 use umapi_core::protocol::is_email_shaped;
 use umapi_core::wire::{CreateUser, GroupType, IdentityType, IfAlreadyExists, UserStep};
 
+use crate::halves::in_halves;
+
 use super::{
     Builder, Built, Create, Decided, Decisions, Delete, Leave, UserDecision, Wanted, difference,
-    in_halves, lower, new_target, target_of_current,
+    lower, new_target, target_of_current,
 };
 use crate::current::AccountKey;
 use crate::desired::{UnlistedGroups, UnlistedUsers};
